@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Prerequisites of the deployment specs (test/deploy): Helm 4 and Helm 3 binaries, promtool
+# (Debian's prometheus package), shellcheck and dockerlinter. Idempotent and fast when present.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+bash scripts/tools/install-helm.sh 4
+bash scripts/tools/install-helm.sh 3
+
+# dockerlinter lives outside the project's dependencies; its own install script fails, hence
+# --ignore-scripts.
+if [ ! -x .tools/dockerlinter/node_modules/.bin/dockerlinter ]; then
+  npm install --silent --no-audit --no-fund --prefix .tools/dockerlinter --ignore-scripts dockerlinter@2.0.0 >/dev/null
+fi
