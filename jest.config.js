@@ -2,7 +2,10 @@
 // application in-process on a real PostgreSQL, and system specs that start the built service (or
 // other real programs: nginx, Prometheus, helm) as processes.
 const transform = { '^.+\\.(t|j)s$': ['@swc/jest'] };
-const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// Nest 12 packages are ES modules. The service (CommonJS) loads them with Node's require(esm), which
+// jest's module runtime supports only on Node 24.9+; on Node 20 jest compiles them to CommonJS instead.
+const transformIgnorePatterns = ['/node_modules/(?!(@nestjs|cookie|file-type|strtok3|token-types|uint8array-extras|@tokenizer)/)'];
+const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
   testTimeout: 60_000,

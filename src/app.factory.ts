@@ -1,0 +1,72 @@
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { DestinationStream, Logger } from 'pino';
+import { AppModule } from './app.module';
+import { Lifecycle } from './common/lifecycle';
+import { installLenientJsonParser } from './common/http/malformed-body';
+import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
+import type { AppConfig } from './config/config';
+import { installAccessLog } from './logging/access-log';
+import { createLogger } from './logging/logger';
+
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+export interface CreateAppOptions {
+  /** Where log lines go (tests capture them); stdout by default. */
+  logDestination?: DestinationStream;
+}
+
+export interface BulwarkApp {
+  app: NestFastifyApplication;
+  logger: Logger;
+}
+
+/**
+ * Builds the whole HTTP application, ready to `listen` (main.ts) or to `inject` requests (tests).
+ * `config.databaseUrl` must already be resolved (see src/runtime.ts for the embedded database).
+ */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<BulwarkApp> {
+  const logger = createLogger(config, options.logDestination);
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    // On close: idle keep-alive sockets are closed at once, in-flight requests finish.
+    forceCloseConnections: 'idle',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, logger), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+    // Our own JSON parser is installed below (src/common/http/malformed-body.ts).
+    bodyParser: false,
+  });
+  app.useLogger(app.get(NestPinoLogger));
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const lifecycle = app.get(Lifecycle);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    (request.raw as { id?: string }).id = request.id;
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    // While draining, ask keep-alive clients to reconnect (to an instance that is not going away).
+    if (lifecycle.shuttingDown) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  installLenientJsonParser(fastify);
+  installAccessLog(fastify, logger);
+
+  await app.register(helmet, { global: true });
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, { origin: config.corsOrigins, credentials: false, exposedHeaders: ['X-Request-Id', 'ETag', 'Location', 'Retry-After', 'Idempotent-Replayed'] });
+  }
+
+  await app.init();
+  await fastify.ready();
+  return { app, logger };
+}

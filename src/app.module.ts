@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { Lifecycle } from './common/lifecycle';
+import { ProblemFilter } from './common/filters/problem.filter';
+import { ErrorsInterceptor } from './common/interceptors/errors.interceptor';
+import { LoggingInterceptor } from './common/interceptors/logging.interceptor';
+import { createValidationPipe } from './common/pipes/validation.pipe';
+import type { AppConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { APP_LOGGER } from './logging/logger';
+import { CoreModule } from './core.module';
+
+/**
+ * The application. Global filter, interceptors and pipe are providers here (not `app.use*` calls in
+ * main.ts), so every test that builds this module gets exactly the production behaviour.
+ */
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(config),
+        CoreModule.register(logger),
+        LoggerModule.forRoot({
+          pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: (req) => (req as { id?: string }).id ?? '' },
+        }),
+        DatabaseModule.forRoot(config, logger),
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_INTERCEPTOR, useClass: ErrorsInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: LoggingInterceptor },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}
+

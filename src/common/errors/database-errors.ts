@@ -1,0 +1,59 @@
+import { ServiceUnavailableError } from './app-error';
+
+/**
+ * PostgreSQL SQLSTATE classes and node-postgres/socket failures that mean "the database cannot serve
+ * right now" (https://www.postgresql.org/docs/current/errcodes-appendix.html). They become 503
+ * `SERVICE_UNAVAILABLE` with `Retry-After`, never 500: the request may succeed when retried.
+ */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57014', // query_canceled (statement_timeout)
+  '55P03', // lock_not_available (lock_timeout)
+  '57P01', // admin_shutdown (pg_terminate_backend, server stop)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up / shutting down)
+  '53300', // too_many_connections
+  '53000', // insufficient_resources
+  '25P03', // idle_in_transaction_session_timeout
+]);
+const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Cannot use a pool after calling end',
+  'Connection is not established',
+  'Query read timeout',
+  'terminating connection',
+];
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { code?: unknown; driverError?: unknown };
+  if (typeof e.code === 'string') return e.code;
+  return e.driverError ? codeOf(e.driverError) : undefined;
+}
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = codeOf(error);
+  if (code && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_SOCKET_CODES.has(code))) {
+    return true;
+  }
+  const messages = [error.message, (error as { driverError?: Error }).driverError?.message ?? ''];
+  return messages.some((m) => UNAVAILABLE_MESSAGES.some((needle) => m.includes(needle)));
+}
+
+export const SERIALIZATION_FAILURE = '40001';
+export const DEADLOCK_DETECTED = '40P01';
+export const UNIQUE_VIOLATION = '23505';
+export const CHECK_VIOLATION = '23514';
+export const FOREIGN_KEY_VIOLATION = '23503';
+
+export function sqlState(error: unknown): string | undefined {
+  return codeOf(error);
+}
+
+/** Maps infrastructure failures to a domain error; anything else is returned unchanged. */
+export function translateInfrastructureError(error: unknown): unknown {
+  return isDatabaseUnavailable(error) ? new ServiceUnavailableError('The database is unavailable; retry shortly.', error) : error;
+}

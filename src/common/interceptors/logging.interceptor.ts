@@ -1,0 +1,22 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
+import { Observable } from 'rxjs';
+import { userOf } from '../auth-user';
+
+/**
+ * Once the guards know the caller, binds the user id to the request's logger, so every line written
+ * while the request is handled carries it beside the request id. The one-line-per-request access log
+ * is written from Fastify's `onResponse` hook (src/logging/access-log.ts): that hook also sees the
+ * requests no handler ever gets (unknown routes, 413, parse failures), which an interceptor cannot.
+ */
+@Injectable()
+export class LoggingInterceptor implements NestInterceptor {
+  constructor(private readonly logger: PinoLogger) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const user = userOf(context.switchToHttp().getRequest<FastifyRequest>());
+    if (user) this.logger.assign({ userId: user.id });
+    return next.handle();
+  }
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { userOf } from '../common/auth-user';
+
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** The route template (`/v1/orders/:id`), never the raw path: bounded for logs and metric labels. */
+export function routeTemplate(request: { routeOptions?: { url?: string } }): string {
+  return request.routeOptions?.url ?? UNMATCHED_ROUTE;
+}
+
+/** One JSON line per request, written when the response is finished (whatever produced it). */
+export function installAccessLog(fastify: FastifyInstance, logger: Logger): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const line = {
+      requestId: request.id,
+      method: request.method,
+      route: routeTemplate(request),
+      status,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      userId: userOf(request)?.id,
+    };
+    if (status >= 500) logger.error(line, 'request');
+    else logger.info(line, 'request');
+    done();
+  });
+}

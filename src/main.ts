@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { createApp } from './app.factory';
+import { ConfigError, loadConfig } from './config/config';
+import { createLogger } from './logging/logger';
+import { prepareRuntime } from './runtime';
+import { installShutdown } from './shutdown';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`configuration error: ${problem}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const bootLogger = createLogger(config);
+  const runtime = await prepareRuntime(config, bootLogger);
+  try {
+    const { app, logger } = await createApp(runtime.config);
+    installShutdown(app, runtime, logger);
+    await app.listen({ port: runtime.config.port, host: '0.0.0.0' });
+    if (runtime.config.faults.enabled) {
+      logger.warn({ faults: runtime.config.faults }, 'FAULT INJECTION IS ON: /v1 requests will fail or slow down on purpose');
+    }
+    logger.info({ port: runtime.config.port, embedded: Boolean(runtime.embedded) }, 'Bulwark is listening');
+  } catch (error) {
+    bootLogger.fatal({ err: error }, 'start failed');
+    await runtime.embedded?.stop();
+    process.exit(1);
+  }
+}
+
+void main();

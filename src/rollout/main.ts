@@ -1,0 +1,146 @@
+import { initNginxDir } from './platforms/nginx';
+import { CommandRunner, createPlatform, InconsistentStateError, LockedError, Platform, ProcessRunner } from './platforms';
+import { createProvider } from './providers';
+import { parseCli, CliOptions, USAGE } from './options';
+import { Reporter, StreamReporter } from './reporter';
+import { runRollout } from './runner';
+
+// The commands. Each returns the process exit code: 0 done / promoted, 2 rolled back, 1 error.
+
+export const EXIT = { ok: 0, error: 1, rolledBack: 2 } as const;
+
+export interface MainIo {
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+  runner?: CommandRunner;
+  signal?: AbortSignal;
+}
+
+function platformOf(o: CliOptions, runner: CommandRunner): Platform {
+  return createPlatform(o.platform, {
+    runner,
+    nginxDir: o.nginxDir,
+    nginxBin: o.nginxBin,
+    release: o.release,
+    namespace: o.namespace,
+    chart: o.chart,
+    chartVersion: o.chartVersion,
+    fullname: o.fullname,
+    kubeContext: o.kubeContext,
+    helm: o.helm,
+    kubectl: o.kubectl,
+    readyTimeoutMs: o.readyTimeoutMs,
+  });
+}
+
+async function withLock<T>(platform: Platform, owner: string, body: () => Promise<T>): Promise<T> {
+  const lock = await platform.acquireLock(owner);
+  try {
+    return await body();
+  } finally {
+    await lock.release();
+  }
+}
+
+async function execute(o: CliOptions, platform: Platform, reporter: Reporter, signal?: AbortSignal): Promise<number> {
+  switch (o.command) {
+    case 'status': {
+      const s = await platform.readState();
+      reporter.emit({ event: 'status', platform: platform.type, ...s });
+      return EXIT.ok;
+    }
+    case 'start':
+      return withLock(platform, `start --tag ${o.tag}`, async () => {
+        const before = await platform.readState();
+        await platform.start(o.tag!);
+        reporter.emit({ event: 'started', tag: o.tag!, colour: before.previewColor });
+        return EXIT.ok;
+      });
+    case 'promote':
+      return withLock(platform, 'promote', async () => {
+        const before = await platform.readState();
+        await platform.promote();
+        reporter.emit({ event: 'promoted', activeColor: before.previewColor, version: before.versions[before.previewColor] });
+        return EXIT.ok;
+      });
+    case 'abort': {
+      // No lock: abort is the emergency exit, also while a `run` holds the lock (that run notices
+      // the weight it did not set and stops).
+      await platform.abort();
+      const after = await platform.readState();
+      reporter.emit({ event: 'aborted', activeColor: after.activeColor });
+      return EXIT.rolledBack;
+    }
+    case 'run':
+      return withLock(platform, 'run', async () => {
+        const provider = createProvider(o.provider, { address: o.prometheusUrl });
+        const state = await platform.readState();
+        reporter.emit({
+          event: 'run',
+          platform: platform.type,
+          ...state,
+          steps: o.steps,
+          interval: `${o.intervalMs / 1000}s`,
+          window: o.window,
+          thresholds: {
+            'max-error-rate': o.maxErrorRate,
+            'max-p95': o.maxP95,
+            'min-requests': o.minRequests,
+            'failure-limit': o.failureLimit,
+            'error-rate-margin': o.errorRateMargin,
+            'p95-margin': o.p95Margin,
+          },
+        });
+        const outcome = await runRollout(
+          { platform, provider, reporter, signal },
+          {
+            steps: o.steps,
+            intervalMs: o.intervalMs,
+            window: o.window,
+            extraMatchers: o.matchers,
+            thresholds: {
+              maxErrorRate: o.maxErrorRate,
+              maxP95Seconds: o.maxP95,
+              minRequests: o.minRequests,
+              errorRateMarginOverStable: o.errorRateMargin,
+              p95MarginOverStable: o.p95Margin,
+            },
+            policy: { failureLimit: o.failureLimit, providerErrorLimit: o.providerErrorLimit, maxInconclusive: o.maxInconclusive },
+          },
+        );
+        return outcome === 'promoted' ? EXIT.ok : EXIT.rolledBack;
+      });
+    case 'init': {
+      if (o.platform !== 'nginx' || !o.nginxDir) throw new Error('init is for the nginx platform: --platform nginx --nginx-dir DIR');
+      const { listen, blue, green } = o.init;
+      if (!listen || !blue || !green) throw new Error('init needs --listen H:P --blue H:P --green H:P');
+      await initNginxDir(o.nginxDir, { listen, blue, green, versions: { blue: o.init.blueVersion ?? null, green: o.init.greenVersion ?? null } });
+      reporter.emit({ event: 'status', platform: 'nginx', ...(await platform.readState()) });
+      return EXIT.ok;
+    }
+  }
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: MainIo = {}): Promise<number> {
+  const out = io.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const err = io.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+  let o: CliOptions | 'help';
+  try {
+    o = parseCli(argv, env);
+  } catch (e) {
+    err(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return EXIT.error;
+  }
+  if (o === 'help') {
+    out(USAGE);
+    return EXIT.ok;
+  }
+  const reporter = new StreamReporter(o.json, out);
+  try {
+    return await execute(o, platformOf(o, io.runner ?? new ProcessRunner()), reporter, io.signal);
+  } catch (e) {
+    const refused = e instanceof LockedError || e instanceof InconsistentStateError;
+    reporter.emit({ event: 'error', message: `${refused ? 'refused: ' : ''}${(e as Error).message}` });
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,202 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { check, CommandRunner } from './command-runner';
+import { assertConfMatches, CONF_FILE, LOCK_FILE, NginxState, parseState, renderConf, STATE_FILE, toRolloutState } from './nginx-config';
+import { assertWeight, Colour, InconsistentStateError, Lock, LockedError, otherColour, Platform, PlatformOptions, RolloutState } from './platform';
+
+// A weighted nginx upstream in front of two local Bulwark processes. A change writes the new
+// nginx.conf next to the old one, has `nginx -t` check it, swaps it in and reloads nginx
+// (a reload with a bad config keeps the old one running); only then the state file is updated.
+// http://nginx.org/en/docs/http/ngx_http_upstream_module.html#server — weight=0 is invalid, so a
+// colour without traffic is marked `down`.
+
+export function defaultNginxBin(): string {
+  return existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+}
+
+export interface NginxInit {
+  listen: string;
+  blue: string;
+  green: string;
+  activeColor?: Colour;
+  versions?: Partial<Record<Colour, string | null>>;
+}
+
+/** Creates the state file and nginx.conf in `dir` (weight 0); nginx is then started on that conf. */
+export async function initNginxDir(dir: string, init: NginxInit): Promise<NginxState> {
+  if (existsSync(join(dir, STATE_FILE))) throw new InconsistentStateError(`${join(dir, STATE_FILE)} exists already`);
+  const state: NginxState = {
+    listen: init.listen,
+    activeColor: init.activeColor ?? 'blue',
+    weight: 0,
+    upstreams: {
+      blue: { address: init.blue, version: init.versions?.blue ?? null },
+      green: { address: init.green, version: init.versions?.green ?? null },
+    },
+  };
+  await mkdir(join(dir, 'tmp'), { recursive: true });
+  // nginx workers run as an unprivileged user when the master is root: they must reach the temp dirs.
+  await chmod(dir, 0o755);
+  await writeFile(join(dir, CONF_FILE), renderConf(state, dir));
+  await writeFile(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  return state;
+}
+
+/** nginx's command line for a platform directory: prefix, config and error log all inside it. */
+export function nginxArgs(dir: string, conf = join(dir, CONF_FILE)): string[] {
+  return ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')];
+}
+
+function versionIn(body: unknown): string | null {
+  if (body && typeof body === 'object') {
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+      if (k === 'version' && typeof v === 'string') return v;
+      const inner = versionIn(v);
+      if (inner) return inner;
+    }
+  }
+  return null;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class NginxPlatform implements Platform {
+  readonly type = 'nginx';
+  private readonly dir: string;
+  private readonly runner: CommandRunner;
+  private readonly bin: string;
+
+  constructor(private readonly o: PlatformOptions) {
+    if (!o.nginxDir) throw new Error('the nginx platform needs --nginx-dir (or ROLLOUT_NGINX_DIR)');
+    this.dir = o.nginxDir;
+    this.runner = o.runner;
+    this.bin = o.nginxBin ?? defaultNginxBin();
+  }
+
+  private async loadState(): Promise<NginxState> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, STATE_FILE), 'utf8');
+    } catch {
+      throw new InconsistentStateError(`no ${STATE_FILE} in ${this.dir}: not an nginx rollout directory`);
+    }
+    return parseState(text);
+  }
+
+  private async loadConsistent(): Promise<NginxState> {
+    const state = await this.loadState();
+    let conf: string;
+    try {
+      conf = await readFile(join(this.dir, CONF_FILE), 'utf8');
+    } catch {
+      throw new InconsistentStateError(`no ${CONF_FILE} in ${this.dir}`);
+    }
+    assertConfMatches(state, conf);
+    return state;
+  }
+
+  /** Writes, tests and loads the conf for `next`, then records `next` as the state. */
+  private async apply(next: NginxState): Promise<void> {
+    const conf = join(this.dir, CONF_FILE);
+    const candidate = join(this.dir, `${CONF_FILE}.next`);
+    await writeFile(candidate, renderConf(next, this.dir));
+    await check(this.runner, this.bin, ['-t', '-q', ...nginxArgs(this.dir, candidate)]);
+    const previous = await readFile(conf, 'utf8').catch(() => null);
+    await rename(candidate, conf);
+    try {
+      await check(this.runner, this.bin, ['-s', 'reload', ...nginxArgs(this.dir)]);
+    } catch (err) {
+      if (previous !== null) await writeFile(conf, previous);
+      throw err;
+    }
+    const stateFile = join(this.dir, STATE_FILE);
+    await writeFile(`${stateFile}.next`, `${JSON.stringify(next, null, 2)}\n`);
+    await rename(`${stateFile}.next`, stateFile);
+  }
+
+  async readState(): Promise<RolloutState> {
+    return toRolloutState(await this.loadConsistent());
+  }
+
+  async start(tag: string): Promise<void> {
+    const state = await this.loadConsistent();
+    if (state.weight > 0) throw new InconsistentStateError(`a canary is live at weight ${state.weight}: promote or abort it before starting another version`);
+    const idle = otherColour(state.activeColor);
+    const address = state.upstreams[idle].address;
+    // Locally the processes are the operator's: `start` waits until the idle colour's process runs
+    // the tag and is ready, then records it.
+    const deadline = Date.now() + (this.o.readyTimeoutMs ?? 120_000);
+    let last = 'no answer yet';
+    for (;;) {
+      try {
+        const live = await fetch(`http://${address}/health/live`, { signal: AbortSignal.timeout(2000) });
+        const version = versionIn(await live.json().catch(() => null));
+        const ready = await fetch(`http://${address}/health/ready`, { signal: AbortSignal.timeout(2000) });
+        await ready.arrayBuffer();
+        if (version !== null && version !== tag) last = `runs version ${version}, not ${tag}`;
+        else if (ready.status !== 200) last = `not ready (/health/ready answered ${ready.status})`;
+        else break;
+      } catch (err) {
+        last = `unreachable (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message})`;
+      }
+      if (Date.now() > deadline) throw new Error(`idle colour ${idle} at ${address} ${last}: deploy ${tag} there and retry`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await this.apply({ ...state, weight: 0, upstreams: { ...state.upstreams, [idle]: { address, version: tag } } });
+  }
+
+  async setWeight(weight: number): Promise<void> {
+    assertWeight(weight);
+    const state = await this.loadConsistent();
+    if (weight > 0 && state.upstreams[otherColour(state.activeColor)].version === null) {
+      throw new InconsistentStateError('the preview colour has no version: run `start --tag T` first');
+    }
+    await this.apply({ ...state, weight });
+  }
+
+  async promote(): Promise<void> {
+    const state = await this.loadConsistent();
+    const preview = otherColour(state.activeColor);
+    if (state.upstreams[preview].version === null) throw new InconsistentStateError(`the preview colour ${preview} has no version to promote`);
+    await this.apply({ ...state, activeColor: preview, weight: 0 });
+  }
+
+  async abort(): Promise<void> {
+    // The state file alone is enough: abort is the way out of a hand-edited nginx.conf too.
+    const state = await this.loadState();
+    await this.apply({ ...state, weight: 0 });
+  }
+
+  async acquireLock(owner: string): Promise<Lock> {
+    const file = join(this.dir, LOCK_FILE);
+    const me = { owner, pid: process.pid, host: hostname(), since: new Date().toISOString() };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(file, JSON.stringify(me), { flag: 'wx' });
+        return { release: () => unlink(file).catch(() => undefined) };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Partial<typeof me>;
+      const stale = holder.host === me.host && typeof holder.pid === 'number' && !alive(holder.pid);
+      if (!stale) {
+        throw new LockedError(
+          `another rollout is running: ${holder.owner ?? '?'} (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'}, since ${holder.since ?? '?'}). ` +
+            `If it is gone, remove ${file}`,
+        );
+      }
+      // Its process is dead on this very host: the lock is stale.
+      await unlink(file).catch(() => undefined);
+    }
+    throw new LockedError(`could not take the lock ${file}`);
+  }
+}

@@ -1,0 +1,82 @@
+import type { CommandRunner } from './command-runner';
+
+export type Colour = 'blue' | 'green';
+export const COLOURS: readonly Colour[] = ['blue', 'green'];
+
+export function otherColour(c: Colour): Colour {
+  return c === 'blue' ? 'green' : 'blue';
+}
+
+export function isColour(v: unknown): v is Colour {
+  return v === 'blue' || v === 'green';
+}
+
+/** Where traffic goes now: the active colour serves 100 − weight %, the preview colour weight %. */
+export interface RolloutState {
+  activeColor: Colour;
+  previewColor: Colour;
+  weight: number;
+  /** Version (image tag) per colour; null when a colour has none. */
+  versions: Record<Colour, string | null>;
+}
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+/**
+ * A traffic router with two colours. Every method leaves the platform in a state `readState`
+ * can read back; none of them decide anything — the analysis does.
+ */
+export interface Platform {
+  readonly type: string;
+  /** Reads the state; throws InconsistentStateError when it cannot be trusted. */
+  readState(): Promise<RolloutState>;
+  /** Puts `tag` on the idle colour (weight 0) and waits until it is ready. */
+  start(tag: string): Promise<void>;
+  /** Sends `weight` % of traffic to the preview colour. */
+  setWeight(weight: number): Promise<void>;
+  /** The preview colour becomes active, weight back to 0. */
+  promote(): Promise<void>;
+  /** Weight back to 0; the active colour keeps all traffic. Works on an inconsistent state too. */
+  abort(): Promise<void>;
+  /** Refuses (LockedError) while another rollout holds the lock. */
+  acquireLock(owner: string): Promise<Lock>;
+}
+
+export interface PlatformOptions {
+  runner: CommandRunner;
+  /** nginx: the directory holding rollout-state.json and nginx.conf. */
+  nginxDir?: string;
+  /** nginx: the nginx binary (default `nginx`, or /usr/sbin/nginx when not on PATH). */
+  nginxBin?: string;
+  /** kubernetes */
+  release?: string;
+  namespace?: string;
+  chart?: string;
+  chartVersion?: string;
+  fullname?: string;
+  kubeContext?: string;
+  helm?: string;
+  kubectl?: string;
+  /** How long `start` waits for the idle colour to be ready. */
+  readyTimeoutMs?: number;
+}
+
+export class InconsistentStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InconsistentStateError';
+  }
+}
+
+export class LockedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockedError';
+  }
+}
+
+export function assertWeight(weight: number): void {
+  if (!Number.isInteger(weight) || weight < 0 || weight > 100) throw new Error(`weight must be an integer 0–100, got ${weight}`);
+}

@@ -1,0 +1,56 @@
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { createApp } from '../../src/app.factory';
+import { AppConfig, testConfig } from '../../src/config/config';
+import { createTestDatabase, TestDatabase } from './database';
+
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-test-secret';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  db: TestDatabase;
+  /** Every log line written so far, parsed. */
+  logs: Array<Record<string, unknown>>;
+  /** The raw log text, for "this secret never appears" checks. */
+  logText(): string;
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole application in-process (exactly what main.ts builds) on a fresh database of the run's
+ * real PostgreSQL, with migrations applied and logs captured.
+ */
+export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const config = testConfig({ databaseUrl: db.url, jwtSecret: TEST_JWT_SECRET, logLevel: 'info', ...overrides });
+  const { app } = await createApp(config, { logDestination: destination });
+  const fastify = app.getHttpAdapter().getInstance();
+  return {
+    app,
+    config,
+    db,
+    get logs() {
+      return chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line.trim().length > 0)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    logText: () => chunks.join(''),
+    inject: (options) => fastify.inject(options),
+    close: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
