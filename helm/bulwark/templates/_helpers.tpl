@@ -1,0 +1,151 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "bulwark.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name: <release>-<chart>, or the release name alone when it already contains the chart name.
+Truncated to 50 so that "<fullname>-preview" and "<fullname>-migrate" still fit in 63.
+*/}}
+{{- define "bulwark.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "bulwark.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object. */}}
+{{- define "bulwark.labels" -}}
+helm.sh/chart: {{ include "bulwark.chart" . }}
+{{ include "bulwark.selectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: bulwark
+{{- end }}
+
+{{/* The release's identity; never changes over the life of a release. */}}
+{{- define "bulwark.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "bulwark.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Selects the application pods of both colours (not the migration Job, not test pods). */}}
+{{- define "bulwark.serverSelectorLabels" -}}
+{{ include "bulwark.selectorLabels" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{/* Selects the pods of one colour. Call with (dict "ctx" $ "color" "blue"). */}}
+{{- define "bulwark.colorSelectorLabels" -}}
+{{ include "bulwark.serverSelectorLabels" .ctx }}
+bulwark.dev/color: {{ .color }}
+{{- end }}
+
+{{/* The colour that is not active. */}}
+{{- define "bulwark.previewColor" -}}
+{{- if eq .Values.activeColor "blue" }}green{{ else }}blue{{ end }}
+{{- end }}
+
+{{/* Image tag of a colour, refusing an empty or "latest" tag. Call with (dict "ctx" $ "color" "blue"). */}}
+{{- define "bulwark.tag" -}}
+{{- $tag := toString (index .ctx.Values .color "image" "tag") }}
+{{- if or (eq $tag "") (eq $tag "latest") }}
+{{- fail (printf "%s.image.tag must be an explicit version, not %q" .color $tag) }}
+{{- end }}
+{{- $tag }}
+{{- end }}
+
+{{- define "bulwark.image" -}}
+{{- printf "%s:%s" .ctx.Values.image.repository (include "bulwark.tag" .) }}
+{{- end }}
+
+{{/* The colour that receives faults, or "" when none does. */}}
+{{- define "bulwark.faultsColor" -}}
+{{- if .Values.faults.enabled }}
+{{- default (include "bulwark.previewColor" .) .Values.faults.color }}
+{{- end }}
+{{- end }}
+
+{{/* SIGTERM budget: preStop pause + SHUTDOWN_DELAY_MS (rounded up) + drain + margin. */}}
+{{- define "bulwark.terminationGracePeriodSeconds" -}}
+{{- $delay := div (add (int .Values.config.shutdownDelayMs) 999) 1000 }}
+{{- add (int .Values.shutdown.preStopSleepSeconds) $delay (int .Values.shutdown.drainSeconds) (int .Values.shutdown.marginSeconds) }}
+{{- end }}
+
+{{/* Name of the Secret holding JWT_SECRET and ADMIN_PASSWORD. */}}
+{{- define "bulwark.secretName" -}}
+{{- default (include "bulwark.fullname" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{/* Secret env shared by the pods, the migration Job and the test pod. */}}
+{{- define "bulwark.secretEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      {{- if .Values.database.existingSecret }}
+      name: {{ .Values.database.existingSecret }}
+      key: {{ .Values.database.existingSecretKey }}
+      {{- else }}
+      name: {{ include "bulwark.secretName" . }}
+      key: DATABASE_URL
+      {{- end }}
+- name: JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "bulwark.secretName" . }}
+      key: JWT_SECRET
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "bulwark.secretName" . }}
+      key: REDIS_URL
+      optional: true
+{{- end }}
+
+{{/* Restricted Pod Security Standard (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted). */}}
+{{- define "bulwark.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+fsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "bulwark.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* TRUST_PROXY: explicit, or true exactly when a router sits in front. */}}
+{{- define "bulwark.trustProxy" -}}
+{{- if kindIs "invalid" .Values.config.trustProxy }}
+{{- ne .Values.trafficRouting.type "service" }}
+{{- else }}
+{{- .Values.config.trustProxy }}
+{{- end }}
+{{- end }}
+
+{{/* Label matchers of this release's series in PromQL. */}}
+{{- define "bulwark.promSelector" -}}
+{{- if .Values.prometheusRule.selector }}
+{{- .Values.prometheusRule.selector }}
+{{- else }}
+{{- printf "namespace=%q,service=~%q" .Release.Namespace (printf "%s-(blue|green)" (include "bulwark.fullname" .)) }}
+{{- end }}
+{{- end }}
