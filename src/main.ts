@@ -3,7 +3,7 @@ import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './logging/logger';
 import { prepareRuntime } from './runtime';
-import { installShutdown } from './shutdown';
+import { exitAfterFlush, installShutdown } from './shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   } catch (error) {
     bootLogger.fatal({ err: error }, 'start failed');
     await runtime.embedded?.stop();
-    process.exit(1);
+    exitAfterFlush(bootLogger, 1);
   }
 }
 

@@ -9,6 +9,12 @@ import type { Runtime } from './runtime';
  * the instance out; then the server stops accepting, in-flight requests finish, idle keep-alive
  * sockets close, the pool closes, exit 0. If draining hangs, a hard limit ends the process (exit 1).
  */
+/** The logger writes asynchronously: flush its buffer before the process ends. */
+export function exitAfterFlush(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code));
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
 export function installShutdown(app: NestFastifyApplication, runtime: Runtime, logger: Logger): void {
   const { shutdownDelayMs, shutdownDrainTimeoutMs } = runtime.config;
   let started = false;
@@ -20,8 +26,7 @@ export function installShutdown(app: NestFastifyApplication, runtime: Runtime, l
     logger.info({ signal, shutdownDelayMs }, 'shutdown: readiness is 503, still serving');
     const hardLimit = setTimeout(() => {
       logger.error({ shutdownDrainTimeoutMs }, 'shutdown: draining took too long, exiting');
-      logger.flush();
-      process.exit(1);
+      exitAfterFlush(logger, 1);
     }, shutdownDelayMs + shutdownDrainTimeoutMs);
     hardLimit.unref();
 
@@ -31,12 +36,10 @@ export function installShutdown(app: NestFastifyApplication, runtime: Runtime, l
       await app.close(); // Fastify close: stop accepting, finish in-flight; then module destroy hooks (pool)
       await runtime.embedded?.stop();
       logger.info('shutdown: complete');
-      logger.flush();
-      process.exit(0);
+      exitAfterFlush(logger, 0);
     } catch (error) {
       logger.error({ err: error }, 'shutdown: failed');
-      logger.flush();
-      process.exit(1);
+      exitAfterFlush(logger, 1);
     }
   };
 

@@ -26,7 +26,10 @@ export function buildDataSourceOptions(config: AppConfig, logger?: Logger): Data
     installExtensions: false,
     uuidExtension: 'pgcrypto',
     applicationName: `bulwark-${config.releaseColor}`,
-    poolErrorHandler: (error: unknown) => logger?.warn({ err: error }, 'database pool: idle client error'),
+    // An idle pooled connection that dies (pg_terminate_backend, server restart) is dropped from the
+    // pool and logged; it never crashes the process (TOOLING.md, "PostgreSQL").
+    poolErrorHandler: (error: { message?: string; code?: string }) =>
+      logger?.warn({ code: error.code, reason: error.message }, 'database pool: idle connection lost'),
     extra: {
       max: config.dbPoolMax,
       connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,

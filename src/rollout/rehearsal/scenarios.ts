@@ -1,0 +1,54 @@
+// What each rehearsal scenario does to the preview colour and what the tool must conclude.
+
+export type ScenarioName = 'faulty' | 'healthy' | 'slow' | 'blind';
+
+export interface Scenario {
+  name: ScenarioName;
+  description: string;
+  /** Extra environment of the preview (green) process. */
+  canaryEnv: Record<string, string>;
+  /** Stop Prometheus once the first step has passed: the tool must then never promote. */
+  stopPrometheusAfterFirstStep?: boolean;
+  expectedExit: 0 | 2;
+}
+
+export const SCENARIOS: Record<ScenarioName, Scenario> = {
+  faulty: {
+    name: 'faulty',
+    description: 'canary answers 20 % of /v1 requests with 500: rolled back at the first step',
+    canaryEnv: { FAULTS_ENABLED: 'true', FAULT_ERROR_RATE: '0.2' },
+    expectedExit: 2,
+  },
+  slow: {
+    name: 'slow',
+    description: 'canary adds 400 ms to every /v1 request: rolled back on p95',
+    canaryEnv: { FAULTS_ENABLED: 'true', FAULT_LATENCY_MS: '400' },
+    expectedExit: 2,
+  },
+  healthy: {
+    name: 'healthy',
+    description: 'canary as good as stable: promoted, all traffic on the new version',
+    canaryEnv: {},
+    expectedExit: 0,
+  },
+  blind: {
+    name: 'blind',
+    description: 'healthy canary, but Prometheus stops after the first step: never promoted',
+    canaryEnv: {},
+    stopPrometheusAfterFirstStep: true,
+    expectedExit: 2,
+  },
+};
+
+/** The tool's analysis settings in the rehearsal: short, so four scenarios fit in a few minutes. */
+export const REHEARSAL_RUN_ARGS = [
+  '--steps', '10,50,100',
+  '--interval', '2s',
+  '--window', '10s',
+  '--max-error-rate', '0.01',
+  '--max-p95', '0.25',
+  '--min-requests', '20',
+  '--failure-limit', '2',
+  '--provider-error-limit', '3',
+  '--max-inconclusive', '8',
+];

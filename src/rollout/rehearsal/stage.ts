@@ -1,0 +1,216 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CONF_FILE, parseConfWeights, parseState, STATE_FILE } from '../platforms/nginx-config';
+import { defaultNginxBin, initNginxDir, nginxArgs } from '../platforms/nginx';
+import type { Colour } from '../platforms/platform';
+import { freePort, httpStatus, pollUntil, StageProcess } from './processes';
+import type { Scenario } from './scenarios';
+import { LoadStats, SteadyLoad } from './load';
+
+// The rehearsal stage: two real Bulwark processes (blue active, green preview), real nginx in front,
+// real Prometheus scraping both every second, a steady load through nginx. All on 127.0.0.1.
+
+export const STABLE_VERSION = '1.0.0';
+export const CANARY_VERSION = '1.1.0';
+const JWT_SECRET = 'rehearsal-secret-rehearsal-secret-0123456789';
+
+export interface StageOptions {
+  workDir: string;
+  databaseUrl: string;
+  scenario: Scenario;
+  /** The built service (default dist/main.js next to this file). */
+  appEntry?: string;
+  loadRate?: number;
+  log?: (line: string) => void;
+}
+
+function which(names: string[]): string | null {
+  for (const n of names) {
+    if (n.includes('/')) {
+      if (existsSync(n)) return n;
+      continue;
+    }
+    for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin'])) if (existsSync(join(dir, n))) return join(dir, n);
+  }
+  return null;
+}
+
+export class Stage {
+  readonly nginxDir: string;
+  ports = { blue: 0, green: 0, nginx: 0, prometheus: 0 };
+  private procs: StageProcess[] = [];
+  prometheus?: StageProcess;
+  load?: SteadyLoad;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly o: StageOptions) {
+    this.nginxDir = join(o.workDir, 'nginx');
+    this.log = o.log ?? (() => undefined);
+  }
+
+  get nginxUrl(): string {
+    return `http://127.0.0.1:${this.ports.nginx}`;
+  }
+
+  get prometheusUrl(): string {
+    return `http://127.0.0.1:${this.ports.prometheus}`;
+  }
+
+  colourOf = (upstream: string): Colour | undefined => {
+    // With a retry inside nginx the header lists several addresses; the last one answered.
+    const last = upstream.split(',').pop()!.trim();
+    if (last.endsWith(`:${this.ports.blue}`)) return 'blue';
+    if (last.endsWith(`:${this.ports.green}`)) return 'green';
+    return undefined;
+  };
+
+  async up(): Promise<void> {
+    const nginx = which([defaultNginxBin()]);
+    const prometheus = which(['prometheus']);
+    if (!nginx || !prometheus) throw new Error('nginx and prometheus are needed: run scripts/setup.d/30-rehearsal-tools.sh (Debian packages)');
+    const appEntry = this.o.appEntry ?? resolve(__dirname, '../../main.js');
+    if (!existsSync(appEntry)) throw new Error(`${appEntry} is missing: build the service first (npm run build)`);
+    await mkdir(this.o.workDir, { recursive: true });
+    this.ports = { blue: await freePort(), green: await freePort(), nginx: await freePort(), prometheus: await freePort() };
+
+    // Both colours at once: blue migrates; green waits for it (its readiness needs the migrations).
+    const app = (colour: Colour, version: string, extra: Record<string, string>): StageProcess => {
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'production',
+        PORT: String(this.ports[colour]),
+        DATABASE_URL: this.o.databaseUrl,
+        DATA_DIR: join(this.o.workDir, `data-${colour}`),
+        RELEASE_COLOR: colour,
+        APP_VERSION: version,
+        JWT_SECRET,
+        ACCESS_TOKEN_TTL: '3600',
+        LOG_LEVEL: 'warn',
+        MIGRATE_ON_BOOT: colour === 'blue' ? 'true' : 'false',
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+        SHUTDOWN_DELAY_MS: '0',
+        DB_POOL_MAX: '5',
+        ...extra,
+      };
+      const p = new StageProcess(`app-${colour}`, process.execPath, [appEntry], env, join(this.o.workDir, `app-${colour}.log`));
+      this.procs.push(p);
+      return p;
+    };
+    const blue = app('blue', STABLE_VERSION, {});
+    const green = app('green', CANARY_VERSION, this.o.scenario.canaryEnv);
+    this.log(`blue  (active, ${STABLE_VERSION}) on :${this.ports.blue}`);
+    this.log(`green (preview, ${CANARY_VERSION}${Object.keys(this.o.scenario.canaryEnv).length ? `, ${Object.entries(this.o.scenario.canaryEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}) on :${this.ports.green}`);
+
+    // nginx: the platform's own files, weight 0 (all traffic to blue).
+    await initNginxDir(this.nginxDir, {
+      listen: `127.0.0.1:${this.ports.nginx}`,
+      blue: `127.0.0.1:${this.ports.blue}`,
+      green: `127.0.0.1:${this.ports.green}`,
+      activeColor: 'blue',
+      versions: { blue: STABLE_VERSION, green: null },
+    });
+    const nginxProc = new StageProcess('nginx', nginx, [...nginxArgs(this.nginxDir), '-g', 'daemon off;'], process.env, join(this.o.workDir, 'nginx.log'));
+    this.procs.push(nginxProc);
+    this.log(`nginx on :${this.ports.nginx} (${this.nginxDir})`);
+
+    // Prometheus: scrapes both colours every second.
+    const promDir = join(this.o.workDir, 'prometheus');
+    await mkdir(join(promDir, 'data'), { recursive: true });
+    await writeFile(
+      join(promDir, 'prometheus.yml'),
+      [
+        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+        'scrape_configs:',
+        '  - job_name: bulwark',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${this.ports.blue}', '127.0.0.1:${this.ports.green}']`,
+        '',
+      ].join('\n'),
+    );
+    this.prometheus = new StageProcess(
+      'prometheus',
+      prometheus,
+      [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${this.ports.prometheus}`, '--log.level=warn'],
+      process.env,
+      join(this.o.workDir, 'prometheus.log'),
+    );
+    this.procs.push(this.prometheus);
+    this.log(`prometheus on :${this.ports.prometheus}, scraping both every 1s`);
+
+    const ready = (p: StageProcess, url: string, what: string) => pollUntil(what, async () => (await httpStatus(url)) === 200 || 'not ready', 90_000, 200, () => p.running);
+    await Promise.all([
+      ready(blue, `http://127.0.0.1:${this.ports.blue}/health/ready`, 'blue ready'),
+      ready(green, `http://127.0.0.1:${this.ports.green}/health/ready`, 'green ready'),
+      ready(nginxProc, `${this.nginxUrl}/health/live`, 'nginx answering'),
+      ready(this.prometheus, `${this.prometheusUrl}/-/ready`, 'prometheus ready'),
+    ]);
+    this.log('blue, green, nginx and prometheus are ready');
+  }
+
+  /** A user for the load, created on blue directly (the canary may have faults on /v1). */
+  async token(): Promise<string> {
+    const base = `http://127.0.0.1:${this.ports.blue}`;
+    const email = `load-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@rehearsal.test`;
+    const password = 'rehearsal-password-1';
+    const post = (path: string, body: object) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const reg = await post('/v1/auth/register', { email, password, name: 'Rehearsal load' });
+    if (reg.status !== 201) throw new Error(`register answered ${reg.status}: ${await reg.text()}`);
+    const login = await post('/v1/auth/login', { email, password });
+    if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
+    return ((await login.json()) as { accessToken: string }).accessToken;
+  }
+
+  async startLoad(): Promise<void> {
+    this.load = new SteadyLoad({ baseUrl: this.nginxUrl, path: '/v1/users/me', token: await this.token(), ratePerSecond: this.o.loadRate ?? 100, colourOf: this.colourOf });
+    this.load.start();
+  }
+
+  /** Waits until Prometheus has scraped both colours and seen load on the stable one. */
+  async waitForMetrics(): Promise<void> {
+    const q = async (promql: string): Promise<number> => {
+      const r = await fetch(`${this.prometheusUrl}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+      const body = (await r.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+      return Number(body.data?.result?.[0]?.value[1] ?? NaN);
+    };
+    await pollUntil('prometheus scraping both colours', async () => (await q('sum(up{job="bulwark"})')) === 2 || 'targets not up yet', 30_000, 250);
+    await pollUntil('stable traffic visible in prometheus', async () => (await q('sum(increase(http_requests_total{color="blue",route!~"/metrics|/health/.*"}[10s]))')) > 0 || 'no traffic yet', 30_000, 250);
+  }
+
+  async stopPrometheus(): Promise<void> {
+    await this.prometheus?.stop();
+  }
+
+  /** The weights nginx really routes by, read back from its config, and the platform's state. */
+  async routing(): Promise<{ weights: Record<Colour, number>; activeColor: Colour; weight: number; versions: Record<Colour, string | null> }> {
+    const weights = parseConfWeights(await readFile(join(this.nginxDir, CONF_FILE), 'utf8'));
+    const state = parseState(await readFile(join(this.nginxDir, STATE_FILE), 'utf8'));
+    return { weights, activeColor: state.activeColor, weight: state.weight, versions: { blue: state.upstreams.blue.version, green: state.upstreams.green.version } };
+  }
+
+  /** Where `n` fresh requests through nginx land, by colour and by the version the instance reports. */
+  async probe(n: number): Promise<{ colours: Record<string, number>; versions: Record<string, number> }> {
+    const colours: Record<string, number> = {};
+    const versions: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const r = await fetch(`${this.nginxUrl}/health/live`, { signal: AbortSignal.timeout(5000) });
+      const body = (await r.json().catch(() => ({}))) as Record<string, unknown>;
+      const colour = this.colourOf(r.headers.get('x-bulwark-upstream') ?? '') ?? 'unknown';
+      colours[colour] = (colours[colour] ?? 0) + 1;
+      const version = JSON.stringify(body).match(/"version":"([^"]+)"/)?.[1] ?? 'unknown';
+      versions[version] = (versions[version] ?? 0) + 1;
+    }
+    return { colours, versions };
+  }
+
+  async stopLoad(): Promise<LoadStats | undefined> {
+    return this.load?.stop();
+  }
+
+  async down(): Promise<void> {
+    await this.load?.stop();
+    await Promise.all(this.procs.map((p) => p.stop()));
+  }
+}
