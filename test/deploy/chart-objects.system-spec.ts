@@ -53,6 +53,15 @@ describe('rendered chart: schemas', () => {
     expect(typeCheck(distinct)).toEqual([]);
   });
 
+  it('the model validation does catch a wrong type (self-test)', () => {
+    const deployment = find(defaults.objects, 'Deployment', `${FULLNAME}-blue`);
+    const bad = JSON.parse(JSON.stringify(deployment));
+    bad.spec.replicas = 'three';
+    const failures = validateModels([{ id: 'bad', object: bad }]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0].error).toMatch(/replicas/);
+  });
+
   it('the type check does catch an unknown field (self-test)', () => {
     const deployment = find(defaults.objects, 'Deployment', `${FULLNAME}-blue`);
     const bad = JSON.parse(JSON.stringify(deployment));
