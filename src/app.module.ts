@@ -13,6 +13,9 @@ import { DatabaseModule } from './database/database.module';
 import { APP_LOGGER } from './logging/logger';
 import { CoreModule } from './core.module';
 
+// ENGINEERS WORKING IN PARALLEL: read docs/PARALLEL-WORK.md first (shared-tree rules: no npm install,
+// build into .tmp/dist-<you>, commit only your own paths, never git add -A).
+
 /**
  * The application. Global filter, interceptors and pipe are providers here (not `app.use*` calls in
  * main.ts), so every test that builds this module gets exactly the production behaviour.
