@@ -1,0 +1,98 @@
+// helm lint --strict on every scenario with Helm 4 and Helm 3.18, the same objects from both, and
+// values.schema.json refusing invalid values.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as yaml from 'js-yaml';
+import { CHART, HELM3, HELM4, helm } from './helpers/tools';
+import { renderRaw, scenarioFiles, templateArgs } from './helpers/render';
+
+const HELMS = [
+  ['Helm 4', HELM4, /^v4\./],
+  ['Helm 3', HELM3, /^v3\.(1[89]|[2-9]\d)\./],
+] as const;
+
+/** Parsed objects with the randomly generated Secret values blanked. */
+function normalised(raw: string): unknown[] {
+  return yaml.loadAll(raw).filter(Boolean).map((o) => {
+    const obj = o as { kind: string; data?: Record<string, string> };
+    if (obj.kind === 'Secret' && obj.data) {
+      for (const k of ['JWT_SECRET', 'ADMIN_PASSWORD']) if (obj.data[k]) obj.data[k] = '<random>';
+    }
+    return obj;
+  });
+}
+
+describe.each(HELMS)('%s', (_name, bin, version) => {
+  it('is the expected version', () => {
+    const res = helm(['version', '--short'], bin);
+    expect(res.status).toBe(0);
+    expect(res.stdout.trim()).toMatch(version);
+  });
+
+  it.each([['defaults', ''], ...scenarioFiles().map((f) => [path.basename(f), f])])('lint --strict passes: %s', (_n, file) => {
+    const res = helm(['lint', '--strict', CHART, ...(file ? ['--values', file] : [])], bin);
+    expect(`${res.stdout}${res.stderr}`).toContain('0 chart(s) failed');
+    expect(res.status).toBe(0);
+  });
+
+  const invalid: [string, string[], RegExp][] = [
+    ['canary.weight 120', ['--set', 'canary.weight=120'], /weight/],
+    ['canary.weight -1', ['--set', 'canary.weight=-1'], /weight/],
+    ['activeColor red', ['--set', 'activeColor=red'], /activeColor/],
+    ['a string replica count', ['--set-string', 'blue.replicas=3'], /replicas/],
+    ['image tag latest', ['--set', 'green.image.tag=latest'], /tag/],
+    ['an unknown router', ['--set', 'trafficRouting.type=istio'], /type/],
+    ['faults for colour red', ['--set', 'faults.color=red'], /color/],
+    ['an unknown top-level value', ['--set', 'colour=blue'], /colour/],
+    ['a misspelt nested value', ['--set', 'canary.wieght=10'], /wieght/],
+  ];
+  it.each(invalid)('the schema refuses %s', (_what, args, field) => {
+    const res = helm([...templateArgs({}), ...args], bin);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/schema|values don't meet/i);
+    expect(res.stderr).toMatch(field);
+  });
+});
+
+describe('Helm 3 and Helm 4 agree', () => {
+  it.each(scenarioFiles().map((f) => [path.basename(f), f]))('renders the same objects: %s', (_n, file) => {
+    expect(normalised(renderRaw({ valuesFiles: [file], bin: HELM3 }))).toEqual(normalised(renderRaw({ valuesFiles: [file], bin: HELM4 })));
+  });
+
+  it('packages the chart (helm package)', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-pkg-'));
+    try {
+      const res = helm(['package', CHART, '--destination', out]);
+      expect(res.status).toBe(0);
+      expect(fs.readdirSync(out)).toEqual([expect.stringMatching(/^bulwark-\d+\.\d+\.\d+\.tgz$/)]);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('values.yaml documentation', () => {
+  it('documents every leaf value with a `# --` comment', () => {
+    const lines = fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8').split('\n');
+    const indent = (l: string) => /^\s*/.exec(l)![0].length;
+    const documented = (i: number): boolean => {
+      // `# --` right above the key (other comment lines may sit between), or on an ancestor key.
+      let j = i - 1;
+      while (j >= 0 && /^\s*#/.test(lines[j]) && !/^\s*# --/.test(lines[j])) j -= 1;
+      if (j >= 0 && /^\s*# --/.test(lines[j])) return true;
+      for (let k = i - 1; k >= 0; k -= 1) {
+        if (/^\s*[A-Za-z][\w.]*:/.test(lines[k]) && indent(lines[k]) < indent(lines[i])) return documented(k);
+      }
+      return false;
+    };
+    const undocumented: string[] = [];
+    lines.forEach((line, i) => {
+      // Every key that carries a value (a leaf, or an inline map/list) must be documented.
+      const m = /^(\s*)([A-Za-z][\w.]*):\s*(\S.*)?$/.exec(line);
+      if (!m || m[3] === undefined || m[3].startsWith('#')) return;
+      if (!documented(i)) undocumented.push(`${i + 1}: ${line.trim()}`);
+    });
+    expect(undocumented).toEqual([]);
+  });
+});
