@@ -1,0 +1,115 @@
+import { ConfigError, loadConfig } from './config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the contract defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+      dataDir: '.data',
+      accessTokenTtl: 900,
+      refreshTokenTtl: 1_209_600,
+      redisUrl: undefined,
+      rateLimitPerMinute: 600,
+      orderRateLimitPerMinute: 60,
+      loginRateLimitPerMinute: 5,
+      logLevel: 'info',
+      releaseColor: 'blue',
+      shutdownDelayMs: 5000,
+      faults: { enabled: false, errorRate: 0, latencyMs: 0 },
+      dbPoolMax: 10,
+      corsOrigins: [],
+      trustProxy: false,
+      webhooksAllowPrivate: false,
+      migrateOnBoot: true,
+    });
+    expect(config.appVersion).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('reads every variable of the contract', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      DATABASE_URL: 'postgres://u:p@db:5432/bulwark',
+      DATA_DIR: '/var/lib/bulwark',
+      JWT_SECRET: 'x'.repeat(32),
+      ACCESS_TOKEN_TTL: '60',
+      REFRESH_TOKEN_TTL: '3600',
+      REDIS_URL: 'redis://cache:6379',
+      RATE_LIMIT_PER_MINUTE: '100',
+      ORDER_RATE_LIMIT_PER_MINUTE: '10',
+      LOGIN_RATE_LIMIT_PER_MINUTE: '3',
+      LOG_LEVEL: 'debug',
+      APP_VERSION: '2.3.4',
+      RELEASE_COLOR: 'green',
+      SHUTDOWN_DELAY_MS: '1500',
+      FAULTS_ENABLED: 'true',
+      FAULT_ERROR_RATE: '0.25',
+      FAULT_LATENCY_MS: '400',
+      DB_POOL_MAX: '20',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      TRUST_PROXY: 'true',
+      WEBHOOKS_ALLOW_PRIVATE: '1',
+      MIGRATE_ON_BOOT: 'false',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      databaseUrl: 'postgres://u:p@db:5432/bulwark',
+      dataDir: '/var/lib/bulwark',
+      accessTokenTtl: 60,
+      refreshTokenTtl: 3600,
+      redisUrl: 'redis://cache:6379',
+      rateLimitPerMinute: 100,
+      orderRateLimitPerMinute: 10,
+      loginRateLimitPerMinute: 3,
+      logLevel: 'debug',
+      appVersion: '2.3.4',
+      releaseColor: 'green',
+      shutdownDelayMs: 1500,
+      faults: { enabled: true, errorRate: 0.25, latencyMs: 400 },
+      dbPoolMax: 20,
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      trustProxy: true,
+      webhooksAllowPrivate: true,
+      migrateOnBoot: false,
+    });
+  });
+
+  it('reports one line per bad variable, naming each', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      RELEASE_COLOR: 'red',
+      FAULT_ERROR_RATE: '1.5',
+      DB_POOL_MAX: '0',
+      LOG_LEVEL: 'loud',
+      TRUST_PROXY: 'maybe',
+      DATABASE_URL: 'mysql://x',
+    });
+    expect(problems).toHaveLength(7);
+    for (const name of ['PORT', 'RELEASE_COLOR', 'FAULT_ERROR_RATE', 'DB_POOL_MAX', 'LOG_LEVEL', 'TRUST_PROXY', 'DATABASE_URL']) {
+      expect(problems.filter((p) => p.startsWith(`${name}:`))).toHaveLength(1);
+    }
+  });
+
+  it('requires a JWT secret of at least 32 bytes in production only', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET: required when NODE_ENV=production']);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toEqual(['JWT_SECRET: must be at least 32 bytes']);
+    expect(problemsOf({ NODE_ENV: 'development' })).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) }).jwtSecret).toBe('s'.repeat(32));
+  });
+
+  it('refuses CORS entries that are not origins', () => {
+    expect(problemsOf({ CORS_ORIGINS: 'https://ok.example,*' })).toEqual([
+      'CORS_ORIGINS: "*" is not an origin like https://app.example.com',
+    ]);
+  });
+});
