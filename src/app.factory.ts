@@ -9,8 +9,11 @@ import { Lifecycle } from './common/lifecycle';
 import { installLenientJsonParser } from './common/http/malformed-body';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
 import type { AppConfig } from './config/config';
+import { installFaultInjection } from './faults/fault-injection';
 import { installAccessLog } from './logging/access-log';
 import { createLogger } from './logging/logger';
+import { installHttpMetrics } from './metrics/http-metrics';
+import { MetricsService } from './metrics/metrics.service';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
@@ -60,6 +63,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   installLenientJsonParser(fastify);
   installAccessLog(fastify, logger);
+  installHttpMetrics(fastify, app.get(MetricsService));
+  installFaultInjection(fastify, config.faults, logger);
 
   await app.register(helmet, { global: true });
   if (config.corsOrigins.length > 0) {

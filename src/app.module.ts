@@ -12,6 +12,8 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { APP_LOGGER } from './logging/logger';
 import { CoreModule } from './core.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { HealthModule } from './health/health.module';
 
 // ENGINEERS WORKING IN PARALLEL: read docs/PARALLEL-WORK.md first (shared-tree rules: no npm install,
 // build into .tmp/dist-<you>, commit only your own paths, never git add -A).
@@ -32,6 +34,8 @@ export class AppModule {
           pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: (req) => (req as { id?: string }).id ?? '' },
         }),
         DatabaseModule.forRoot(config, logger),
+        MetricsModule,
+        HealthModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

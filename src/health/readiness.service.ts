@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { Lifecycle } from '../common/lifecycle';
+import { APP_LOGGER } from '../logging/logger';
+
+/** A readiness database ping longer than this counts as "not answering". */
+export const READINESS_DB_TIMEOUT_MS = 1000;
+
+/**
+ * The three readiness indicators (CONTRACT section 3): no shutdown under way, the database answers,
+ * every migration the code knows is applied. Failure messages are fixed strings (the probe is
+ * anonymous: no host, port or SQL reaches it); the real cause is logged, once per change of state.
+ */
+@Injectable()
+export class ReadinessIndicators {
+  /** Migrations never un-apply: once all are seen, the check is skipped (one query less per probe). */
+  private migrationsSeenApplied = false;
+  private lastFailure: string | undefined;
+
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly lifecycle: Lifecycle,
+    private readonly dataSource: DataSource,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  shutdown() {
+    const check = this.indicators.check('shutdown');
+    return this.lifecycle.shuttingDown ? check.down({ message: 'shutdown under way' }) : check.up();
+  }
+
+  database() {
+    return this.indicators
+      .check('database')
+      .attempt(async () => {
+        await this.guarded('database', () => this.dataSource.query('SELECT 1'), 'database not answering');
+      })
+      .withTimeout(READINESS_DB_TIMEOUT_MS);
+  }
+
+  migrations() {
+    return this.indicators
+      .check('migrations')
+      .attempt(async () => {
+        if (this.migrationsSeenApplied) return;
+        const pending = await this.guarded('migrations', () => this.pendingMigrations(), 'migration state unknown');
+        if (pending.length > 0) throw new Error(`${pending.length} migration(s) not applied`);
+        this.migrationsSeenApplied = true;
+      })
+      .withTimeout(READINESS_DB_TIMEOUT_MS);
+  }
+
+  /** Logs "not ready" and "ready again" transitions, not every failed probe. */
+  noteOutcome(failure: string | undefined): void {
+    if (failure === this.lastFailure) return;
+    if (failure) this.logger.warn({ failure }, 'readiness: not ready');
+    else this.logger.info({ previously: this.lastFailure }, 'readiness: ready');
+    this.lastFailure = failure;
+  }
+
+  /**
+   * Names known to the code, minus those recorded in the migrations table. One read of a small table
+   * through `dataSource.query` (which always releases its connection), not TypeORM's showMigrations
+   * (which creates the table and holds a query runner that a failing query would leak).
+   */
+  private async pendingMigrations(): Promise<string[]> {
+    const table = this.dataSource.options.migrationsTableName ?? 'migrations';
+    const rows = (await this.dataSource.query(`SELECT name FROM "${table}"`)) as Array<{ name: string }>;
+    const applied = new Set(rows.map((r) => r.name));
+    return this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
+  }
+
+  private async guarded<T>(what: string, fn: () => Promise<T>, publicMessage: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      this.logger.debug({ err: error, check: what }, 'readiness check failed');
+      throw new Error(publicMessage);
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import { routeTemplate } from '../logging/access-log';
+import type { MetricsService } from './metrics.service';
+
+/**
+ * The RED series, counted in Fastify's `onResponse` hook: it sees every answer, including those no
+ * Nest handler produced (unknown routes, 413, body-parse failures, guard rejections). The `route`
+ * label is the route template (`/v1/orders/:id`), never the raw path, and every unmatched path shares
+ * one value (`UNMATCHED_ROUTE`), so label cardinality stays bounded whatever clients send.
+ */
+export function installHttpMetrics(fastify: FastifyInstance, metrics: MetricsService): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.observeRequest(request.method, routeTemplate(request), reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+}

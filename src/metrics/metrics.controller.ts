@@ -1,0 +1,25 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Registry } from 'prom-client';
+import { Public } from '../common/decorators/public.decorator';
+import { MetricsService } from './metrics.service';
+
+/** Prometheus scrape endpoint (CONTRACT section 3): no auth, not rate limited. */
+@ApiTags('operations')
+@Public()
+@SkipThrottle()
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: MetricsService) {}
+
+  @Get()
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiProduces(Registry.PROMETHEUS_CONTENT_TYPE)
+  @ApiOkResponse({ description: 'Every series labelled app_version and color', schema: { type: 'string' } })
+  scrape(): Promise<string> {
+    return this.metrics.render();
+  }
+}
