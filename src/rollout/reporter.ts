@@ -18,7 +18,7 @@ export interface Reporter {
   emit(e: RolloutEvent): void;
 }
 
-const num = (v: number | null): string => (v === null || Number.isNaN(v) ? 'none' : Number.isInteger(v) ? String(v) : v.toPrecision(4));
+const num = (v: number | null): string => (v === null || Number.isNaN(v) ? 'none' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4))));
 
 export function formatText(e: RolloutEvent): string {
   switch (e.event) {

@@ -4,7 +4,7 @@ import type { CheckResult, CheckStatus, ColourReadings, Reading, RoundInput, Rou
 // pass / fail / inconclusive per check. Missing data is never a pass: an empty or NaN answer means
 // "no evidence yet" (inconclusive), as in Flagger where "no values found" halts the analysis.
 
-const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4))));
 
 /** A usable number, or null for an error, NaN, an empty result or an infinity. */
 export function usable(reading: Reading): number | null {

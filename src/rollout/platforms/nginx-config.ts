@@ -18,7 +18,12 @@ export interface NginxState {
   activeColor: Colour;
   weight: number;
   upstreams: Record<Colour, NginxUpstream>;
+  /** Grows with every change; nginx answers it at GENERATION_PATH, so a reload can be confirmed. */
+  generation?: number;
 }
+
+/** Served by nginx itself (not proxied): the generation of the config that answered. */
+export const GENERATION_PATH = '/__bulwark-rollout/generation';
 
 export const STATE_FILE = 'rollout-state.json';
 export const CONF_FILE = 'nginx.conf';
@@ -40,6 +45,9 @@ export function parseState(text: string): NginxState {
     const u = raw.upstreams?.[c];
     if (!u || typeof u.address !== 'string' || !/^[^\s;]+:\d+$/.test(u.address)) throw new InconsistentStateError(`${STATE_FILE}: upstreams.${c}.address must be host:port`);
     if (u.version !== null && typeof u.version !== 'string') throw new InconsistentStateError(`${STATE_FILE}: upstreams.${c}.version must be a string or null`);
+  }
+  if (raw.generation !== undefined && (typeof raw.generation !== 'number' || !Number.isInteger(raw.generation))) {
+    throw new InconsistentStateError(`${STATE_FILE}: generation must be an integer`);
   }
   return raw as NginxState;
 }
@@ -78,6 +86,10 @@ ${server('green')}
   }
   server {
     listen ${s.listen};
+    location = ${GENERATION_PATH} {
+      default_type text/plain;
+      return 200 "${s.generation ?? 0}\n";
+    }
     location / {
       proxy_pass http://bulwark;
       proxy_http_version 1.1;

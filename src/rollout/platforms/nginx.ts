@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { check, CommandRunner } from './command-runner';
-import { assertConfMatches, CONF_FILE, LOCK_FILE, NginxState, parseState, renderConf, STATE_FILE, toRolloutState } from './nginx-config';
+import { assertConfMatches, CONF_FILE, GENERATION_PATH, LOCK_FILE, NginxState, parseState, renderConf, STATE_FILE, toRolloutState } from './nginx-config';
 import { assertWeight, Colour, InconsistentStateError, Lock, LockedError, otherColour, Platform, PlatformOptions, RolloutState } from './platform';
 
 // A weighted nginx upstream in front of two local Bulwark processes. A change writes the new
@@ -60,6 +61,22 @@ function versionIn(body: unknown): string | null {
   return null;
 }
 
+/** GET on a fresh connection (no keep-alive pool): answered by whichever worker accepts it now. */
+function freshGet(address: string, path: string): Promise<{ status: number; body: string }> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, agent: false, timeout: 2000, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -105,7 +122,8 @@ export class NginxPlatform implements Platform {
   }
 
   /** Writes, tests and loads the conf for `next`, then records `next` as the state. */
-  private async apply(next: NginxState): Promise<void> {
+  private async apply(wanted: NginxState): Promise<void> {
+    const next: NginxState = { ...wanted, generation: (wanted.generation ?? 0) + 1 };
     const conf = join(this.dir, CONF_FILE);
     const candidate = join(this.dir, `${CONF_FILE}.next`);
     await writeFile(candidate, renderConf(next, this.dir));
@@ -118,9 +136,34 @@ export class NginxPlatform implements Platform {
       if (previous !== null) await writeFile(conf, previous);
       throw err;
     }
+    await this.waitForGeneration(next);
     const stateFile = join(this.dir, STATE_FILE);
     await writeFile(`${stateFile}.next`, `${JSON.stringify(next, null, 2)}\n`);
     await rename(`${stateFile}.next`, stateFile);
+  }
+
+  /**
+   * `nginx -s reload` only signals the master; new workers take over a moment later. The change
+   * counts as made once fresh connections are answered by the new config, a few times in a row.
+   */
+  private async waitForGeneration(next: NginxState): Promise<void> {
+    const want = String(next.generation);
+    const deadline = Date.now() + 10_000;
+    let inARow = 0;
+    let last = '';
+    while (inARow < 3) {
+      try {
+        const r = await freshGet(next.listen, GENERATION_PATH);
+        last = r.body.trim();
+        inARow = r.status === 200 && last === want ? inARow + 1 : 0;
+      } catch (err) {
+        last = (err as Error).message;
+        inARow = 0;
+      }
+      if (inARow >= 3) break;
+      if (Date.now() > deadline) throw new Error(`nginx did not load the new configuration (generation ${want}, answered ${last}); see ${join(this.dir, 'error.log')}`);
+      await new Promise((r) => setTimeout(r, inARow > 0 ? 5 : 20));
+    }
   }
 
   async readState(): Promise<RolloutState> {

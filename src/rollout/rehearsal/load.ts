@@ -91,6 +91,27 @@ export class SteadyLoad {
     return this.stats();
   }
 
+  /** What happened between an earlier snapshot and now. */
+  static since(earlier: LoadStats, now: LoadStats): LoadStats {
+    const byColour: LoadStats['byColour'] = {};
+    for (const [c, v] of Object.entries(now.byColour)) {
+      const e = earlier.byColour[c] ?? { total: 0, failed: 0 };
+      if (v.total - e.total > 0) byColour[c] = { total: v.total - e.total, failed: v.failed - e.failed };
+    }
+    const total = now.total - earlier.total;
+    const failed = now.failed - earlier.failed;
+    return {
+      total,
+      ok: now.ok - earlier.ok,
+      failed,
+      networkErrors: now.networkErrors - earlier.networkErrors,
+      retried: now.retried - earlier.retried,
+      skipped: now.skipped - earlier.skipped,
+      byColour,
+      failedShare: total === 0 ? 0 : failed / total,
+    };
+  }
+
   stats(): LoadStats {
     return { ...this.s, byColour: structuredClone(this.s.byColour), failedShare: this.s.total === 0 ? 0 : this.s.failed / this.s.total };
   }

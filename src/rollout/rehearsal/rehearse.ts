@@ -10,7 +10,8 @@ import pino from 'pino';
 import { startEmbeddedPostgres } from '../../database/embedded';
 import { formatText, RolloutEvent } from '../reporter';
 import { REHEARSAL_RUN_ARGS, ScenarioName, SCENARIOS } from './scenarios';
-import { CANARY_VERSION, Stage } from './stage';
+import { LoadStats, SteadyLoad } from './load';
+import { CANARY_VERSION, LOAD_RATE, Stage } from './stage';
 
 // `npm run rehearse -- --scenario faulty|healthy|slow|blind`: sets the whole stage up, runs the real
 // tool (dist/rollout/cli.js, nginx platform) against it, tears everything down and exits with the
@@ -30,7 +31,10 @@ export interface RehearsalReport {
   firstStepWeight: number;
   canaryFaultErrorRate: number;
   routing: Awaited<ReturnType<Stage['routing']>>;
-  load: Awaited<ReturnType<Stage['stopLoad']>>;
+  /** Client view over the whole rehearsal, from the first request of the load to its end. */
+  load: LoadStats;
+  /** Client view from 1 s after the tool exited to the end (about 3 s): where traffic goes now. */
+  tail: LoadStats;
   after: Awaited<ReturnType<Stage['probe']>>;
   decisions: RolloutEvent[];
   durationMs: number;
@@ -83,7 +87,7 @@ async function rehearse(): Promise<number> {
   try {
     await stage.up();
     await stage.startLoad();
-    say('steady load through nginx: 100 requests/s of GET /v1/users/me');
+    say(`steady load through nginx: ${LOAD_RATE} requests/s of GET /v1/users/me`);
     await stage.waitForMetrics();
     say('prometheus sees both colours and the stable traffic');
 
@@ -117,18 +121,23 @@ async function rehearse(): Promise<number> {
     });
     say(`the tool exited ${exitCode} (${exitCode === 0 ? 'promoted' : exitCode === 2 ? 'rolled back' : 'error'})`);
 
-    const load = await stage.stopLoad();
+    // Keep the load on a little: the tail shows where traffic goes once the tool is done.
+    const exitedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const tailStart = stage.load!.stats();
     const routing = await stage.routing();
     const after = await stage.probe(40);
+    await new Promise((r) => setTimeout(r, Math.max(0, exitedAt + 4000 - Date.now())));
+    const load = (await stage.stopLoad())!;
+    const tail = SteadyLoad.since(tailStart, load);
     say('$ bulwark-rollout status');
     await tool(['status', ...common, ...(values.json ? ['--json'] : [])], show);
     say(`nginx weights now: blue=${routing.weights.blue} green=${routing.weights.green} (active ${routing.activeColor})`);
-    if (load) {
-      say(
-        `client view over the whole run: ${load.total} requests, ${load.failed} failed (${(load.failedShare * 100).toFixed(2)} %), ` +
-          `${load.networkErrors} without answer; by colour: ${Object.entries(load.byColour).map(([c, s]) => `${c} ${s.total} (${s.failed} failed)`).join(', ')}`,
-      );
-    }
+    const describe = (l: LoadStats): string =>
+      `${l.total} requests, ${l.failed} failed (${(l.failedShare * 100).toFixed(2)} %), ${l.networkErrors} without answer; ` +
+      `by colour: ${Object.entries(l.byColour).map(([c, s]) => `${c} ${s.total} (${s.failed} failed)`).join(', ')}`;
+    say(`client view over the whole rehearsal: ${describe(load)}`);
+    say(`client view of the last 3 s: ${describe(tail)}`);
     say(`40 requests through nginx afterwards reached: ${Object.entries(after.colours).map(([c, n]) => `${c} ${n}`).join(', ')}; versions ${Object.entries(after.versions).map(([v, n]) => `${v} ${n}`).join(', ')}`);
 
     const report: RehearsalReport = {
@@ -140,6 +149,7 @@ async function rehearse(): Promise<number> {
       canaryFaultErrorRate: Number(scenario.canaryEnv.FAULT_ERROR_RATE ?? 0),
       routing,
       load,
+      tail,
       after,
       decisions,
       durationMs: Date.now() - started,

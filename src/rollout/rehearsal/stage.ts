@@ -13,6 +13,7 @@ import { LoadStats, SteadyLoad } from './load';
 
 export const STABLE_VERSION = '1.0.0';
 export const CANARY_VERSION = '1.1.0';
+export const LOAD_RATE = 200;
 const JWT_SECRET = 'rehearsal-secret-rehearsal-secret-0123456789';
 
 export interface StageOptions {
@@ -164,7 +165,7 @@ export class Stage {
   }
 
   async startLoad(): Promise<void> {
-    this.load = new SteadyLoad({ baseUrl: this.nginxUrl, path: '/v1/users/me', token: await this.token(), ratePerSecond: this.o.loadRate ?? 100, colourOf: this.colourOf });
+    this.load = new SteadyLoad({ baseUrl: this.nginxUrl, path: '/v1/users/me', token: await this.token(), ratePerSecond: this.o.loadRate ?? LOAD_RATE, colourOf: this.colourOf });
     this.load.start();
   }
 
