@@ -11,16 +11,20 @@ import { assertWeight, Colour, InconsistentStateError, isColour, Lock, LockedErr
 // The lock is a ConfigMap: `kubectl create` is atomic, so two operators cannot both hold it.
 
 interface ChartValues {
+  fullnameOverride?: unknown;
+  nameOverride?: unknown;
   activeColor?: unknown;
   canary?: { weight?: unknown };
   blue?: { image?: { tag?: unknown } };
   green?: { image?: { tag?: unknown } };
 }
 
-/** The chart's `fullname` helper, as in every `helm create` chart. */
-export function chartFullname(release: string, chartName = 'bulwark'): string {
-  const name = release.includes(chartName) ? release : `${release}-${chartName}`;
-  return name.slice(0, 63).replace(/-+$/, '');
+/** The chart's `bulwark.fullname` helper (helm/bulwark/templates/_helpers.tpl): truncated to 50. */
+export function chartFullname(release: string, values: Pick<ChartValues, 'fullnameOverride' | 'nameOverride'> = {}): string {
+  const trunc = (s: string): string => s.slice(0, 50).replace(/-+$/, '');
+  if (typeof values.fullnameOverride === 'string' && values.fullnameOverride !== '') return trunc(values.fullnameOverride);
+  const name = typeof values.nameOverride === 'string' && values.nameOverride !== '' ? values.nameOverride : 'bulwark';
+  return trunc(release.includes(name) ? release : `${release}-${name}`);
 }
 
 export function stateFromValues(values: ChartValues): RolloutState {
@@ -48,7 +52,6 @@ export class KubernetesPlatform implements Platform {
   private readonly release: string;
   private readonly namespace: string;
   private readonly chart: string;
-  private readonly fullname: string;
   private readonly helm: string;
   private readonly kubectl: string;
 
@@ -57,7 +60,6 @@ export class KubernetesPlatform implements Platform {
     this.release = o.release ?? 'bulwark';
     this.namespace = o.namespace ?? 'default';
     this.chart = o.chart ?? 'helm/bulwark';
-    this.fullname = o.fullname ?? chartFullname(this.release);
     this.helm = o.helm ?? 'helm';
     this.kubectl = o.kubectl ?? 'kubectl';
   }
@@ -81,7 +83,7 @@ export class KubernetesPlatform implements Platform {
     await check(this.runner, this.helm, args);
   }
 
-  async readState(): Promise<RolloutState> {
+  private async values(): Promise<ChartValues> {
     const out = await check(this.runner, this.helm, ['get', 'values', this.release, ...this.common(), '--all', '--output', 'json']);
     let values: ChartValues;
     try {
@@ -89,16 +91,27 @@ export class KubernetesPlatform implements Platform {
     } catch {
       throw new InconsistentStateError(`helm get values ${this.release} did not answer JSON`);
     }
-    return stateFromValues(values ?? {});
+    return values ?? {};
+  }
+
+  /** Object names follow the release's own values (fullnameOverride), unless --fullname says otherwise. */
+  private async fullname(values?: ChartValues): Promise<string> {
+    return this.o.fullname ?? chartFullname(this.release, values ?? (await this.values()));
+  }
+
+  async readState(): Promise<RolloutState> {
+    return stateFromValues(await this.values());
   }
 
   async start(tag: string): Promise<void> {
-    const state = await this.readState();
+    const values = await this.values();
+    const state = stateFromValues(values);
     if (state.weight > 0) throw new InconsistentStateError(`a canary is live at weight ${state.weight}: promote or abort it before starting another version`);
     const idle = state.previewColor;
+    const fullname = await this.fullname(values);
     await this.upgrade({ [`${idle}.image.tag`]: tag, 'canary.weight': 0 });
     const timeout = `${Math.ceil((this.o.readyTimeoutMs ?? 600_000) / 1000)}s`;
-    await check(this.runner, this.kubectl, ['rollout', 'status', `deployment/${this.fullname}-${idle}`, ...this.kubectlCommon(), `--timeout=${timeout}`], {
+    await check(this.runner, this.kubectl, ['rollout', 'status', `deployment/${fullname}-${idle}`, ...this.kubectlCommon(), `--timeout=${timeout}`], {
       timeoutMs: (this.o.readyTimeoutMs ?? 600_000) + 30_000,
     });
   }
@@ -119,7 +132,7 @@ export class KubernetesPlatform implements Platform {
   }
 
   async acquireLock(owner: string): Promise<Lock> {
-    const name = `${this.fullname}-rollout-lock`;
+    const name = `${await this.fullname()}-rollout-lock`;
     const holder = `${owner} (pid ${process.pid} on ${hostname()}, since ${new Date().toISOString()})`;
     const created = await this.runner.run(this.kubectl, ['create', 'configmap', name, ...this.kubectlCommon(), `--from-literal=holder=${holder}`]);
     if (created.code !== 0) {

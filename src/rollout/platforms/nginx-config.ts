@@ -88,7 +88,7 @@ ${server('green')}
     listen ${s.listen};
     location = ${GENERATION_PATH} {
       default_type text/plain;
-      return 200 "${s.generation ?? 0}\n";
+      return 200 "${s.generation ?? 0}\\n";
     }
     location / {
       proxy_pass http://bulwark;

@@ -1,0 +1,62 @@
+import { parseCli, parseDuration, parseSteps, promRange } from './options';
+
+describe('options', () => {
+  it.each([
+    ['60s', 60_000],
+    ['2m', 120_000],
+    ['500ms', 500],
+    ['1.5s', 1500],
+    ['30', 30_000],
+  ])('parses the duration %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it('refuses bad durations and steps', () => {
+    expect(() => parseDuration('soon')).toThrow(/not a duration/);
+    expect(() => parseSteps('10,5')).toThrow(/increase/);
+    expect(() => parseSteps('0,50')).toThrow(/1–100/);
+    expect(() => parseSteps('10,abc')).toThrow();
+  });
+
+  it('turns durations into Prometheus ranges', () => {
+    expect(promRange(90_000)).toBe('90s');
+    expect(promRange(200)).toBe('1s');
+  });
+
+  it('has the documented defaults', () => {
+    const o = parseCli(['run'], {});
+    expect(o).toMatchObject({
+      command: 'run',
+      platform: 'kubernetes',
+      steps: [10, 25, 50, 100],
+      intervalMs: 60_000,
+      window: '60s',
+      maxErrorRate: 0.001,
+      maxP95: 0.2,
+      failureLimit: 2,
+      prometheusUrl: 'http://127.0.0.1:9090',
+      json: false,
+    });
+  });
+
+  it('reads every analysis flag and the environment', () => {
+    const o = parseCli(
+      ['run', '--steps', '5,50', '--interval', '2s', '--max-error-rate', '0.01', '--max-p95', '0.25', '--min-requests', '20', '--failure-limit', '3', '--error-rate-margin', '0.005', '--json'],
+      { ROLLOUT_PLATFORM: 'nginx', ROLLOUT_NGINX_DIR: '/srv/n', PROMETHEUS_URL: 'http://prom:9090' },
+    );
+    expect(o).toMatchObject({ steps: [5, 50], intervalMs: 2000, window: '60s', maxErrorRate: 0.01, maxP95: 0.25, minRequests: 20, failureLimit: 3, errorRateMargin: 0.005, json: true, platform: 'nginx', nginxDir: '/srv/n', prometheusUrl: 'http://prom:9090' });
+  });
+
+  it.each([
+    [['deploy'], /unknown command/],
+    [['start'], /--tag/],
+    [['run', '--max-error-rate', '2'], /max-error-rate/],
+    [['run', '--failure-limit', '0'], /failure-limit/],
+    [['run', '--bogus'], /bogus/],
+    [['run', 'promote'], /one command/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCli(argv as string[], {})).toThrow(message);
+  });
+
+  it('asks for help with no command', () => {
+    expect(parseCli([], {})).toBe('help');
+  });
+});
