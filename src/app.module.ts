@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { Lifecycle } from './common/lifecycle';
@@ -12,8 +12,18 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { APP_LOGGER } from './logging/logger';
 import { CoreModule } from './core.module';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
+import { RolesGuard } from './auth/guards/roles.guard';
+import { UsersModule } from './users/users.module';
+import { BulwarkThrottlerGuard } from './rate-limit/bulwark-throttler.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthModule } from './health/health.module';
+import { ProductsModule } from './products/products.module';
+import { OrdersModule } from './orders/orders.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 // ENGINEERS WORKING IN PARALLEL: read docs/PARALLEL-WORK.md first (shared-tree rules: no npm install,
 // build into .tmp/dist-<you>, commit only your own paths, never git add -A).
@@ -34,14 +44,26 @@ export class AppModule {
           pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: (req) => (req as { id?: string }).id ?? '' },
         }),
         DatabaseModule.forRoot(config, logger),
+        AuditModule,
+        RateLimitModule,
+        AuthModule,
+        UsersModule,
         MetricsModule,
         HealthModule,
+        ProductsModule,
+        OrdersModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: ErrorsInterceptor },
         { provide: APP_INTERCEPTOR, useClass: LoggingInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        // Global guards run in this order: authentication (deny by default), roles, rate limits
+        // (after authentication, so the default limit counts per user).
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useClass: BulwarkThrottlerGuard },
       ],
     };
   }

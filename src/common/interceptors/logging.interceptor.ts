@@ -15,8 +15,13 @@ export class LoggingInterceptor implements NestInterceptor {
   constructor(private readonly logger: PinoLogger) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const user = userOf(context.switchToHttp().getRequest<FastifyRequest>());
-    if (user) this.logger.assign({ userId: user.id });
-    return next.handle();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const user = userOf(request);
+    if (!user) return next.handle();
+    // On the Fastify adapter the per-request logging context of nestjs-pino's middleware is not
+    // active any more when guards and interceptors run (`assign` would throw "out of request
+    // scope"), so the handler runs in a context of its own, inheriting the current one if any.
+    const bindings = { requestId: request.id, userId: user.id };
+    return new Observable((subscriber) => this.logger.runInContext(() => next.handle().subscribe(subscriber), { bindings, inherit: true }));
   }
 }

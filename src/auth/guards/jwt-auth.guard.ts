@@ -1,0 +1,58 @@
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import type { AuthenticatedUser } from '../../common/auth-user';
+import { IS_PUBLIC } from '../../common/decorators/public.decorator';
+import { AppError, ServiceUnavailableError } from '../../common/errors/app-error';
+import { isDatabaseUnavailable } from '../../common/errors/database-errors';
+import type { AppConfig } from '../../config/config';
+import { APP_CONFIG } from '../../config/config.module';
+import { AccessClaims, JWT_SECRET_OF_REQUEST, JWT_STRATEGY } from '../jwt.strategy';
+import { SessionsRepository } from '../sessions.repository';
+
+/**
+ * The global authentication guard (deny by default): every route needs a valid access token unless
+ * marked `@Public()`. After the token is verified, one indexed query checks that its login (`sid`)
+ * is live and its user enabled, and takes the role from the user row.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sessions: SessionsRepository,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>();
+    const slot = request as unknown as Record<symbol, string | undefined>;
+    slot[JWT_SECRET_OF_REQUEST] = this.config.jwtSecret;
+    try {
+      await super.canActivate(context);
+    } finally {
+      delete slot[JWT_SECRET_OF_REQUEST];
+    }
+    const claims = request.user as AccessClaims;
+    let caller: AuthenticatedUser | undefined;
+    try {
+      caller = await this.sessions.findCaller(claims.sid, claims.sub);
+    } catch (error) {
+      throw isDatabaseUnavailable(error) ? new ServiceUnavailableError('The database is unavailable; retry shortly.', error) : error;
+    }
+    if (!caller) throw new AppError('UNAUTHENTICATED', 'The access token is no longer valid.');
+    request.user = caller;
+    return true;
+  }
+
+  override handleRequest<T>(error: unknown, user: T): T {
+    if (error instanceof AppError) throw error;
+    if (error) throw error;
+    if (!user) throw new AppError('UNAUTHENTICATED', 'A valid access token is required.');
+    return user;
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AppError } from '../common/errors/app-error';
+import { ACCESS_TOKEN_ALGORITHM } from './tokens';
+
+export const JWT_STRATEGY = 'bulwark-jwt';
+
+/**
+ * The guard puts the verification key on the request under this symbol. Passport keeps strategies in
+ * a process-wide registry, so a strategy that held a key (or a database handle) of its own would be
+ * shared by every application instance of the process; this one holds nothing.
+ */
+export const JWT_SECRET_OF_REQUEST = Symbol('bulwark.jwtSecret');
+
+/** Claims of a verified access token, before the session check. */
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * passport-jwt verifying with HS256 only (`alg: none`, HS512, RS256… are refused by jsonwebtoken's
+ * `algorithms` list) and an unexpired `exp`; `validate` additionally requires `exp` to be present,
+ * which jsonwebtoken alone does not (https://github.com/auth0/node-jsonwebtoken#jwtverifytoken-secretorpublickey-options-callback).
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+  constructor() {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKeyProvider: (request: FastifyRequest, _rawToken: string, done: (error: Error | null, secret?: string) => void) => {
+        const secret = (request as unknown as Record<symbol, string | undefined>)[JWT_SECRET_OF_REQUEST];
+        if (secret) done(null, secret);
+        else done(new Error('JWT secret missing on the request'));
+      },
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      ignoreExpiration: false,
+    });
+  }
+
+  validate(payload: unknown): AccessClaims {
+    const claims = payload as Record<string, unknown> | null;
+    if (
+      typeof claims !== 'object' ||
+      claims === null ||
+      typeof claims.exp !== 'number' ||
+      typeof claims.iat !== 'number' ||
+      typeof claims.sub !== 'string' ||
+      typeof claims.sid !== 'string' ||
+      !UUID.test(claims.sub) ||
+      !UUID.test(claims.sid)
+    ) {
+      throw new AppError('UNAUTHENTICATED', 'The access token is not valid.');
+    }
+    return { sub: claims.sub, sid: claims.sid };
+  }
+}

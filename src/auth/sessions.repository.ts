@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { AuthenticatedUser } from '../common/auth-user';
+import type { SessionRevokedReason } from './session.entity';
+
+/** Single-purpose queries on logins (sessions) and their refresh tokens. */
+@Injectable()
+export class SessionsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * The one query of every authenticated request: the login is live and its user is not disabled.
+   * The role comes from the user row, never from the token. No cache, so revocation is immediate.
+   */
+  async findCaller(sessionId: string, userId: string): Promise<AuthenticatedUser | undefined> {
+    const rows = (await this.dataSource.query(
+      `SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND NOT u.disabled`,
+      [sessionId, userId],
+    )) as Array<{ role: AuthenticatedUser['role'] }>;
+    return rows[0] ? { id: userId, role: rows[0].role, sessionId } : undefined;
+  }
+
+  async create(manager: EntityManager, userId: string): Promise<string> {
+    const rows = (await manager.query('INSERT INTO sessions (user_id) VALUES ($1) RETURNING id', [userId])) as Array<{ id: string }>;
+    return rows[0].id;
+  }
+
+  async addRefreshToken(manager: EntityManager, sessionId: string, tokenHash: Buffer, ttlSeconds: number): Promise<void> {
+    await manager.query(
+      `INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, now() + $3 * interval '1 second')`,
+      [sessionId, tokenHash, ttlSeconds],
+    );
+  }
+
+  /**
+   * Spends a refresh token if, and only if, it is unspent, unexpired, its login is live and its user
+   * enabled. The conditional UPDATE makes rotation race-safe: of two concurrent uses exactly one
+   * gets the row (the other waits for the row lock, then sees `used_at` set).
+   */
+  async spendRefreshToken(manager: EntityManager, tokenHash: Buffer): Promise<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] } | undefined> {
+    const rows = (await manager.query(
+      `UPDATE refresh_tokens rt SET used_at = now()
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE rt.token_hash = $1 AND rt.used_at IS NULL AND rt.expires_at > now()
+          AND s.id = rt.session_id AND s.revoked_at IS NULL AND NOT u.disabled
+      RETURNING rt.session_id AS "sessionId", u.id AS "userId", u.role`,
+      [tokenHash],
+    )) as Array<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] }>;
+    return rows[0];
+  }
+
+  /** What is known of a refresh token that could not be spent. */
+  async inspectRefreshToken(manager: EntityManager, tokenHash: Buffer): Promise<{ sessionId: string; userId: string; spent: boolean; sessionRevoked: boolean } | undefined> {
+    const rows = (await manager.query(
+      `SELECT rt.session_id AS "sessionId", s.user_id AS "userId", rt.used_at IS NOT NULL AS spent, s.revoked_at IS NOT NULL AS "sessionRevoked"
+         FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+        WHERE rt.token_hash = $1`,
+      [tokenHash],
+    )) as Array<{ sessionId: string; userId: string; spent: boolean; sessionRevoked: boolean }>;
+    return rows[0];
+  }
+
+  /** Ends one login (its access tokens and refresh tokens at once). True when it was live. */
+  async revoke(manager: EntityManager, sessionId: string, reason: SessionRevokedReason): Promise<boolean> {
+    const rows = (await manager.query(
+      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+      [sessionId, reason],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** Ends every login of a user (password change, disabling). Returns how many were live. */
+  async revokeAllOfUser(manager: EntityManager, userId: string, reason: SessionRevokedReason): Promise<number> {
+    const rows = (await manager.query(
+      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
+      [userId, reason],
+    )) as unknown[];
+    return rows.length;
+  }
+}

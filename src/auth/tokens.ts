@@ -1,0 +1,54 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import * as jwt from 'jsonwebtoken';
+import type { AuthenticatedUser } from '../common/auth-user';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+
+/** The only algorithm that signs or verifies access tokens. */
+export const ACCESS_TOKEN_ALGORITHM = 'HS256' as const;
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+/** SHA-256 of a refresh token: enough for a 256-bit random value (no dictionary to attack). */
+export function hashRefreshToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+@Injectable()
+export class TokenIssuer {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  get accessTokenTtl(): number {
+    return this.config.accessTokenTtl;
+  }
+
+  get refreshTokenTtl(): number {
+    return this.config.refreshTokenTtl;
+  }
+
+  /** `sub`, `role`, `sid`, `iat` and `exp` (CONTRACT "Auth"). */
+  signAccessToken(user: Pick<AuthenticatedUser, 'id' | 'role'>, sessionId: string): string {
+    if (!this.config.jwtSecret) throw new Error('JWT secret not resolved');
+    return jwt.sign({ role: user.role, sid: sessionId }, this.config.jwtSecret, {
+      algorithm: ACCESS_TOKEN_ALGORITHM,
+      subject: user.id,
+      expiresIn: this.config.accessTokenTtl,
+    });
+  }
+
+  /** A random opaque refresh token (256 bits) and the digest that alone is stored. */
+  newRefreshToken(): { token: string; hash: Buffer } {
+    const token = randomBytes(32).toString('base64url');
+    return { token, hash: hashRefreshToken(token) };
+  }
+
+  pair(user: Pick<AuthenticatedUser, 'id' | 'role'>, sessionId: string, refreshToken: string): TokenPair {
+    return { accessToken: this.signAccessToken(user, sessionId), refreshToken, tokenType: 'Bearer', expiresIn: this.config.accessTokenTtl };
+  }
+}

@@ -1,0 +1,72 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { AppError } from '../errors/app-error';
+
+/** `?limit=` (1–100, default 20) and `?cursor=` (CONTRACT section 2, lists). */
+export class PageQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * A keyset position: the row's timestamp in microseconds since the epoch (PostgreSQL's precision;
+ * a JavaScript Date would lose it and skip or repeat rows) and its id as the tie-breaker.
+ */
+export interface CursorPosition {
+  atMicros: string;
+  id: string;
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(`${position.atMicros}.${position.id}`, 'utf8').toString('base64url');
+}
+
+const POSITION = /^(\d{1,20})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+export function decodeCursor(cursor: string): CursorPosition {
+  const match = POSITION.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) {
+    throw new AppError('VALIDATION_FAILED', 'The request is not valid.', { errors: [{ field: 'cursor', message: 'cursor is not valid' }] });
+  }
+  return { atMicros: match[1], id: match[2] };
+}
+
+/** SQL selecting a timestamp column as the cursor's microseconds (exact: numeric in PostgreSQL 14+). */
+export function cursorMicrosSql(column: string): string {
+  return `(extract(epoch from ${column}) * 1000000)::bigint::text`;
+}
+
+/** SQL turning a microseconds parameter back into a timestamptz, exactly. */
+export function cursorTimestampSql(parameter: string): string {
+  return `('epoch'::timestamptz + ${parameter}::bigint * interval '1 microsecond')`;
+}
+
+/**
+ * Builds the page from `limit + 1` fetched rows (newest first): the extra row only tells that there
+ * is a next page.
+ */
+export function toPage<R extends { cursorMicros: string; id: string }, T>(rows: R[], limit: number, view: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const pageRows = more ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return {
+    data: pageRows.map(view),
+    nextCursor: more && last ? encodeCursor({ atMicros: last.cursorMicros, id: last.id }) : null,
+  };
+}

@@ -1,0 +1,2 @@
+export { LoginRateLimit, OrderRateLimit, THROTTLERS } from './rate-limit.decorators';
+export { createThrottlerStorage } from './throttler-storage';

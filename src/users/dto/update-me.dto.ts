@@ -1,0 +1,22 @@
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+/** `PATCH /v1/users/me`: `role`, `disabled` or any other property is a 400, never applied. */
+export class UpdateMeDto {
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(10)
+  @MaxLength(128)
+  password?: string;
+
+  /** Required with `password` (checked by the service: 400 `CURRENT_PASSWORD_INVALID`). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  currentPassword?: string;
+}

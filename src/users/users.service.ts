@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { AUDIT_ACTIONS, AUDIT_ENTITIES } from '../audit/audit-actions';
+import { AuditWriter } from '../audit/audit.writer';
+import { PasswordHasher } from '../auth/password-hasher';
+import { SESSION_REVOKED_REASONS } from '../auth/session.entity';
+import { SessionsRepository } from '../auth/sessions.repository';
+import type { Actor } from '../common/decorators/actor.decorator';
+import { AppError, NotFoundError } from '../common/errors/app-error';
+import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination/cursor';
+import { TransactionRunner } from '../database/transaction-runner';
+import type { AdminUpdateUserDto } from './dto/admin-update-user.dto';
+import type { ListUsersDto } from './dto/list-users.dto';
+import type { UpdateMeDto } from './dto/update-me.dto';
+import { normalizeEmail, toUserView, UserView } from './user.entity';
+import { UsersRepository } from './users.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function callerOf(actor: Actor): NonNullable<Actor['user']> {
+  if (!actor.user) throw new AppError('UNAUTHENTICATED');
+  return actor.user;
+}
+
+/** Field-by-field `{from, to}` of what really changed. */
+function diff<T extends object>(before: T, after: Partial<T>): Record<string, { from: unknown; to: unknown }> {
+  const out: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [key, to] of Object.entries(after) as Array<[keyof T & string, unknown]>) {
+    if (to !== undefined && before[key] !== to) out[key] = { from: before[key], to };
+  }
+  return out;
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  async me(actor: Actor): Promise<UserView> {
+    const user = await this.users.findById(callerOf(actor).id);
+    if (!user) throw new NotFoundError('user');
+    return toUserView(user);
+  }
+
+  /**
+   * Name and/or password of the caller. A new password needs the current one and ends every login
+   * of the user, this one included (CONTRACT "Auth").
+   */
+  async updateMe(actor: Actor, dto: UpdateMeDto): Promise<UserView> {
+    const caller = callerOf(actor);
+    // argon2 is slow: the current password is checked and the new one hashed before the transaction,
+    // so no row lock is held meanwhile; inside it, the hash checked must still be the stored one.
+    let newHash: string | undefined;
+    let checkedHash: string | undefined;
+    if (dto.password !== undefined) {
+      const current = await this.users.findByIdWithHash(caller.id);
+      if (!current || dto.currentPassword === undefined || !(await this.hasher.verify(current.passwordHash, dto.currentPassword))) {
+        throw new AppError('CURRENT_PASSWORD_INVALID', 'A new password needs the current password.');
+      }
+      checkedHash = current.passwordHash;
+      newHash = await this.hasher.hash(dto.password);
+    }
+    return this.transactions.run(async (manager) => {
+      const before = await this.users.lockByIdWithHash(manager, caller.id);
+      if (!before) throw new NotFoundError('user');
+      if (checkedHash !== undefined && before.passwordHash !== checkedHash) {
+        throw new AppError('CURRENT_PASSWORD_INVALID', 'A new password needs the current password.');
+      }
+      const changes: Record<string, unknown> = diff(before, { name: dto.name });
+      if (newHash === undefined && Object.keys(changes).length === 0) return toUserView(before);
+      const after = await this.users.update(manager, caller.id, { name: dto.name, passwordHash: newHash });
+      if (newHash !== undefined) {
+        changes.passwordChanged = true;
+        changes.sessionsRevoked = await this.sessions.revokeAllOfUser(manager, caller.id, SESSION_REVOKED_REASONS.PASSWORD_CHANGED);
+      }
+      await this.audit.record(manager, {
+        action: AUDIT_ACTIONS.USER_UPDATED,
+        actorId: caller.id,
+        entity: AUDIT_ENTITIES.USER,
+        entityId: caller.id,
+        requestId: actor.requestId,
+        changes,
+      });
+      return toUserView(after);
+    });
+  }
+
+  async list(query: ListUsersDto): Promise<Page<UserView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.users.list({ email: query.email !== undefined ? normalizeEmail(query.email) : undefined }, limit, after);
+    return toPage(rows, limit, toUserView);
+  }
+
+  async get(id: string): Promise<UserView> {
+    const user = UUID.test(id) ? await this.users.findById(id) : undefined;
+    if (!user) throw new NotFoundError('user');
+    return toUserView(user);
+  }
+
+  /** Admin: name, role, disabled. Disabling ends every login of the user at once. */
+  async adminUpdate(actor: Actor, id: string, dto: AdminUpdateUserDto): Promise<UserView> {
+    const caller = callerOf(actor);
+    if (!UUID.test(id)) throw new NotFoundError('user');
+    return this.transactions.run(async (manager) => {
+      const before = await this.users.lockByIdWithHash(manager, id);
+      if (!before) throw new NotFoundError('user');
+      const changes: Record<string, unknown> = diff(before, { name: dto.name, role: dto.role, disabled: dto.disabled });
+      if (Object.keys(changes).length === 0) return toUserView(before);
+      const after = await this.users.update(manager, id, { name: dto.name, role: dto.role, disabled: dto.disabled });
+      if (dto.disabled === true && !before.disabled) {
+        changes.sessionsRevoked = await this.sessions.revokeAllOfUser(manager, id, SESSION_REVOKED_REASONS.USER_DISABLED);
+      }
+      await this.audit.record(manager, {
+        action: AUDIT_ACTIONS.USER_UPDATED,
+        actorId: caller.id,
+        entity: AUDIT_ENTITIES.USER,
+        entityId: id,
+        requestId: actor.requestId,
+        changes,
+      });
+      return toUserView(after);
+    });
+  }
+}
