@@ -30,6 +30,28 @@ export interface AppConfig {
   trustProxy: boolean;
   webhooksAllowPrivate: boolean;
   migrateOnBoot: boolean;
+  webhooks: WebhookConfig;
+}
+
+/** The webhook dispatcher (docs/webhooks.md). */
+export interface WebhookConfig {
+  /** Run the delivery worker in this process (off for e2e specs that only exercise the API). */
+  dispatcherEnabled: boolean;
+  /** Attempts before a delivery is `dead`. */
+  maxAttempts: number;
+  /** Backoff before retry n is in [d/2, d] with d = min(maxDelayMs, baseDelayMs * 2^(n-1)). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Whole-request limit for one POST to a receiver. */
+  timeoutMs: number;
+  /** How often an idle dispatcher looks for due deliveries. */
+  pollIntervalMs: number;
+  /** Consecutive failures that open an endpoint's circuit breaker. */
+  breakerThreshold: number;
+  /** How long an open breaker waits before letting one probe through. */
+  breakerHalfOpenMs: number;
+  /** Key material for encrypting signing secrets at rest; derived from JWT_SECRET when unset. */
+  secretKey: string | undefined;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -133,6 +155,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     r.problems.push('JWT_SECRET: required when NODE_ENV=production');
   }
 
+  const webhookSecretKey = r.string('WEBHOOK_SECRET_KEY');
+  if (webhookSecretKey !== undefined && Buffer.byteLength(webhookSecretKey) < MIN_JWT_SECRET_BYTES) {
+    r.problems.push(`WEBHOOK_SECRET_KEY: must be at least ${MIN_JWT_SECRET_BYTES} bytes`);
+  }
+
   const corsOrigins = (r.string('CORS_ORIGINS') ?? '')
     .split(',')
     .map((o) => o.trim())
@@ -171,6 +198,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: r.bool('TRUST_PROXY', false),
     webhooksAllowPrivate: r.bool('WEBHOOKS_ALLOW_PRIVATE', false),
     migrateOnBoot: r.bool('MIGRATE_ON_BOOT', true),
+    webhooks: {
+      dispatcherEnabled: r.bool('WEBHOOK_DISPATCHER_ENABLED', true),
+      maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 10, 1, 50),
+      baseDelayMs: r.int('WEBHOOK_BASE_DELAY_MS', 1000, 10, 3_600_000),
+      maxDelayMs: r.int('WEBHOOK_MAX_DELAY_MS', 3_600_000, 10, 86_400_000),
+      timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 5000, 100, 30_000),
+      pollIntervalMs: r.int('WEBHOOK_POLL_INTERVAL_MS', 250, 10, 60_000),
+      breakerThreshold: r.int('WEBHOOK_BREAKER_THRESHOLD', 5, 1, 1000),
+      breakerHalfOpenMs: r.int('WEBHOOK_BREAKER_HALF_OPEN_MS', 30_000, 10, 3_600_000),
+      secretKey: webhookSecretKey,
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

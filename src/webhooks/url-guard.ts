@@ -1,0 +1,106 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * Server-side request forgery guard for webhook URLs (OWASP SSRF prevention cheat sheet): a
+ * subscription may not make Bulwark POST into its own network. Checked when the subscription is
+ * created and again before every delivery, on the addresses DNS gives at that moment; the delivery
+ * then connects to the address that was checked (webhook-sender.ts), so a DNS answer that changes
+ * between check and connect (rebinding) cannot slip through.
+ */
+const FORBIDDEN = new BlockList();
+// IPv4: "this network", loopback, RFC 1918, CGNAT (RFC 6598), link-local (cloud metadata lives at
+// 169.254.169.254), IETF protocol assignments, benchmarking, multicast, reserved and broadcast.
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['127.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['100.64.0.0', 10],
+  ['169.254.0.0', 16],
+  ['192.0.0.0', 24],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  FORBIDDEN.addSubnet(network, prefix, 'ipv4');
+}
+// IPv6: unspecified, loopback, unique-local, link-local, multicast. IPv4-mapped forms
+// (::ffff:a.b.c.d) are matched against the IPv4 rules above by BlockList itself.
+FORBIDDEN.addAddress('::', 'ipv6');
+FORBIDDEN.addAddress('::1', 'ipv6');
+FORBIDDEN.addSubnet('fc00::', 7, 'ipv6');
+FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
+FORBIDDEN.addSubnet('ff00::', 8, 'ipv6');
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Why a URL may not be used; the message is safe to show to the admin who sent it. */
+export class WebhookUrlRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookUrlRefused';
+  }
+}
+
+/** Whether an IP address is loopback, private, link-local or otherwise not a public unicast target. */
+export function isForbiddenAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return true;
+  return FORBIDDEN.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+export const MAX_URL_LENGTH = 2048;
+
+/** Syntax rules that need no DNS: http(s), a host, no credentials, bounded length. */
+export function parseWebhookUrl(raw: string): URL {
+  if (raw.length > MAX_URL_LENGTH) throw new WebhookUrlRefused(`url must be at most ${MAX_URL_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new WebhookUrlRefused('url must be an absolute http or https URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WebhookUrlRefused('url must use http or https');
+  if (url.username !== '' || url.password !== '') throw new WebhookUrlRefused('url must not carry credentials');
+  if (url.hostname === '') throw new WebhookUrlRefused('url must name a host');
+  return url;
+}
+
+export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
+
+const dnsResolver: Resolver = async (host) => {
+  const answers = await lookup(host, { all: true, verbatim: true });
+  return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+};
+
+/**
+ * Resolves the URL's host and refuses it when any of its addresses is forbidden (a name with one
+ * public and one private address is refused: the connection could go to either). With
+ * `allowPrivate` (WEBHOOKS_ALLOW_PRIVATE, for tests and demos) every address is accepted.
+ * Returns the address to connect to.
+ */
+export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, resolve: Resolver = dnsResolver): Promise<ResolvedAddress> {
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const literal = isIP(host);
+  let addresses: ResolvedAddress[];
+  if (literal !== 0) {
+    addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
+  } else {
+    try {
+      addresses = await resolve(host);
+    } catch {
+      throw new WebhookUrlRefused(`url host ${host} does not resolve`);
+    }
+    if (addresses.length === 0) throw new WebhookUrlRefused(`url host ${host} does not resolve`);
+  }
+  if (!allowPrivate) {
+    const bad = addresses.find((a) => isForbiddenAddress(a.address));
+    if (bad) throw new WebhookUrlRefused(`url resolves to ${bad.address}, a loopback, private or link-local address`);
+  }
+  return addresses[0];
+}
