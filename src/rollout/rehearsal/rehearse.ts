@@ -41,11 +41,19 @@ export interface RehearsalReport {
   workDir: string;
 }
 
+let runningTool: ReturnType<typeof spawn> | undefined;
+
 function tool(args: string[], onLine: (line: string) => void): Promise<number> {
   const child = spawn(process.execPath, [resolve(__dirname, '../cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   createInterface({ input: child.stdout! }).on('line', onLine);
   createInterface({ input: child.stderr! }).on('line', onLine);
-  return new Promise((done) => child.on('exit', (code) => done(code ?? 1)));
+  runningTool = child;
+  return new Promise((done) =>
+    child.on('exit', (code) => {
+      runningTool = undefined;
+      done(code ?? 1);
+    }),
+  );
 }
 
 async function rehearse(): Promise<number> {
@@ -82,6 +90,17 @@ async function rehearse(): Promise<number> {
   }
 
   const stage = new Stage({ workDir, databaseUrl, scenario, appEntry: values.app ? resolve(values.app) : undefined, log: say });
+  // Ctrl-C or a test timeout: tear the stage down rather than leave nginx and Prometheus behind.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      say(`${sig}: tearing the stage down`);
+      runningTool?.kill('SIGTERM');
+      void stage
+        .down()
+        .then(() => stopDb?.())
+        .finally(() => process.exit(1));
+    });
+  }
   const common = ['--platform', 'nginx', '--nginx-dir', stage.nginxDir];
   const decisions: RolloutEvent[] = [];
   try {
@@ -90,6 +109,7 @@ async function rehearse(): Promise<number> {
     say(`steady load through nginx: ${LOAD_RATE} requests/s of GET /v1/users/me`);
     await stage.waitForMetrics();
     say('prometheus sees both colours and the stable traffic');
+    await stage.assertHealthyBaseline();
 
     const show = (line: string): void => {
       process.stdout.write(`${line}\n`);

@@ -180,6 +180,17 @@ export class Stage {
     await pollUntil('stable traffic visible in prometheus', async () => (await q('sum(increase(http_requests_total{color="blue",route!~"/metrics|/health/.*"}[10s]))')) > 0 || 'no traffic yet', 30_000, 250);
   }
 
+  /** The stage is only worth rehearsing on when the stable colour answers the load. */
+  async assertHealthyBaseline(): Promise<void> {
+    await pollUntil('load answered', async () => (this.load!.stats().total >= 100 ? true : 'fewer than 100 answers'), 30_000, 100);
+    const s = this.load!.stats();
+    if (s.failedShare > 0.01 || s.networkErrors > 0) {
+      throw new Error(
+        `the stage is broken before the rollout: ${s.failed} of ${s.total} requests through nginx failed and ${s.networkErrors} got no answer (see ${this.o.workDir}/app-blue.log; run with --keep)`,
+      );
+    }
+  }
+
   async stopPrometheus(): Promise<void> {
     await this.prometheus?.stop();
   }
