@@ -1,0 +1,46 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startService } from '../helpers/service';
+
+/**
+ * The README's run command in miniature: no DATABASE_URL, an empty DATA_DIR → the service starts its
+ * own PostgreSQL, initialises it, migrates, serves; a second start reuses the cluster and the data.
+ */
+describe('embedded PostgreSQL across restarts (system)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bulwark-embedded-'));
+  chmodSync(dataDir, 0o755);
+  const env = { DATABASE_URL: undefined, DATA_DIR: dataDir, JWT_SECRET: undefined, SHUTDOWN_DELAY_MS: '0', LOGIN_RATE_LIMIT_PER_MINUTE: '100' };
+  const user = { email: 'Persisted.User@Example.com', password: 'correct horse battery', name: 'Persisted' };
+
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keeps its data and its cluster from one start to the next', async () => {
+    const first = await startService({ env, waitFor: '/health/ready', timeoutMs: 120_000 });
+    try {
+      expect(first.output()).toContain('initialising a new cluster');
+      const registered = await fetch(`${first.url}/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(user),
+      });
+      expect(registered.status).toBe(201);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+
+    const second = await startService({ env, waitFor: '/health/ready', timeoutMs: 120_000 });
+    try {
+      expect(second.output()).not.toContain('initialising a new cluster');
+      const login = await fetch(`${second.url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: user.email.toLowerCase(), password: user.password }),
+      });
+      expect(login.status).toBe(200);
+      expect(await login.json()).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String) });
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  });
+});
