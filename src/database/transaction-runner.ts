@@ -18,22 +18,71 @@ export function retryDelayMs(attempt: number, random: () => number = Math.random
 }
 
 /**
+ * Something that takes part in every business transaction without the business code knowing it
+ * (the idempotency record is one). Hooks run inside the transaction, on its `EntityManager`:
+ * - `onBegin` before the work; throwing aborts the transaction (nothing was done yet);
+ * - `onCommit` after the work succeeded, before COMMIT (writes here commit with the work);
+ * - `onBusinessError` when the work threw; answering `true` means "I undid the work myself and wrote
+ *   something that must be kept": the transaction then COMMITs and the error is rethrown after;
+ * - `afterCommit` once the transaction has committed.
+ */
+export interface TransactionParticipant {
+  onBegin(manager: EntityManager): Promise<void>;
+  onCommit(manager: EntityManager, result: unknown): Promise<void>;
+  onBusinessError(manager: EntityManager, error: unknown): Promise<boolean>;
+  afterCommit?(): void;
+}
+
+/**
  * Runs one business operation in one transaction. The service method that calls `run` owns the
  * transaction; audit and idempotency records join it through the `EntityManager` they are given.
  * Serialization failures and deadlocks (40001, 40P01) are retried with capped, jittered backoff.
  */
 @Injectable()
 export class TransactionRunner {
+  private readonly participants: TransactionParticipant[] = [];
+
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Registered once at start by the module that owns the participant (see IdempotencyParticipant). */
+  register(participant: TransactionParticipant): void {
+    if (!this.participants.includes(participant)) this.participants.push(participant);
+  }
 
   async run<T>(work: (manager: EntityManager) => Promise<T>, isolation: IsolationLevel = 'READ COMMITTED'): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.dataSource.transaction(isolation, work);
+        return await this.attempt(work, isolation);
       } catch (error) {
         if (!isRetryableTransactionError(error) || attempt >= MAX_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
       }
     }
+  }
+
+  private async attempt<T>(work: (manager: EntityManager) => Promise<T>, isolation: IsolationLevel): Promise<T> {
+    const participants = this.participants;
+    if (participants.length === 0) return this.dataSource.transaction(isolation, work);
+
+    // A business failure a participant chose to keep: committed, then rethrown to the caller.
+    let kept: { error: unknown } | undefined;
+    const value = await this.dataSource.transaction(isolation, async (manager) => {
+      for (const p of participants) await p.onBegin(manager);
+      let result: T;
+      try {
+        result = await work(manager);
+      } catch (error) {
+        let keep = false;
+        for (const p of participants) keep = (await p.onBusinessError(manager, error)) || keep;
+        if (!keep) throw error;
+        kept = { error };
+        return undefined as T;
+      }
+      for (const p of participants) await p.onCommit(manager, result);
+      return result;
+    });
+    for (const p of participants) p.afterCommit?.();
+    if (kept) throw kept.error;
+    return value;
   }
 }

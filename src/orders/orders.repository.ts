@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { cursorMicrosSql, cursorTimestampSql, CursorPosition } from '../common/pagination/cursor';
+import { ORDER_COLUMNS, ORDER_ITEMS_JSON, OrderItemView, OrderRow, OrderStatus } from './order.view';
+
+export interface NewOrder {
+  id: string;
+  userId: string;
+  totalCents: number;
+  /** In the order the client gave them (kept as `position`). */
+  items: OrderItemView[];
+}
+
+export type OrderWithItemsRow = OrderRow & { items: OrderItemView[] };
+
+/**
+ * Orders and the stock they hold, in raw SQL: every hot path is one statement (TOOLING.md:
+ * one joined query, no ORM relation loading).
+ *
+ * Lock order: every statement that changes several products locks them in product-id order first
+ * (`ORDER BY id FOR UPDATE` in a materialized CTE), so concurrent multi-item orders and cancels
+ * queue instead of deadlocking; TransactionRunner still retries a 40P01 should one happen.
+ */
+@Injectable()
+export class OrdersRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * For each (product, quantity): `stock = stock - quantity` only where `stock >= quantity`.
+   * Returns the unit price of each product decremented; a product missing from the answer is
+   * unknown or short, and the caller must then abandon the transaction (some others were decremented).
+   */
+  async reserveStock(manager: EntityManager, productIds: string[], quantities: number[]): Promise<Map<string, number>> {
+    const [rows] = (await manager.query(
+      `WITH locked AS MATERIALIZED (
+         SELECT id FROM products WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE
+       )
+       UPDATE products p
+          SET stock = p.stock - w.quantity, version = p.version + 1, updated_at = now()
+         FROM unnest($1::uuid[], $2::int[]) AS w (product_id, quantity)
+        WHERE p.id = w.product_id AND p.stock >= w.quantity AND p.id IN (SELECT id FROM locked)
+      RETURNING p.id, p.price_cents`,
+      [productIds, quantities],
+    )) as [Array<{ id: string; price_cents: number }>, number];
+    return new Map(rows.map((r) => [r.id, r.price_cents]));
+  }
+
+  /** The ids among `productIds` that name no product. */
+  async unknownProducts(manager: EntityManager, productIds: string[]): Promise<string[]> {
+    const rows = (await manager.query(
+      'SELECT w.id FROM unnest($1::uuid[]) AS w (id) WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.id = w.id)',
+      [productIds],
+    )) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
+  }
+
+  /** The order and all its items, in one statement. */
+  async insert(manager: EntityManager, order: NewOrder): Promise<OrderRow> {
+    const rows = (await manager.query(
+      `WITH o AS (
+         INSERT INTO orders (id, user_id, status, total_cents) VALUES ($1, $2, 'confirmed', $3)
+         RETURNING id, user_id, status, total_cents, version, created_at, updated_at
+       ), items AS (
+         INSERT INTO order_items (order_id, product_id, position, quantity, unit_price_cents)
+         SELECT $1, i.product_id, i.position - 1, i.quantity, i.unit_price_cents
+           FROM unnest($4::uuid[], $5::int[], $6::int[]) WITH ORDINALITY AS i (product_id, quantity, unit_price_cents, position)
+       )
+       SELECT * FROM o`,
+      [order.id, order.userId, order.totalCents, order.items.map((i) => i.productId), order.items.map((i) => i.quantity), order.items.map((i) => i.unitPriceCents)],
+    )) as OrderRow[];
+    return rows[0] as OrderRow;
+  }
+
+  /**
+   * confirmed → cancelled for an order `ownerId` may see (any order when null). Undefined when no
+   * such order is confirmed; the row lock it takes serialises concurrent cancels of one order.
+   */
+  async markCancelled(manager: EntityManager, id: string, ownerId: string | null): Promise<OrderRow | undefined> {
+    const [rows] = (await manager.query(
+      `UPDATE orders o SET status = 'cancelled', version = o.version + 1, updated_at = now()
+        WHERE o.id = $1 AND o.status = 'confirmed' AND ($2::uuid IS NULL OR o.user_id = $2::uuid)
+      RETURNING ${ORDER_COLUMNS}`,
+      [id, ownerId],
+    )) as [OrderRow[], number];
+    return rows[0];
+  }
+
+  /** Gives every item's quantity back to its product (locked in product-id order); answers the items. */
+  async restoreStock(manager: EntityManager, orderId: string): Promise<OrderItemView[]> {
+    const [rows] = (await manager.query(
+      `WITH locked AS MATERIALIZED (
+         SELECT p.id FROM products p JOIN order_items i ON i.product_id = p.id
+          WHERE i.order_id = $1 ORDER BY p.id FOR UPDATE OF p
+       )
+       UPDATE products p
+          SET stock = p.stock + i.quantity, version = p.version + 1, updated_at = now()
+         FROM order_items i
+        WHERE i.order_id = $1 AND p.id = i.product_id AND p.id IN (SELECT id FROM locked)
+      RETURNING i.product_id, i.position, i.quantity, i.unit_price_cents`,
+      [orderId],
+    )) as [Array<{ product_id: string; position: number; quantity: number; unit_price_cents: number }>, number];
+    return rows
+      .sort((a, b) => a.position - b.position)
+      .map((r) => ({ productId: r.product_id, quantity: r.quantity, unitPriceCents: r.unit_price_cents }));
+  }
+
+  async statusOf(manager: EntityManager, id: string, ownerId: string | null): Promise<OrderStatus | undefined> {
+    const rows = (await manager.query('SELECT status FROM orders WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)', [id, ownerId])) as Array<{
+      status: OrderStatus;
+    }>;
+    return rows[0]?.status;
+  }
+
+  /** One order with its items, in one query; undefined when it does not exist or `ownerId` may not see it. */
+  async findVisible(id: string, ownerId: string | null): Promise<OrderWithItemsRow | undefined> {
+    const rows = (await this.dataSource.query(
+      `SELECT ${ORDER_COLUMNS}, ${ORDER_ITEMS_JSON} AS items
+         FROM orders o WHERE o.id = $1 AND ($2::uuid IS NULL OR o.user_id = $2::uuid)`,
+      [id, ownerId],
+    )) as OrderWithItemsRow[];
+    return rows[0];
+  }
+
+  /** Newest first, `limit + 1` rows, each with its items. */
+  async list(filter: { userIds: string[]; limit: number; after?: CursorPosition }): Promise<Array<OrderWithItemsRow & { cursorMicros: string }>> {
+    const params: unknown[] = [filter.limit + 1];
+    const where: string[] = [];
+    for (const userId of filter.userIds) {
+      params.push(userId);
+      where.push(`o.user_id = $${params.length}::uuid`);
+    }
+    if (filter.after) {
+      params.push(filter.after.atMicros, filter.after.id);
+      where.push(`(o.created_at, o.id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`);
+    }
+    return (await this.dataSource.query(
+      `SELECT ${ORDER_COLUMNS}, ${ORDER_ITEMS_JSON} AS items, ${cursorMicrosSql('o.created_at')} AS "cursorMicros"
+         FROM orders o ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY o.created_at DESC, o.id DESC LIMIT $1`,
+      params,
+    )) as Array<OrderWithItemsRow & { cursorMicros: string }>;
+  }
+}

@@ -1,0 +1,22 @@
+/** `ETag: "<version>"` (a strong validator: the version changes with every change of the product). */
+export function versionEtag(version: number): string {
+  return `"${version}"`;
+}
+
+/**
+ * What an `If-Match` header accepts (RFC 9110 §13.1.1, strong comparison): `any` for `*`, otherwise the
+ * versions named by strong entity tags. Weak tags (`W/"3"`) and anything unparsable match nothing.
+ */
+export type IfMatch = { any: true } | { any: false; versions: number[] };
+
+export function parseIfMatch(header: string | undefined): IfMatch | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === '*') return { any: true };
+  const versions: number[] = [];
+  for (const part of value.split(',')) {
+    const match = /^"(\d{1,9})"$/.exec(part.trim());
+    if (match) versions.push(Number(match[1]));
+  }
+  return { any: false, versions };
+}

@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { cursorMicrosSql, cursorTimestampSql, CursorPosition } from '../common/pagination/cursor';
+import type { CreateProductDto } from './dto/create-product.dto';
+import type { UpdateProductDto } from './dto/update-product.dto';
+import { PRODUCT_COLUMNS, ProductRow } from './product.view';
+
+export interface ProductUpdateResult {
+  before: Pick<ProductRow, 'name' | 'price_cents' | 'stock'>;
+  after: ProductRow;
+}
+
+/** The `products` table, in raw SQL (one statement per operation, no ORM round trips). */
+@Injectable()
+export class ProductsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async findById(id: string): Promise<ProductRow | undefined> {
+    const rows = (await this.dataSource.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id])) as ProductRow[];
+    return rows[0];
+  }
+
+  async exists(manager: EntityManager, id: string): Promise<boolean> {
+    const rows = (await manager.query('SELECT 1 FROM products WHERE id = $1', [id])) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** Newest first, `limit + 1` rows from after `after`. */
+  async list(limit: number, after?: CursorPosition): Promise<Array<ProductRow & { cursorMicros: string }>> {
+    const params: unknown[] = [limit + 1];
+    let where = '';
+    if (after) {
+      params.push(after.atMicros, after.id);
+      where = `WHERE (created_at, id) < (${cursorTimestampSql('$2')}, $3::uuid)`;
+    }
+    return (await this.dataSource.query(
+      `SELECT ${PRODUCT_COLUMNS}, ${cursorMicrosSql('created_at')} AS "cursorMicros"
+         FROM products ${where} ORDER BY created_at DESC, id DESC LIMIT $1`,
+      params,
+    )) as Array<ProductRow & { cursorMicros: string }>;
+  }
+
+  /** Undefined when the SKU is taken. */
+  async insert(manager: EntityManager, dto: CreateProductDto): Promise<ProductRow | undefined> {
+    const rows = (await manager.query(
+      `INSERT INTO products (sku, name, price_cents, stock) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (sku) DO NOTHING RETURNING ${PRODUCT_COLUMNS}`,
+      [dto.sku, dto.name, dto.priceCents, dto.stock],
+    )) as ProductRow[];
+    return rows[0];
+  }
+
+  /**
+   * Applies the given fields if the product's version is one of `versions` (any version when
+   * undefined). Undefined when no row matched (missing product or stale version).
+   */
+  async update(manager: EntityManager, id: string, dto: UpdateProductDto, versions?: number[]): Promise<ProductUpdateResult | undefined> {
+    const [rows] = (await manager.query(
+      `UPDATE products p
+          SET name = COALESCE($3, p.name),
+              price_cents = COALESCE($4, p.price_cents),
+              stock = COALESCE($5, p.stock),
+              version = p.version + 1,
+              updated_at = now()
+         FROM (SELECT id, name, price_cents, stock FROM products WHERE id = $1 FOR UPDATE) old
+        WHERE p.id = old.id AND ($2::int[] IS NULL OR p.version = ANY ($2::int[]))
+      RETURNING p.id, p.sku, p.name, p.price_cents, p.stock, p.version, p.created_at, p.updated_at,
+                old.name AS old_name, old.price_cents AS old_price_cents, old.stock AS old_stock`,
+      [id, versions ?? null, dto.name ?? null, dto.priceCents ?? null, dto.stock ?? null],
+    )) as [Array<ProductRow & { old_name: string; old_price_cents: number; old_stock: number }>, number];
+    const row = rows[0];
+    if (!row) return undefined;
+    const { old_name, old_price_cents, old_stock, ...after } = row;
+    return { before: { name: old_name, price_cents: old_price_cents, stock: old_stock }, after };
+  }
+}
