@@ -9,6 +9,7 @@ import { Lifecycle } from './common/lifecycle';
 import { installLenientJsonParser } from './common/http/malformed-body';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
 import type { AppConfig } from './config/config';
+import { setupOpenApi } from './docs/openapi';
 import { installFaultInjection } from './faults/fault-injection';
 import { installAccessLog } from './logging/access-log';
 import { createLogger } from './logging/logger';
@@ -71,6 +72,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     await app.register(cors, { origin: config.corsOrigins, credentials: false, exposedHeaders: ['X-Request-Id', 'ETag', 'Location', 'Retry-After', 'Idempotent-Replayed'] });
   }
 
+  setupOpenApi(app, config);
   await app.init();
   await fastify.ready();
   return { app, logger };
