@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../common/auth-user';
+import { queryRows } from '../database/query-rows';
 import type { SessionRevokedReason } from './session.entity';
 
 /** Single-purpose queries on logins (sessions) and their refresh tokens. */
@@ -39,14 +40,15 @@ export class SessionsRepository {
    * gets the row (the other waits for the row lock, then sees `used_at` set).
    */
   async spendRefreshToken(manager: EntityManager, tokenHash: Buffer): Promise<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] } | undefined> {
-    const rows = (await manager.query(
+    const rows = await queryRows<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] }>(
+      manager,
       `UPDATE refresh_tokens rt SET used_at = now()
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE rt.token_hash = $1 AND rt.used_at IS NULL AND rt.expires_at > now()
           AND s.id = rt.session_id AND s.revoked_at IS NULL AND NOT u.disabled
       RETURNING rt.session_id AS "sessionId", u.id AS "userId", u.role`,
       [tokenHash],
-    )) as Array<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] }>;
+    );
     return rows[0];
   }
 
@@ -63,19 +65,20 @@ export class SessionsRepository {
 
   /** Ends one login (its access tokens and refresh tokens at once). True when it was live. */
   async revoke(manager: EntityManager, sessionId: string, reason: SessionRevokedReason): Promise<boolean> {
-    const rows = (await manager.query(
-      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
-      [sessionId, reason],
-    )) as unknown[];
+    const rows = await queryRows(manager, 'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [
+      sessionId,
+      reason,
+    ]);
     return rows.length > 0;
   }
 
   /** Ends every login of a user (password change, disabling). Returns how many were live. */
   async revokeAllOfUser(manager: EntityManager, userId: string, reason: SessionRevokedReason): Promise<number> {
-    const rows = (await manager.query(
+    const rows = await queryRows(
+      manager,
       'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
       [userId, reason],
-    )) as unknown[];
+    );
     return rows.length;
   }
 }

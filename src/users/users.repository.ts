@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/query-rows';
 import { CursorPosition, cursorMicrosSql, cursorTimestampSql } from '../common/pagination/cursor';
 import type { User, UserRole } from './user.entity';
 
@@ -57,7 +58,7 @@ export class UsersRepository {
       sets.push(`${columns[key]} = $${params.length}`);
     }
     sets.push('updated_at = now()');
-    const rows = (await manager.query(`UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`, params)) as UserRecord[];
+    const rows = await queryRows<UserRecord>(manager, `UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`, params);
     return rows[0];
   }
 
