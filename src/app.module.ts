@@ -21,6 +21,7 @@ import { BulwarkThrottlerGuard } from './rate-limit/bulwark-throttler.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthModule } from './health/health.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 // ENGINEERS WORKING IN PARALLEL: read docs/PARALLEL-WORK.md first (shared-tree rules: no npm install,
 // build into .tmp/dist-<you>, commit only your own paths, never git add -A).
@@ -47,6 +48,7 @@ export class AppModule {
         UsersModule,
         MetricsModule,
         HealthModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -9,6 +9,8 @@ import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/paginat
 import { isUuid } from '../common/uuid';
 import { TransactionRunner } from '../database/transaction-runner';
 import { MetricsService } from '../metrics/metrics.service';
+import { OutboxWriter } from '../webhooks/outbox.writer';
+import { WEBHOOK_EVENTS } from '../webhooks/webhook-events';
 import type { CreateOrderDto } from './dto/create-order.dto';
 import type { ListOrdersDto } from './dto/list-orders.dto';
 import { OrderItemView, OrderView, toOrderView } from './order.view';
@@ -26,6 +28,7 @@ export class OrdersService {
     private readonly orders: OrdersRepository,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditWriter,
+    private readonly outbox: OutboxWriter,
     @Optional() @Inject(MetricsService) private readonly metrics?: MetricsService,
   ) {}
 
@@ -55,6 +58,7 @@ export class OrdersService {
           requestId: actor.requestId,
           changes: { status: view.status, totalCents: view.totalCents, items: view.items },
         });
+        await this.outbox.enqueue(manager, { type: WEBHOOK_EVENTS.ORDER_CREATED, aggregateId: view.id, payload: { ...view } });
         return view;
       });
       this.metrics?.ordersCreated.inc();
@@ -87,6 +91,7 @@ export class OrdersService {
         requestId: actor.requestId,
         changes: { status: { from: 'confirmed', to: 'cancelled' }, restocked: items.map((i) => ({ productId: i.productId, quantity: i.quantity })) },
       });
+      await this.outbox.enqueue(manager, { type: WEBHOOK_EVENTS.ORDER_CANCELLED, aggregateId: id, payload: { ...view } });
       return view;
     });
     this.metrics?.ordersCancelled.inc();
