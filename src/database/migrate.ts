@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { ConfigError, loadConfig } from '../config/config';
+import { createLogger } from '../logging/logger';
+import { prepareRuntime } from '../runtime';
+import { exitAfterFlush } from '../shutdown';
+import { buildDataSourceOptions } from './data-source-options';
+import { runMigrations } from './migrator';
+
+/**
+ * `npm run migrate` / `node dist/database/migrate.js` (the Helm hook Job): applies pending
+ * migrations to the configured database (or the embedded one) and exits 0, or 1 on failure.
+ */
+async function migrate(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`configuration error: ${problem}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = createLogger(config);
+  const runtime = await prepareRuntime(config, logger);
+  const dataSource = new DataSource(buildDataSourceOptions(runtime.config, logger));
+  let code = 0;
+  try {
+    await dataSource.initialize();
+    const applied = await runMigrations(dataSource, logger);
+    logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema is up to date');
+  } catch (error) {
+    logger.error({ err: error }, 'migration failed');
+    code = 1;
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await runtime.embedded?.stop();
+  }
+  exitAfterFlush(logger, code);
+}
+
+void migrate();
