@@ -15,7 +15,9 @@ export interface ScannedApp extends TestApp {
 }
 
 const PASSWORD_KEYS = ['password', 'currentPassword', 'newPassword'];
-const FORBIDDEN_TEXT = [/\$argon2/i, /"password(_?hash)?"\s*:/i, /"passwordHash"\s*:/, /"token_?hash"\s*:/i, /"tokenHash"\s*:/];
+const ARGON2 = /\$argon2/i;
+/** Field names that must never appear in an answer (the OpenAPI document, which describes request bodies, aside). */
+const FORBIDDEN_FIELDS = [/"password(_?hash)?"\s*:/i, /"passwordHash"\s*:/, /"token_?hash"\s*:/i, /"tokenHash"\s*:/];
 
 function passwordsIn(payload: unknown): string[] {
   if (typeof payload === 'string') {
@@ -37,7 +39,8 @@ export function scanResponses(t: TestApp): ScannedApp {
   const responses: ScannedApp['responses'] = [];
   const inject = t.inject.bind(t);
   const check = (url: string, text: string): void => {
-    for (const pattern of FORBIDDEN_TEXT) {
+    const patterns = / \/docs\b/.test(url) ? [ARGON2] : [ARGON2, ...FORBIDDEN_FIELDS];
+    for (const pattern of patterns) {
       if (pattern.test(text)) throw new Error(`response of ${url} matches ${pattern}: ${text.slice(0, 500)}`);
     }
     for (const password of passwords) {
