@@ -1,0 +1,82 @@
+import { startBalancer, Balancer } from '../helpers/balancer';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { ServiceProcess, startService } from '../helpers/service';
+import { startLoad } from './load';
+
+const SHUTDOWN_DELAY_MS = 1500;
+const SHUTDOWN_DRAIN_TIMEOUT_MS = 5000;
+const POLL_MS = 200;
+const CLIENTS = 24;
+const JWT_SECRET = 'shutdown-spec-secret-shutdown-spec-secret-0123';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Zero-failure shutdown (CONTRACT section 4): two instances behind a balancer that follows
+ * readiness like Kubernetes endpoints do; SIGTERM one under keep-alive load.
+ */
+describe('graceful shutdown under load (system)', () => {
+  let db: TestDatabase;
+  let instances: ServiceProcess[] = [];
+  let balancer: Balancer | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const env = {
+      DATABASE_URL: db.url,
+      JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
+      SHUTDOWN_DRAIN_TIMEOUT_MS: String(SHUTDOWN_DRAIN_TIMEOUT_MS),
+      RATE_LIMIT_PER_MINUTE: '10000000',
+    };
+    // One after the other: the first applies the migrations.
+    instances.push(await startService({ env, waitFor: '/health/ready' }));
+    instances.push(await startService({ env, waitFor: '/health/ready' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await balancer?.close();
+    await Promise.all(instances.map((i) => i.stop(5000)));
+    await db?.drop();
+  });
+
+  it('SIGTERM mid-load: 0 failed requests, 0 socket errors, the instance exits 0 within delay + drain limit', async () => {
+    const [leaving, staying] = instances;
+    // A signed-in user, so the load is a real authenticated /v1 read (guard + database per request).
+    const email = `shutdown-${Date.now()}@example.test`;
+    const password = 'correct-horse-battery';
+    const registered = await fetch(`${staying.url}/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password, name: 'Load' }) });
+    expect(registered.status).toBe(201);
+    const login = await fetch(`${staying.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+
+    balancer = await startBalancer([leaving.url, staying.url], { pollMs: POLL_MS });
+    expect(balancer.backends.map((b) => b.inRotation)).toEqual([true, true]);
+
+    const load = startLoad(balancer.url, '/v1/users/me', { concurrency: CLIENTS, headers: { authorization: `Bearer ${accessToken}` } });
+    while (load.answered() < 200) await sleep(20);
+    const servedBefore = balancer.backends[0].served;
+    const answeredBefore = load.answered();
+
+    const signalledAt = Date.now();
+    leaving.kill('SIGTERM');
+    const code = await leaving.exited;
+    const exitedAfterMs = Date.now() - signalledAt;
+    await sleep(500); // keep loading the survivor a little after the exit
+    const outcome = await load.stop();
+
+    expect({ unexpected: outcome.unexpected, socketErrors: outcome.socketErrors }).toEqual({ unexpected: {}, socketErrors: {} });
+    expect(balancer.backends.map((b) => b.errors)).toEqual([0, 0]);
+    expect(outcome.ok).toBe(outcome.total);
+    expect(outcome.total).toBeGreaterThan(answeredBefore + CLIENTS);
+    expect(code).toBe(0);
+    // It kept serving while the balancer noticed, then was taken out; it stayed up for the delay.
+    expect(balancer.backends[0].inRotation).toBe(false);
+    expect(balancer.backends[0].served).toBeGreaterThan(servedBefore);
+    expect(exitedAfterMs).toBeGreaterThanOrEqual(SHUTDOWN_DELAY_MS);
+    expect(exitedAfterMs).toBeLessThan(SHUTDOWN_DELAY_MS + SHUTDOWN_DRAIN_TIMEOUT_MS);
+    // Answers while draining asked keep-alive clients to reconnect elsewhere.
+    expect(balancer.backends[0].connectionClose).toBeGreaterThan(0);
+  }, 60_000);
+});
