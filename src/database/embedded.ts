@@ -76,14 +76,15 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
 }
 
 /**
- * Starts the embedded PostgreSQL under `<dataDir>/postgres` on a free loopback port. The first start
- * initialises the cluster; later starts reuse it (data survives restarts).
+ * Starts the embedded PostgreSQL under `<dataDir>/postgres` on a free loopback port (or on `fixedPort`, so
+ * a restart keeps the URL clients already have). The first start initialises the cluster; later
+ * starts reuse it (data survives restarts).
  */
-export async function startEmbeddedPostgres(dataDir: string, password: string, logger: Logger, database = 'bulwark'): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, password: string, logger: Logger, database = 'bulwark', fixedPort?: number): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await importWithoutSignalHooks();
   const clusterDir = resolve(dataDir, 'postgres');
   const created = !existsSync(join(clusterDir, 'PG_VERSION'));
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const isRoot = process.getuid?.() === 0;
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
