@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './logging/logger';
 import { prepareRuntime } from './runtime';
+import { createFirstAdmin } from './users/first-admin';
 import { exitAfterFlush, installShutdown } from './shutdown';
 
 async function main(): Promise<void> {
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
   const runtime = await prepareRuntime(config, bootLogger);
   try {
     const { app, logger } = await createApp(runtime.config);
+    if (runtime.embedded?.created) await createFirstAdmin(app.get(DataSource));
     installShutdown(app, runtime, logger);
     await app.listen({ port: runtime.config.port, host: '0.0.0.0' });
     if (runtime.config.faults.enabled) {

@@ -1,0 +1,14 @@
+import type { DataSource } from 'typeorm';
+import { ensureAdmin, FIRST_ADMIN_EMAIL, randomAdminPassword } from './admin-bootstrap';
+
+/**
+ * First start in embedded mode (CONTRACT section 1): an admin with a random password, printed once
+ * on standard output, as a plain line (not through the logger, whose redaction would hide it).
+ */
+export async function createFirstAdmin(dataSource: DataSource, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const password = randomAdminPassword();
+  const outcome = await ensureAdmin(dataSource, { email: FIRST_ADMIN_EMAIL, password: async () => password, requestId: 'bootstrap:first-admin' });
+  if (outcome === 'created') {
+    out.write(`FIRST ADMIN (shown once): e-mail ${FIRST_ADMIN_EMAIL} password ${password} — change it with PATCH /v1/users/me\n`);
+  }
+}
