@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AUDIT_ACTIONS, AUDIT_ENTITIES } from '../audit/audit-actions';
 import { AuditWriter } from '../audit/audit.writer';
 import type { Actor } from '../common/decorators/actor.decorator';
 import { AppError } from '../common/errors/app-error';
 import { sqlState, UNIQUE_VIOLATION } from '../common/errors/database-errors';
 import { TransactionRunner } from '../database/transaction-runner';
+import { MetricsService } from '../metrics/metrics.service';
 import { normalizeEmail, toUserView, UserView } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import type { LoginDto } from './dto/login.dto';
@@ -26,6 +27,7 @@ export class AuthService {
     private readonly tokens: TokenIssuer,
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditWriter,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /** A new user with the role `user` (never anything the body says). */
@@ -79,6 +81,7 @@ export class AuthService {
           changes: { email, reason: failure, ip: actor.ip },
         }),
       );
+      this.metrics?.loginAttempt('failure');
       throw new AppError('INVALID_CREDENTIALS', 'The e-mail or password is wrong.');
     }
     const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(dto.password) : undefined;
@@ -97,6 +100,7 @@ export class AuthService {
       });
       return sid;
     });
+    this.metrics?.loginAttempt('success');
     return this.tokens.pair(user, sessionId, refresh.token);
   }
 

@@ -1,9 +1,11 @@
 import { ExecutionContext, Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { userOf } from '../common/auth-user';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { APP_LOGGER } from '../logging/logger';
 import { RATE_LIMIT_OPT_IN, THROTTLERS } from './rate-limit.decorators';
 import { createThrottlerStorage } from './throttler-storage';
 
@@ -32,9 +34,9 @@ export function loginTracker(request: FastifyRequest): string {
   return `${email}|${clientAddress(request)}`;
 }
 
-export function throttlerOptions(config: AppConfig): ThrottlerModuleOptions {
+export function throttlerOptions(config: AppConfig, logger?: Logger): ThrottlerModuleOptions {
   return {
-    storage: createThrottlerStorage(config),
+    storage: createThrottlerStorage(config, logger),
     setHeaders: false,
     // Counters are per caller across all routes (not per route, the library's default key).
     generateKey: (_context, tracker, name) => `${name}:${tracker}`,
@@ -73,8 +75,8 @@ export function throttlerOptions(config: AppConfig): ThrottlerModuleOptions {
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => throttlerOptions(config),
+      inject: [APP_CONFIG, APP_LOGGER],
+      useFactory: (config: AppConfig, logger: Logger) => throttlerOptions(config, logger),
     }),
   ],
 })

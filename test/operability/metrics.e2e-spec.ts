@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { METRIC_NAMES } from '../../src/metrics/metric-names';
 import { createTestApp, TestApp } from '../helpers/app';
+import { signedInUser } from '../helpers/auth';
 import { parseMetrics, Sample, sampleValue } from './prom-text';
 
 /** `/metrics` (CONTRACT section 3): exact RED counts by route template, bounded labels, every series labelled. */
@@ -24,6 +25,10 @@ describe('Prometheus metrics (e2e)', () => {
     for (const id of rawIds) await t.inject({ method: 'GET', url: `/v1/no-such-thing/${id}?q=${id}` });
     await t.inject({ method: 'DELETE', url: `/health/live` });
     await t.inject({ method: 'POST', url: `/v1/${rawIds[0]}`, headers: { 'content-type': 'application/json' }, payload: 'x'.repeat(200 * 1024) });
+    // A matched route with a raw id in the path, rejected by a guard (403: admin only), twice.
+    const user = await signedInUser(t); // one register (201) and one successful login (200)
+    for (const id of rawIds.slice(0, 2)) await t.inject({ method: 'GET', url: `/v1/users/${id}`, headers: user.auth });
+    await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: user.email, password: 'not-the-password' } });
   });
   afterAll(async () => {
     await t.close();
@@ -39,6 +44,10 @@ describe('Prometheus metrics (e2e)', () => {
     expect(count('GET', 'unmatched', 404)).toBe(rawIds.length);
     expect(count('DELETE', 'unmatched', 404)).toBe(1);
     expect(count('POST', 'unmatched', 413)).toBe(1);
+    expect(count('GET', '/v1/users/:id', 403)).toBe(2);
+    expect(count('POST', '/v1/auth/register', 201)).toBe(1);
+    expect(count('POST', '/v1/auth/login', 200)).toBe(1);
+    expect(count('POST', '/v1/auth/login', 401)).toBe(1);
     // The histogram agrees with the counter.
     expect(sampleValue(samples, `${METRIC_NAMES.httpRequestDurationSeconds}_count`, { method: 'GET', route: '/health/live', status_code: '200' })).toBe(3);
     expect(sampleValue(samples, `${METRIC_NAMES.httpRequestDurationSeconds}_bucket`, { method: 'GET', route: '/health/live', status_code: '200', le: '+Inf' })).toBe(3);
@@ -56,6 +65,7 @@ describe('Prometheus metrics (e2e)', () => {
     const values = samples.flatMap((s) => Object.values(s.labels));
     for (const id of rawIds) expect(values.filter((v) => v.includes(id))).toEqual([]);
     expect(values.filter((v) => v.includes('?'))).toEqual([]);
+    expect(values.filter((v) => /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(v))).toEqual([]);
     const routes = new Set(samples.filter((s) => s.name === METRIC_NAMES.httpRequestsTotal).map((s) => s.labels.route));
     for (const route of routes) expect(route === 'unmatched' || route.startsWith('/')).toBe(true);
   });
@@ -80,7 +90,8 @@ describe('Prometheus metrics (e2e)', () => {
     ]) {
       expect({ name, present: names.has(name) }).toEqual({ name, present: true });
     }
-    expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'failure' })).toBe(0);
+    expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'success' })).toBe(1);
+    expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'failure' })).toBe(1);
     expect(sampleValue(samples, METRIC_NAMES.dbPoolMaxConnections)).toBe(t.config.dbPoolMax);
     expect(sampleValue(samples, METRIC_NAMES.dbPoolConnections, { state: 'total' })).toBeGreaterThanOrEqual(1);
   });
@@ -93,7 +104,7 @@ describe('Prometheus metrics (e2e)', () => {
     metrics.setOutboxAgeProvider(() => 42);
     const samples = await scrape();
     expect(sampleValue(samples, METRIC_NAMES.ordersCreatedTotal)).toBe(1);
-    expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'failure' })).toBe(1);
+    expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'failure' })).toBe(2);
     expect(sampleValue(samples, METRIC_NAMES.webhookDeliveriesTotal, { result: 'dead' })).toBe(1);
     expect(sampleValue(samples, METRIC_NAMES.outboxOldestPendingAgeSeconds)).toBe(42);
   });
