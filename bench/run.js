@@ -9,6 +9,7 @@
  *   --out <dir>        results folder (default bench/results)
  *   --duration <s>     measured seconds per run;  --warmup <s>  warm-up seconds;  --rounds <n>  A/B rounds
  *   --keep-logs        keep the servers' logs (their folder is printed)
+ *   --cpu-prof <dir>   run the measured Bulwark under node --cpu-prof, profile written there at its exit
  *   DATABASE_URL       a PostgreSQL server to use (the bench creates and drops its own databases); default embedded
  */
 const { join, resolve } = require('node:path');
@@ -30,6 +31,7 @@ function parse(argv) {
     else if (arg === '--warmup') options.warmupS = Number(value());
     else if (arg === '--rounds') options.rounds = Number(value());
     else if (arg === '--keep-logs') options.keepLogs = true;
+    else if (arg === '--cpu-prof') options.cpuProf = resolve(value());
     else throw new Error(`unknown option ${arg}`);
   }
   return options;

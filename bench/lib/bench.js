@@ -24,7 +24,8 @@ function plan(quick) {
 
 function pkgVersion(name) {
   try {
-    return JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), 'utf8')).version;
+    // Read from node_modules: packages with an "exports" map refuse require.resolve('<name>/package.json').
+    return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
   } catch {
     return null;
   }
@@ -39,6 +40,8 @@ function machine() {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     hostname: os.hostname(),
     node: process.versions.node,
+    /** Other work on the machine during the run distorts both servers alike (A/B), but is worth knowing. */
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 
@@ -117,7 +120,8 @@ async function main(options) {
   });
   const baselineEnv = (url) => ({ ...baseEnv(), NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: jwtSecret, DB_POOL_MAX: '10' });
   const startBulwark = async (name, url, extra) => {
-    const s = await spawnServer({ name, script: join(distDir, 'main.js'), env: bulwarkEnv(url, extra), logFile: join(logDir, `${name}.log`), cwd: ROOT });
+    const nodeArgs = options.cpuProf && name === 'bulwark' ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.cpuProf)] : [];
+    const s = await spawnServer({ name, script: join(distDir, 'main.js'), env: bulwarkEnv(url, extra), logFile: join(logDir, `${name}.log`), cwd: ROOT, nodeArgs });
     servers.push(s);
     s.readyMs = await waitReady(s);
     return s;
@@ -137,7 +141,7 @@ async function main(options) {
       machine: machine(),
       database: db.kind,
       versions: {
-        bulwark: pkgVersion('.') || JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+        bulwark: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
         nestCore: pkgVersion('@nestjs/core'),
         nestPlatformFastify: pkgVersion('@nestjs/platform-fastify'),
         fastify: pkgVersion('fastify'),
@@ -283,6 +287,7 @@ async function main(options) {
       orderRead: result.scenarios.orderRead.ratio,
       mixed: result.scenarios.mixed32.ratio,
     };
+    result.machine.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
     result.targets = report.evaluateTargets(result);
 
     const text = report.terminalTable(result);

@@ -20,11 +20,11 @@ async function freePort() {
  * Starts `node <script>` with `env` (plus PORT), stdout and stderr appended to `logFile`.
  * @returns {Promise<{name: string, url: string, pid: number, startedAt: bigint, exited: Promise<unknown>, stop(): Promise<unknown>, tail(): string}>}
  */
-async function spawnServer({ name, script, env, logFile, cwd }) {
+async function spawnServer({ name, script, env, logFile, cwd, nodeArgs = [] }) {
   const port = await freePort();
   const fd = openSync(logFile, 'a');
   const startedAt = process.hrtime.bigint();
-  const child = spawn(process.execPath, [script], { cwd, env: { ...env, PORT: String(port) }, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env: { ...env, PORT: String(port) }, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let alive = true;
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => ((alive = false), resolve(code ?? signal))));

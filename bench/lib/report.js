@@ -98,7 +98,8 @@ function markdownTable(result) {
   const m = result.machine;
   const lines = [
     `Measured ${result.date} on ${m.cpus} × ${m.cpuModel}, ${mb(m.memoryBytes)} MB RAM, ${m.os}; Node ${m.node}, PostgreSQL ${result.versions.postgres} (${result.database}); ` +
-      `${result.settings.rounds} A/B rounds of ${result.settings.durationS} s after ${result.settings.warmupS} s warm-up.`,
+      `${result.settings.rounds} A/B rounds of ${result.settings.durationS} s after ${result.settings.warmupS} s warm-up; ` +
+      `load average ${m.loadAverageAtStart ? m.loadAverageAtStart[0] : '?'} at start, ${m.loadAverageAtEnd ? m.loadAverageAtEnd[0] : '?'} at end.`,
     '',
     `| ${HEAD.join(' | ')} |`,
     `|${HEAD.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,

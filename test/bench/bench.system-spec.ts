@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminUrl } from '../helpers/database';
+import { DIST_DIR } from '../helpers/service';
+
+/**
+ * `npm run bench --quick` proves the bench works end to end (docs/performance.md): both servers
+ * start, answer real requests with 2xx, issue the same SQL per route, and the results have their
+ * documented shape. Nothing here is about speed: no figure is compared with a threshold.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+
+interface RunFigures {
+  rps: number;
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+  requests: number;
+  non2xx: number;
+  errors: number;
+  peakRssMb: number;
+}
+
+interface BenchResult {
+  quick: boolean;
+  machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string };
+  versions: Record<string, string | null>;
+  statementCheck: Record<string, { same: boolean; bulwark: { status: number; statements: string[] }; baseline: { status: number; statements: string[] } }>;
+  coldStartMs: { runs: number[]; median: number };
+  metricsScrape: { distinctPaths: number; medianMs: number; series: number };
+  scenarios: Record<string, { connections: number; bulwark: RunFigures; baseline: RunFigures | null; ratio: number | null; runs: { bulwark: unknown[]; baseline: unknown[] } }>;
+  ratios: Record<'createOrder' | 'productRead' | 'orderRead' | 'mixed', number>;
+  targets: Array<{ name: string; target: string; met: boolean }>;
+}
+
+function runBench(outDir: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bench/run.js', '--quick', '--no-build', '--out', outDir], {
+      cwd: ROOT,
+      // The suite's PostgreSQL server; the bench creates its own two databases on it and drops them.
+      env: { ...process.env, DATABASE_URL: adminUrl(), BULWARK_DIST_DIR: DIST_DIR },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('npm run bench --quick', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'bulwark-bench-results-'));
+  let result: BenchResult;
+  let output = '';
+  const committed = join(ROOT, 'bench', 'results', 'latest.json');
+  const committedBefore = existsSync(committed) ? readFileSync(committed, 'utf8') : undefined;
+
+  beforeAll(async () => {
+    const run = await runBench(outDir);
+    output = run.output;
+    if (run.code !== 0) throw new Error(`bench exited with ${run.code}:\n${output}`);
+    result = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResult;
+  }, 150_000);
+
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('writes <date>.json, latest.json and the Markdown table into the --out folder only', () => {
+    const files = readdirSync(outDir);
+    expect(files).toEqual(expect.arrayContaining(['latest.json', 'latest.md']));
+    expect(files.filter((f) => /^\d{4}-\d{2}-\d{2}T.*\.json$/.test(f))).toHaveLength(1);
+    expect(result.quick).toBe(true);
+    expect(readFileSync(join(outDir, 'latest.md'), 'utf8')).toContain('| scenario | server | req/s |');
+    expect(output).toContain('Bulwark ÷ baseline');
+    expect(existsSync(committed) ? readFileSync(committed, 'utf8') : undefined).toBe(committedBefore);
+  });
+
+  it('records the machine, the versions and the ratios', () => {
+    expect(result.machine.cpus).toBeGreaterThan(0);
+    expect(result.machine.node).toBe(process.versions.node);
+    for (const name of ['nestCore', 'fastify', 'pg', 'typeorm', 'autocannon', 'postgres']) expect(result.versions[name]).toEqual(expect.any(String));
+    expect(Object.keys(result.ratios).sort()).toEqual(['createOrder', 'mixed', 'orderRead', 'productRead']);
+    for (const value of Object.values(result.ratios)) expect(value).toBeGreaterThan(0);
+    expect(result.targets.length).toBeGreaterThan(0);
+  });
+
+  it('the baseline issues exactly the statements Bulwark issues, route by route', () => {
+    expect(Object.keys(result.statementCheck).sort()).toEqual(['createOrder', 'orderRead', 'productRead']);
+    for (const [route, check] of Object.entries(result.statementCheck)) {
+      expect({ route, statements: check.baseline.statements, status: check.baseline.status }).toEqual({ route, statements: check.bulwark.statements, status: check.bulwark.status });
+      expect(check.same).toBe(true);
+    }
+    expect(result.statementCheck.productRead.bulwark.status).toBe(200);
+    expect(result.statementCheck.createOrder.bulwark.status).toBe(201);
+    // One transaction with the idempotency record, the audit row and the outbox event.
+    const create = result.statementCheck.createOrder.bulwark.statements;
+    expect(create).toEqual(expect.arrayContaining(['START TRANSACTION', 'COMMIT']));
+    expect(create.some((s) => s.startsWith('INSERT INTO audit_log'))).toBe(true);
+    expect(create.some((s) => s.startsWith('INSERT INTO idempotency_keys'))).toBe(true);
+  });
+
+  it('both servers answered real requests with 2xx in every scenario, and no read failed', () => {
+    for (const name of ['productRead', 'orderRead', 'createOrder', 'mixed32', 'mixed128', 'mixedFixedRate']) {
+      const scenario = result.scenarios[name];
+      expect(scenario).toBeDefined();
+      for (const server of [scenario.bulwark, scenario.baseline]) {
+        expect(server).not.toBeNull();
+        expect(server?.requests).toBeGreaterThan(0);
+        expect(server?.rps).toBeGreaterThan(0);
+        expect(server?.latencyMs.p95).toEqual(expect.any(Number));
+        expect(server?.peakRssMb).toBeGreaterThan(0);
+      }
+      expect(scenario.runs.bulwark).toHaveLength(1);
+      expect(scenario.runs.baseline).toHaveLength(1);
+    }
+    for (const name of ['productRead', 'orderRead']) {
+      for (const server of [result.scenarios[name].bulwark, result.scenarios[name].baseline]) {
+        expect({ name, non2xx: server?.non2xx, errors: server?.errors }).toEqual({ name, non2xx: 0, errors: 0 });
+      }
+    }
+    expect(result.scenarios.login.bulwark.requests).toBeGreaterThan(0);
+    expect(result.scenarios.login.bulwark.non2xx).toBe(0);
+  });
+
+  it('measures cold start and the /metrics scrape after 1,000 distinct paths', () => {
+    expect(result.coldStartMs.runs.length).toBeGreaterThan(0);
+    expect(result.coldStartMs.median).toBeGreaterThan(0);
+    expect(result.metricsScrape.distinctPaths).toBe(1000);
+    expect(result.metricsScrape.medianMs).toBeGreaterThan(0);
+    expect(result.metricsScrape.series).toBeGreaterThan(0);
+  });
+
+  it('leaves no bench database behind on the server', async () => {
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: adminUrl() });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'");
+      expect(rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+});
