@@ -168,13 +168,14 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
     }
   });
 
-  it('gives SIGTERM enough time: preStop pause + SHUTDOWN_DELAY_MS + drain (10 s) fit with margin', () => {
+  it('gives SIGTERM enough time: preStop pause + SHUTDOWN_DELAY_MS + SHUTDOWN_DRAIN_TIMEOUT_MS fit with margin', () => {
     for (const color of COLORS) {
       const spec = find(objects, 'Deployment', `${FULLNAME}-${color}`).spec.template.spec;
       const [api] = spec.containers;
       const pause = api.lifecycle.preStop.sleep.seconds as number;
       const delay = Number(envOf(api).SHUTDOWN_DELAY_MS) / 1000;
-      const drain = 10; // the application's hard drain limit (CONTRACT section 4)
+      const drain = Number(envOf(api).SHUTDOWN_DRAIN_TIMEOUT_MS) / 1000; // the app's drain limit
+      expect(drain).toBeGreaterThan(0);
       expect(pause).toBeGreaterThan(0);
       expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(pause + delay + drain + 2);
       // Readiness must fail well before the delay ends, so routers stop sending first.
@@ -285,6 +286,14 @@ describe('rendered chart: scenario specifics', () => {
     expect(find(objects, 'Deployment', `${FULLNAME}-green`).spec.replicas).toBe(0);
     const np = find(objects, 'NetworkPolicy', FULLNAME);
     expect(JSON.stringify(np.spec.egress)).toContain('10.20.0.0/16');
+  });
+
+  it('the grace period follows longer shutdown settings', () => {
+    const objects = render({ set: { 'config.shutdownDelayMs': 20500, 'shutdown.drainSeconds': 30, 'shutdown.preStopSleepSeconds': 8 } });
+    const spec = find(objects, 'Deployment', `${FULLNAME}-blue`).spec.template.spec;
+    // 8 s pause + 21 s (20.5 rounded up) + 30 s drain + 5 s margin
+    expect(spec.terminationGracePeriodSeconds).toBe(64);
+    expect(envOf(spec.containers[0])).toMatchObject({ SHUTDOWN_DELAY_MS: '20500', SHUTDOWN_DRAIN_TIMEOUT_MS: '30000' });
   });
 
   it('faults: only the named colour gets FAULTS_ENABLED', () => {

@@ -1,0 +1,141 @@
+// The Dockerfile, checked without a container engine: dockerlinter (with shellcheck) and a reading of
+// its stages: multi-stage, Node LTS, production dependencies only, non-root, tini as PID 1.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DOCKERLINTER, ROOT, run, scratchDir } from './helpers/tools';
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  from: string;
+  name?: string;
+  steps: Instruction[];
+}
+
+/** Joins continuation lines, drops comments, splits into stages. */
+function parse(text: string): { args: Record<string, string>; stages: Stage[] } {
+  const logical = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const args: Record<string, string> = {};
+  const stages: Stage[] = [];
+  for (const line of logical) {
+    const m = /^(\w+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const op = m[1].toUpperCase();
+    const rest = m[2].trim();
+    if (op === 'ARG' && stages.length === 0) {
+      const [k, v] = rest.split('=');
+      args[k] = v ?? '';
+    } else if (op === 'FROM') {
+      const f = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest.replace(/--platform=\S+\s+/, ''));
+      stages.push({ from: f![1].replace(/\$\{(\w+)\}/g, (_s, k: string) => args[k]), name: f![2], steps: [] });
+    } else {
+      stages[stages.length - 1]?.steps.push({ op, args: rest });
+    }
+  }
+  return { args, stages };
+}
+
+const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+const { stages } = parse(dockerfile);
+const final = stages[stages.length - 1];
+const last = (op: string) => [...final.steps].reverse().find((s) => s.op === op);
+
+describe('Dockerfile', () => {
+  it('passes dockerlinter at every level (info and up), shellcheck included', () => {
+    const res = run(DOCKERLINTER, ['-f', 'Dockerfile', '-e', 'info']);
+    expect(res.stdout + res.stderr).toBe('');
+    expect(res.status).toBe(0);
+  });
+
+  it('dockerlinter does fail a bad Dockerfile (self-test)', () => {
+    const dir = scratchDir('deploy-dockerlint');
+    try {
+      fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM node:latest\nRUN apt-get install curl\nCMD node main.js\n');
+      const res = run(DOCKERLINTER, ['-f', path.join(dir, 'Dockerfile'), '-e', 'info']);
+      expect(res.status).not.toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is multi-stage on a current Node LTS image, never latest', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const s of stages) {
+      const m = /^node:(\d+)[-.\w]*$/.exec(s.from);
+      expect(m).not.toBeNull();
+      // Even majors from 22 on are LTS lines.
+      expect(Number(m![1]) % 2).toBe(0);
+      expect(Number(m![1])).toBeGreaterThanOrEqual(22);
+      expect(s.from).not.toMatch(/:latest$/);
+    }
+  });
+
+  it('builds in an earlier stage and carries only dist/ over', () => {
+    const build = stages.find((s) => s.name === 'build');
+    expect(build?.steps.some((s) => s.op === 'RUN' && /npm run build/.test(s.args))).toBe(true);
+    const copies = final.steps.filter((s) => s.op === 'COPY' && s.args.startsWith('--from='));
+    expect(copies.map((c) => c.args)).toEqual(['--from=build /app/dist ./dist']);
+  });
+
+  it('installs production dependencies only in the final stage (npm ci --omit=dev)', () => {
+    const installs = final.steps.filter((s) => s.op === 'RUN' && /\bnpm (ci|install|i)\b/.test(s.args));
+    expect(installs).toHaveLength(1);
+    expect(installs[0].args).toMatch(/\bnpm ci\b/);
+    expect(installs[0].args).toMatch(/--omit=dev/);
+    expect(final.steps.some((s) => s.op === 'RUN' && /npm run build|tsc|nest build/.test(s.args))).toBe(false);
+  });
+
+  it('runs as a numeric non-root user, under tini, with node dist/main.js', () => {
+    const user = last('USER');
+    expect(user?.args).toMatch(/^\d+(:\d+)?$/);
+    expect(Number(user!.args.split(':')[0])).toBeGreaterThan(0);
+    // USER comes after every RUN, so nothing later runs as root.
+    const lastRun = final.steps.map((s) => s.op).lastIndexOf('RUN');
+    expect(final.steps.indexOf(user!)).toBeGreaterThan(lastRun);
+    expect(JSON.parse(last('ENTRYPOINT')!.args)).toEqual(['/usr/bin/tini', '--']);
+    expect(JSON.parse(last('CMD')!.args)).toEqual(['node', 'dist/main.js']);
+    expect(final.steps.some((s) => s.op === 'RUN' && /apt-get install[^&]*\btini=/.test(s.args))).toBe(true);
+  });
+
+  it('matches the chart: the user id the pods run as, MIGRATE_ON_BOOT=false, port 3000', () => {
+    expect(last('USER')!.args.split(':')[0]).toBe('1000');
+    const env = final.steps.filter((s) => s.op === 'ENV').map((s) => s.args).join(' ');
+    expect(env).toMatch(/NODE_ENV=production/);
+    expect(env).toMatch(/MIGRATE_ON_BOOT=false/);
+    expect(last('EXPOSE')?.args).toBe('3000');
+  });
+
+  it('has the entry points the chart runs: dist/main.js and the migration runner', () => {
+    // The image builds src/ into dist/; the hook Job runs dist/database/migrate.js, helm test runs
+    // dist/users/admin-create.js (both named in the Dockerfile for operators).
+    expect(fs.existsSync(path.join(ROOT, 'src', 'main.ts'))).toBe(true);
+    expect(dockerfile).toContain('node dist/database/migrate.js');
+    expect(dockerfile).toContain('node dist/users/admin-create.js');
+  });
+});
+
+describe('.dockerignore', () => {
+  const lines = fs
+    .readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+
+  it('starts from "ignore everything" and lets in only what the build needs', () => {
+    expect(lines[0]).toBe('**');
+    const allowed = lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1));
+    expect(allowed.sort()).toEqual(['.swcrc', 'nest-cli.json', 'package-lock.json', 'package.json', 'src/**', 'tsconfig.json']);
+    // Nothing the Dockerfile COPYs from the context is ignored.
+    const fromContext = stages
+      .flatMap((s) => s.steps)
+      .filter((s) => s.op === 'COPY' && !s.args.startsWith('--from='))
+      .flatMap((s) => s.args.split(/\s+/).slice(0, -1));
+    for (const f of fromContext) expect(allowed.some((a) => a === f || a === `${f}/**`)).toBe(true);
+  });
+});
