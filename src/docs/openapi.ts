@@ -11,7 +11,7 @@ import { PROBLEM_CONTENT_TYPE } from '../common/http/problem';
 import type { AppConfig } from '../config/config';
 import { OPERATIONS, pageOf, SCHEMAS } from './api-catalogue';
 import { installSwaggerUi } from './swagger-ui';
-import { describeValidatedClass } from './validation-schemas';
+import { ClassRef, describeValidatedClass } from './validation-schemas';
 
 export const DOCS_PATH = 'docs';
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
@@ -27,7 +27,7 @@ type Operation = {
 const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 /** Nest's RequestMethod enum values. */
 const REQUEST_METHODS: Record<number, (typeof HTTP_METHODS)[number]> = { 0: 'get', 1: 'post', 2: 'put', 3: 'delete', 4: 'patch' };
-const annotated = new WeakSet<Function>();
+const annotated = new WeakSet<object>();
 
 /**
  * Reads every controller handler before the document is generated: non-`@Public()` handlers get the
@@ -37,14 +37,14 @@ const annotated = new WeakSet<Function>();
 function annotateHandlers(app: NestFastifyApplication): void {
   for (const module of app.get(ModulesContainer).values()) {
     for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as Function | undefined;
+      const controller = wrapper.metatype as unknown as ClassRef | undefined;
       if (!controller?.prototype) continue;
       const proto = controller.prototype as Record<string, unknown>;
       for (const name of Object.getOwnPropertyNames(proto)) {
         const handler = proto[name];
         if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
-        for (const type of (Reflect.getMetadata('design:paramtypes', proto, name) as Function[] | undefined) ?? []) {
-          if (typeof type === 'function') describeValidatedClass(type);
+        for (const type of (Reflect.getMetadata('design:paramtypes', proto, name) as unknown[] | undefined) ?? []) {
+          if (typeof type === 'function') describeValidatedClass(type as ClassRef);
         }
         if (annotated.has(handler)) continue;
         annotated.add(handler);
@@ -138,7 +138,7 @@ function markRoles(app: NestFastifyApplication, document: OpenAPIObject): void {
   // Roles are read from the handlers (the same metadata the RolesGuard enforces).
   for (const module of app.get(ModulesContainer).values()) {
     for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as Function | undefined;
+      const controller = wrapper.metatype as unknown as ClassRef | undefined;
       if (!controller?.prototype) continue;
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
       const proto = controller.prototype as Record<string, unknown>;

@@ -5,16 +5,19 @@ import { getMetadataStorage } from 'class-validator';
 /** class-transformer's `@Type` registry (not in its typed public API; the package has no exports map). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
-  defaultMetadataStorage: { findTypeMetadata(target: Function, property: string): { typeFunction(): unknown } | undefined };
+  defaultMetadataStorage: { findTypeMetadata(target: ClassRef, property: string): { typeFunction(): unknown } | undefined };
 };
 
 /** Swagger's own property metadata key (`@ApiProperty`): a property that has it is left alone. */
 const SWAGGER_PROPERTIES = 'swagger/apiModelPropertiesArray';
 
+/** A class (DTO), as decorators and metadata registries see it. */
+export type ClassRef = abstract new (...args: never[]) => unknown;
+
 type Meta = { type: string; name?: string; propertyName: string; constraints: unknown[]; each: boolean };
 type Schema = Record<string, unknown>;
 
-const described = new WeakSet<Function>();
+const described = new WeakSet<ClassRef>();
 
 /** How each class-validator rule reads in JSON Schema. Unlisted rules are still enforced, just not documented. */
 function applyRule(rule: Meta, schema: Schema, items: Schema): void {
@@ -51,8 +54,8 @@ function applyRule(rule: Meta, schema: Schema, items: Schema): void {
  * `@ApiProperty` decorators to keep in step. Properties that carry `@ApiProperty` are left as they are.
  * Nested DTOs (`@ValidateNested` + class-transformer's `@Type`) are described recursively.
  */
-export function describeValidatedClass(cls: Function): void {
-  if (described.has(cls) || cls === Object) return;
+export function describeValidatedClass(cls: ClassRef): void {
+  if (described.has(cls) || (cls as unknown) === Object) return;
   described.add(cls);
   const rules = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false) as unknown as Meta[];
   if (rules.length === 0) return;
@@ -65,14 +68,14 @@ export function describeValidatedClass(cls: Function): void {
     const schema: Schema = {};
     const items: Schema = {};
     let required = true;
-    let nested: Function | undefined;
+    let nested: ClassRef | undefined;
     for (const rule of propertyRules) {
       if (rule.name === 'isOptional') required = false;
       else if (rule.type === 'nestedValidation') {
-        nested = defaultMetadataStorage.findTypeMetadata(cls, property)?.typeFunction() as Function | undefined;
+        nested = defaultMetadataStorage.findTypeMetadata(cls, property)?.typeFunction() as ClassRef | undefined;
       } else applyRule(rule, schema, items);
     }
-    const designType = Reflect.getMetadata('design:type', cls.prototype, property) as Function | undefined;
+    const designType = Reflect.getMetadata('design:type', cls.prototype as object, property) as unknown;
     if (designType === Array) schema.type = 'array';
     const options: Schema = { ...schema, required };
     if (schema.type === 'array') {

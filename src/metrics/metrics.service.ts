@@ -80,13 +80,13 @@ export class MetricsService {
     for (const result of LOGIN_RESULTS) this.authLogins.labels(result).inc(0);
     for (const result of WEBHOOK_DELIVERY_RESULTS) this.webhookDeliveries.labels(result).inc(0);
 
-    const self = this;
+    const outboxAge = (): number | undefined => this.outboxAgeProvider?.();
     this.outboxOldestPendingAge = new Gauge({
       name: METRIC_NAMES.outboxOldestPendingAgeSeconds,
       help: 'Age in seconds of the oldest outbox event not yet delivered (0 when none is pending)',
       registers,
       collect() {
-        const age = self.outboxAgeProvider?.();
+        const age = outboxAge();
         if (age !== undefined) this.set(age);
       },
     });

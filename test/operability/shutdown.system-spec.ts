@@ -17,7 +17,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 describe('graceful shutdown under load (system)', () => {
   let db: TestDatabase;
-  let instances: ServiceProcess[] = [];
+  const instances: ServiceProcess[] = [];
   let balancer: Balancer | undefined;
 
   beforeAll(async () => {
