@@ -4,6 +4,18 @@ import type { AuthenticatedUser } from '../common/auth-user';
 import { queryRows } from '../database/query-rows';
 import type { SessionRevokedReason } from './session.entity';
 
+const CALLER_QUERY_ATTEMPTS = 3;
+const CONNECTION_LOST_CODES = new Set(['57P01', '57P02', 'ECONNRESET', 'EPIPE']);
+
+/** The connection died under the query (it never reached the server, or the server ended it). */
+export function isConnectionLost(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & { code?: unknown; driverError?: Error & { code?: unknown } };
+  const codes = [e.code, e.driverError?.code];
+  const messages = [e.message, e.driverError?.message ?? ''];
+  return codes.some((c) => typeof c === 'string' && CONNECTION_LOST_CODES.has(c)) || messages.some((m) => /Connection terminated|terminating connection/.test(m));
+}
+
 /** Single-purpose queries on logins (sessions) and their refresh tokens. */
 @Injectable()
 export class SessionsRepository {
@@ -14,6 +26,18 @@ export class SessionsRepository {
    * The role comes from the user row, never from the token. No cache, so revocation is immediate.
    */
   async findCaller(sessionId: string, userId: string): Promise<AuthenticatedUser | undefined> {
+    // A read of nothing but facts: retried at once when the pooled connection turns out to have been
+    // killed under it (a database restart or failover leaves such connections in the pool).
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.findCallerOnce(sessionId, userId);
+      } catch (error) {
+        if (attempt >= CALLER_QUERY_ATTEMPTS || !isConnectionLost(error)) throw error;
+      }
+    }
+  }
+
+  private async findCallerOnce(sessionId: string, userId: string): Promise<AuthenticatedUser | undefined> {
     const rows = (await this.dataSource.query(
       `SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND NOT u.disabled`,

@@ -33,8 +33,17 @@ function codeOf(error: unknown): string | undefined {
   return e.driverError ? codeOf(e.driverError) : undefined;
 }
 
+/** PostgreSQL ends the session on a FATAL error: it is about the connection, never the statement. */
+function isFatal(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { severity?: unknown; driverError?: unknown };
+  return e.severity === 'FATAL' || (e.driverError !== undefined && isFatal(e.driverError));
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  // e.g. 55000 "database … is not currently accepting connections" while connecting.
+  if (isFatal(error)) return true;
   const code = codeOf(error);
   if (code && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_SOCKET_CODES.has(code))) {
     return true;
