@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlState } from '../common/errors/database-errors';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { Admission } from './admission';
 
 const MAX_ATTEMPTS = 5;
 const BASE_DELAY_MS = 10;
@@ -33,16 +36,31 @@ export interface TransactionParticipant {
   afterCommit?(): void;
 }
 
+/** Connections of the pool left to reads and the authentication query while transactions queue. */
+const POOL_HEADROOM = 2;
+
 /**
  * Runs one business operation in one transaction. The service method that calls `run` owns the
  * transaction; audit and idempotency records join it through the `EntityManager` they are given.
  * Serialization failures and deadlocks (40001, 40P01) are retried with capped, jittered backoff.
+ *
+ * Admission: at most `DB_POOL_MAX - 2` transactions hold a connection at once; the rest wait here,
+ * first come first served, for up to DB_STATEMENT_TIMEOUT_MS (then 503). Without it a burst (1,000
+ * orders at once on a 10-connection pool) would wait in the pool's own queue, whose 800 ms
+ * acquisition timeout is meant to detect an unreachable database, and most of the burst would get
+ * 503 although the database is healthy; the headroom keeps reads and sign-in checks flowing.
  */
 @Injectable()
 export class TransactionRunner {
   private readonly participants: TransactionParticipant[] = [];
+  private readonly admission?: Admission;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() @Inject(APP_CONFIG) config?: AppConfig,
+  ) {
+    if (config) this.admission = new Admission(Math.max(1, config.dbPoolMax - POOL_HEADROOM), config.dbStatementTimeoutMs);
+  }
 
   /** Registered once at start by the module that owns the participant (see IdempotencyParticipant). */
   register(participant: TransactionParticipant): void {
@@ -52,7 +70,7 @@ export class TransactionRunner {
   async run<T>(work: (manager: EntityManager) => Promise<T>, isolation: IsolationLevel = 'READ COMMITTED'): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.attempt(work, isolation);
+        return await (this.admission ? this.admission.run(() => this.attempt(work, isolation)) : this.attempt(work, isolation));
       } catch (error) {
         if (!isRetryableTransactionError(error) || attempt >= MAX_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));

@@ -11,6 +11,12 @@ export interface NewOrder {
   items: OrderItemView[];
 }
 
+/** Unit prices of the products decremented; the ids that name no product. */
+export interface Reservation {
+  prices: Map<string, number>;
+  unknown: string[];
+}
+
 export type OrderWithItemsRow = OrderRow & { items: OrderItemView[] };
 
 /**
@@ -26,32 +32,41 @@ export class OrdersRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * For each (product, quantity): `stock = stock - quantity` only where `stock >= quantity`.
-   * Returns the unit price of each product decremented; a product missing from the answer is
-   * unknown or short, and the caller must then abandon the transaction (some others were decremented).
+   * For each (product, quantity): `stock = stock - quantity` only where `stock >= quantity`, in one
+   * statement. Answers the unit price of each product decremented, and the ids that name no product;
+   * after any miss the caller must abandon the transaction (other products were decremented).
+   *
+   * Only rows whose committed stock suffices are locked (`FOR UPDATE` skips rows failing the WHERE
+   * and re-checks the newest version of those it waited for), so once a product has sold out,
+   * further orders for it answer 409 at once instead of queueing on its row lock.
    */
-  async reserveStock(manager: EntityManager, productIds: string[], quantities: number[]): Promise<Map<string, number>> {
-    const [rows] = (await manager.query(
-      `WITH locked AS MATERIALIZED (
-         SELECT id FROM products WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE
-       )
-       UPDATE products p
-          SET stock = p.stock - w.quantity, version = p.version + 1, updated_at = now()
-         FROM unnest($1::uuid[], $2::int[]) AS w (product_id, quantity)
-        WHERE p.id = w.product_id AND p.stock >= w.quantity AND p.id IN (SELECT id FROM locked)
-      RETURNING p.id, p.price_cents`,
-      [productIds, quantities],
-    )) as [Array<{ id: string; price_cents: number }>, number];
-    return new Map(rows.map((r) => [r.id, r.price_cents]));
-  }
-
-  /** The ids among `productIds` that name no product. */
-  async unknownProducts(manager: EntityManager, productIds: string[]): Promise<string[]> {
+  async reserveStock(manager: EntityManager, productIds: string[], quantities: number[]): Promise<Reservation> {
     const rows = (await manager.query(
-      'SELECT w.id FROM unnest($1::uuid[]) AS w (id) WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.id = w.id)',
-      [productIds],
-    )) as Array<{ id: string }>;
-    return rows.map((r) => r.id);
+      `WITH wanted AS (
+         SELECT * FROM unnest($1::uuid[], $2::int[]) AS w (product_id, quantity)
+       ), locked AS MATERIALIZED (
+         SELECT p.id FROM products p JOIN wanted w ON w.product_id = p.id
+          WHERE p.stock >= w.quantity
+          ORDER BY p.id FOR UPDATE OF p
+       ), reserved AS (
+         UPDATE products p
+            SET stock = p.stock - w.quantity, version = p.version + 1, updated_at = now()
+           FROM wanted w
+          WHERE p.id = w.product_id AND p.stock >= w.quantity AND p.id IN (SELECT id FROM locked)
+        RETURNING p.id, p.price_cents
+       )
+       SELECT w.product_id AS id, r.price_cents,
+              r.id IS NOT NULL OR EXISTS (SELECT 1 FROM products k WHERE k.id = w.product_id) AS known
+         FROM wanted w LEFT JOIN reserved r ON r.id = w.product_id`,
+      [productIds, quantities],
+    )) as Array<{ id: string; price_cents: number | null; known: boolean }>;
+    const prices = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const row of rows) {
+      if (row.price_cents !== null) prices.set(row.id, row.price_cents);
+      else if (!row.known) unknown.push(row.id);
+    }
+    return { prices, unknown };
   }
 
   /** The order and all its items, in one statement. */

@@ -39,13 +39,10 @@ export class OrdersService {
     const productIds = byProduct.map((i) => i.productId);
     try {
       const order = await this.tx.run(async (manager) => {
-        const prices = await this.orders.reserveStock(manager, productIds, byProduct.map((i) => i.quantity));
-        if (prices.size < productIds.length) {
-          // Something was not decremented: throwing undoes the decrements that were made.
-          const unknown = await this.orders.unknownProducts(manager, productIds);
-          if (unknown.length > 0) throw unknownProducts(dto, unknown);
-          throw insufficientStock(dto, prices);
-        }
+        const { prices, unknown } = await this.orders.reserveStock(manager, productIds, byProduct.map((i) => i.quantity));
+        // Something was not decremented: throwing undoes the decrements that were made.
+        if (unknown.length > 0) throw unknownProducts(dto, unknown);
+        if (prices.size < productIds.length) throw insufficientStock(dto, prices);
         const items: OrderItemView[] = dto.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPriceCents: prices.get(i.productId) as number }));
         const totalCents = items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0);
         const row = await this.orders.insert(manager, { id: randomUUID(), userId: user.id, totalCents, items });

@@ -65,3 +65,21 @@ export async function stockOf(t: TestApp, productId: string): Promise<number> {
 
 /** Config for races: the per-user limits out of the way (one spec proves the order limit itself). */
 export const UNLIMITED = { orderRateLimitPerMinute: 10_000_000, rateLimitPerMinute: 10_000_000, loginRateLimitPerMinute: 100_000 };
+
+/**
+ * Runs `count` calls of `task`, all issued at once but at most `inFlight` outstanding — a client with
+ * `inFlight` connections. Answers come back in call order.
+ */
+export async function burst<T>(count: number, inFlight: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(count);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const index = next;
+      next += 1;
+      results[index] = await task(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
+  return results;
+}
