@@ -17,6 +17,8 @@ export const METRIC_NAMES = {
   authLoginsTotal: 'auth_logins_total',
   webhookDeliveriesTotal: 'webhook_deliveries_total',
   outboxOldestPendingAgeSeconds: 'outbox_oldest_pending_age_seconds',
+  /** Per webhook subscription (label `subscription_id`, bounded by the admin-made subscriptions): 0 closed, 1 open, 2 half-open. */
+  webhookCircuitBreakerState: 'webhook_circuit_breaker_state',
   // Database pool (node-postgres Pool behind TypeORM)
   dbPoolConnections: 'db_pool_connections',
   dbPoolWaitingRequests: 'db_pool_waiting_requests',

@@ -101,10 +101,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       } catch (error) {
         this.logger.error({ err: error }, 'webhook dispatcher: claiming deliveries failed');
       }
-      // A full batch means more may be due: go again at once. Otherwise wait for the poll interval,
-      // or for a send to finish when the in-flight limit is what stopped us.
-      if (this.running && (claimed === 0 || claimed < free)) await this.idle(this.config.webhooks.pollIntervalMs);
-      else if (this.running && free <= 0) await Promise.race([...this.inFlight, sleep(this.config.webhooks.pollIntervalMs)]);
+      // A full batch means more may be due: go again at once. At the in-flight limit, wait for a
+      // send to finish; otherwise nothing more is due: wait for the poll interval (or a nudge).
+      if (!this.running) break;
+      if (free <= 0) await Promise.race([...this.inFlight, sleep(this.config.webhooks.pollIntervalMs)]);
+      else if (claimed < free) await this.idle(this.config.webhooks.pollIntervalMs);
     }
   }
 

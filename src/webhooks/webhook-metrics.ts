@@ -1,10 +1,8 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import type { WebhookDeliveryResult } from '../metrics/metric-names';
+import { METRIC_NAMES, WebhookDeliveryResult } from '../metrics/metric-names';
 import { MetricsService } from '../metrics/metrics.service';
 import type { BreakerState } from './breaker-registry';
-
-export const WEBHOOK_BREAKER_STATE_METRIC = 'webhook_circuit_breaker_state';
 
 const BREAKER_STATE_VALUES: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
 
@@ -22,7 +20,7 @@ export class WebhookMetrics {
     if (!metrics) return;
     metrics.setOutboxAgeProvider(() => this.lastAge);
     this.breakerGauge = new Gauge({
-      name: WEBHOOK_BREAKER_STATE_METRIC,
+      name: METRIC_NAMES.webhookCircuitBreakerState,
       help: 'Circuit breaker state per webhook subscription endpoint: 0 closed, 1 open, 2 half-open',
       labelNames: ['subscription_id'],
       registers: [metrics.registry],

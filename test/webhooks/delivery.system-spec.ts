@@ -159,6 +159,8 @@ describe('webhook delivery (system)', () => {
       expect((withBreaker as Stage).service.output()).toContain('webhook endpoint circuit breaker open');
       expect((withBreaker as Stage).service.output()).toContain('webhook endpoint circuit breaker closed');
       expect((without as Stage).service.output()).not.toContain('webhook endpoint circuit breaker open');
+      const metrics = await (await fetch(`${(withBreaker as Stage).service.url}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^webhook_circuit_breaker_state\\{[^}]*subscription_id="${(withBreaker as Stage).subscriptionId}"[^}]*\\} 0$`, 'm'));
     });
   });
 
