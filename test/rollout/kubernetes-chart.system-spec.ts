@@ -8,9 +8,12 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as yaml from 'js-yaml';
 import { main } from '../../src/rollout/main';
 import { RecordedCommand, RecordingRunner } from '../../src/rollout/platforms/recording-runner';
+
+// js-yaml ships no types here (no @types/js-yaml); the three calls used are typed by hand.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml = require('js-yaml') as { load(text: string): unknown; loadAll(text: string): unknown[]; dump(value: unknown): string };
 
 const ROOT = resolve(__dirname, '..', '..');
 const CHART = join(ROOT, 'helm', 'bulwark');
@@ -27,7 +30,7 @@ afterAll(() => rmSync(helmHome, { recursive: true, force: true }));
 
 function helmTemplate(userValues: Values, setArgs: string[]): K8sObject[] {
   const file = join(helmHome, `values-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, yaml.dump(userValues));
+  writeFileSync(file, JSON.stringify(userValues)); // JSON is YAML
   const env = { ...process.env, HELM_CACHE_HOME: helmHome, HELM_CONFIG_HOME: helmHome, HELM_DATA_HOME: helmHome };
   const r = spawnSync(HELM, ['template', RELEASE, CHART, '--namespace', NAMESPACE, '--kube-version', '1.31.0', '--values', file, ...setArgs], { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);

@@ -24,6 +24,8 @@ export interface LoadStats {
   /** Requests skipped because too many were in flight. */
   skipped: number;
   byColour: Record<string, { total: number; failed: number }>;
+  /** Answers per HTTP status. */
+  byStatus: Record<string, number>;
   failedShare: number;
 }
 
@@ -31,7 +33,7 @@ export class SteadyLoad {
   private timer?: NodeJS.Timeout;
   private hardStop?: NodeJS.Timeout;
   private inFlight = new Set<Promise<void>>();
-  private readonly s: LoadStats = { total: 0, ok: 0, failed: 0, networkErrors: 0, retried: 0, skipped: 0, byColour: {}, failedShare: 0 };
+  private readonly s: LoadStats = { total: 0, ok: 0, failed: 0, networkErrors: 0, retried: 0, skipped: 0, byColour: {}, byStatus: {}, failedShare: 0 };
 
   constructor(private readonly o: LoadOptions) {
     const host = new URL(o.baseUrl).hostname;
@@ -44,7 +46,8 @@ export class SteadyLoad {
     let last = Date.now();
     this.timer = setInterval(() => {
       const now = Date.now();
-      due += ((now - last) * this.o.ratePerSecond) / 1000;
+      // A stalled event loop must not turn into a burst: catch up by at most 100 ms worth.
+      due = Math.min(due + ((now - last) * this.o.ratePerSecond) / 1000, this.o.ratePerSecond / 10);
       last = now;
       while (due >= 1) {
         due -= 1;
@@ -67,6 +70,7 @@ export class SteadyLoad {
         await r.arrayBuffer();
         this.s.total += 1;
         const ok = r.status >= 200 && r.status < 300;
+        this.s.byStatus[r.status] = (this.s.byStatus[r.status] ?? 0) + 1;
         if (ok) this.s.ok += 1;
         else this.s.failed += 1;
         const colour = this.o.colourOf?.(r.headers.get('x-bulwark-upstream') ?? '') ?? 'unknown';
@@ -108,11 +112,12 @@ export class SteadyLoad {
       retried: now.retried - earlier.retried,
       skipped: now.skipped - earlier.skipped,
       byColour,
+      byStatus: Object.fromEntries(Object.entries(now.byStatus).map(([k, v]) => [k, v - (earlier.byStatus[k] ?? 0)]).filter(([, v]) => (v as number) > 0)),
       failedShare: total === 0 ? 0 : failed / total,
     };
   }
 
   stats(): LoadStats {
-    return { ...this.s, byColour: structuredClone(this.s.byColour), failedShare: this.s.total === 0 ? 0 : this.s.failed / this.s.total };
+    return { ...this.s, byColour: structuredClone(this.s.byColour), byStatus: { ...this.s.byStatus }, failedShare: this.s.total === 0 ? 0 : this.s.failed / this.s.total };
   }
 }

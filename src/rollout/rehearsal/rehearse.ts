@@ -33,7 +33,7 @@ export interface RehearsalReport {
   routing: Awaited<ReturnType<Stage['routing']>>;
   /** Client view over the whole rehearsal, from the first request of the load to its end. */
   load: LoadStats;
-  /** Client view from 1 s after the tool exited to the end (about 3 s): where traffic goes now. */
+  /** Client view from 1 s after the tool exited to the end (at least 3 s): where traffic goes now. */
   tail: LoadStats;
   after: Awaited<ReturnType<Stage['probe']>>;
   decisions: RolloutEvent[];
@@ -121,7 +121,7 @@ async function rehearse(): Promise<number> {
     await tool(['status', ...common, ...(values.json ? ['--json'] : [])], show);
 
     const runArgs = ['run', ...common, '--prometheus-url', stage.prometheusUrl, ...REHEARSAL_RUN_ARGS, '--json'];
-    say(`$ bulwark-rollout run --steps 10,50,100 --interval 2s --window 10s --max-error-rate 0.01 --max-p95 0.25 --min-requests 20 --failure-limit 2`);
+    say(`$ bulwark-rollout run ${REHEARSAL_RUN_ARGS.join(' ')}`);
     let prometheusStopped = false;
     const exitCode = await tool(runArgs, (line) => {
       let e: (RolloutEvent & { time?: string }) | undefined;
@@ -157,7 +157,7 @@ async function rehearse(): Promise<number> {
       `${l.total} requests, ${l.failed} failed (${(l.failedShare * 100).toFixed(2)} %), ${l.networkErrors} without answer; ` +
       `by colour: ${Object.entries(l.byColour).map(([c, s]) => `${c} ${s.total} (${s.failed} failed)`).join(', ')}`;
     say(`client view over the whole rehearsal: ${describe(load)}`);
-    say(`client view of the last 3 s: ${describe(tail)}`);
+    say(`client view from 1 s after the tool exited to the end: ${describe(tail)}`);
     say(`40 requests through nginx afterwards reached: ${Object.entries(after.colours).map(([c, n]) => `${c} ${n}`).join(', ')}; versions ${Object.entries(after.versions).map(([v, n]) => `${v} ${n}`).join(', ')}`);
 
     const report: RehearsalReport = {

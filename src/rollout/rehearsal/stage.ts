@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { CONF_FILE, parseConfWeights, parseState, STATE_FILE } from '../platforms/nginx-config';
 import { defaultNginxBin, initNginxDir, nginxArgs } from '../platforms/nginx';
@@ -13,7 +14,7 @@ import { LoadStats, SteadyLoad } from './load';
 
 export const STABLE_VERSION = '1.0.0';
 export const CANARY_VERSION = '1.1.0';
-export const LOAD_RATE = 200;
+export const LOAD_RATE = 60;
 const JWT_SECRET = 'rehearsal-secret-rehearsal-secret-0123456789';
 
 export interface StageOptions {
@@ -35,6 +36,20 @@ function which(names: string[]): string | null {
     for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin'])) if (existsSync(join(dir, n))) return join(dir, n);
   }
   return null;
+}
+
+function freshGet(port: number, path: string): Promise<{ status: number; body: string; upstream: string }> {
+  return new Promise((done, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body, upstream: String(res.headers['x-bulwark-upstream'] ?? '') }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', fail);
+    req.end();
+  });
 }
 
 export class Stage {
@@ -93,7 +108,7 @@ export class Stage {
         RATE_LIMIT_PER_MINUTE: '1000000',
         LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
         SHUTDOWN_DELAY_MS: '0',
-        DB_POOL_MAX: '5',
+        DB_POOL_MAX: '10',
         ...extra,
       };
       const p = new StageProcess(`app-${colour}`, process.execPath, [appEntry], env, join(this.o.workDir, `app-${colour}.log`));
@@ -186,7 +201,7 @@ export class Stage {
     const s = this.load!.stats();
     if (s.failedShare > 0.01 || s.networkErrors > 0) {
       throw new Error(
-        `the stage is broken before the rollout: ${s.failed} of ${s.total} requests through nginx failed and ${s.networkErrors} got no answer (see ${this.o.workDir}/app-blue.log; run with --keep)`,
+        `the stage is broken before the rollout: ${s.failed} of ${s.total} requests through nginx failed (statuses ${JSON.stringify(s.byStatus)}) and ${s.networkErrors} got no answer (see ${this.o.workDir}/app-blue.log; run with --keep)`,
       );
     }
   }
@@ -202,16 +217,19 @@ export class Stage {
     return { weights, activeColor: state.activeColor, weight: state.weight, versions: { blue: state.upstreams.blue.version, green: state.upstreams.green.version } };
   }
 
-  /** Where `n` fresh requests through nginx land, by colour and by the version the instance reports. */
+  /**
+   * Where `n` new requests through nginx land, by colour and by the version the instance reports.
+   * Each on a fresh connection: a kept-alive one may still belong to an nginx worker of an older
+   * configuration, finishing its last request before it exits.
+   */
   async probe(n: number): Promise<{ colours: Record<string, number>; versions: Record<string, number> }> {
     const colours: Record<string, number> = {};
     const versions: Record<string, number> = {};
     for (let i = 0; i < n; i++) {
-      const r = await fetch(`${this.nginxUrl}/health/live`, { signal: AbortSignal.timeout(5000) });
-      const body = (await r.json().catch(() => ({}))) as Record<string, unknown>;
-      const colour = this.colourOf(r.headers.get('x-bulwark-upstream') ?? '') ?? 'unknown';
+      const r = await freshGet(this.ports.nginx, '/health/live');
+      const colour = this.colourOf(r.upstream) ?? 'unknown';
       colours[colour] = (colours[colour] ?? 0) + 1;
-      const version = JSON.stringify(body).match(/"version":"([^"]+)"/)?.[1] ?? 'unknown';
+      const version = r.body.match(/"version":"([^"]+)"/)?.[1] ?? 'unknown';
       versions[version] = (versions[version] ?? 0) + 1;
     }
     return { colours, versions };

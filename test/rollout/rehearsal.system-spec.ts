@@ -1,0 +1,100 @@
+// The rollout rehearsal, for real: PostgreSQL (a fresh database of the run's server), two built
+// Bulwark processes (blue active, green preview with the scenario's faults), nginx in front,
+// Prometheus scraping both every second, a steady load through nginx, and the built tool on the
+// nginx platform. Each scenario asserts on the tool's exit code and on nginx's final weights.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { RehearsalReport } from '../../src/rollout/rehearsal/rehearse';
+import { createTestDatabase, TestDatabase } from '../helpers/database';
+
+const ROOT = resolve(__dirname, '..', '..');
+// The built tree (scripts/test.sh builds it first); BULWARK_DIST points elsewhere when needed.
+const DIST = process.env.BULWARK_DIST ? resolve(process.env.BULWARK_DIST) : join(ROOT, 'dist');
+const REHEARSE = join(DIST, 'rollout', 'rehearsal', 'rehearse.js');
+const work = mkdtempSync(join(tmpdir(), 'rollout-rehearsal-spec-'));
+
+jest.setTimeout(150_000);
+
+beforeAll(() => {
+  for (const f of [REHEARSE, join(DIST, 'main.js'), join(DIST, 'rollout', 'cli.js')]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: build first (npm run build; scripts/test.sh does)`);
+  }
+  // Idempotent and quick when nginx and Prometheus are there already.
+  const setup = spawnSync('bash', [join(ROOT, 'scripts', 'setup.d', '30-rehearsal-tools.sh')], { encoding: 'utf8' });
+  if (setup.status !== 0) throw new Error(`installing nginx and prometheus failed: ${setup.stderr}`);
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Outcome {
+  code: number | null;
+  output: string;
+  report: RehearsalReport;
+}
+
+async function rehearse(scenario: string): Promise<Outcome> {
+  const db: TestDatabase = await createTestDatabase('bulwark_rehearsal');
+  const reportFile = join(work, `${scenario}.json`);
+  try {
+    const child = spawn(process.execPath, [REHEARSE, '--scenario', scenario, '--database-url', db.url, '--report', reportFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    if (!existsSync(reportFile)) throw new Error(`the rehearsal wrote no report (exit ${code}):\n${output}`);
+    return { code, output, report: JSON.parse(readFileSync(reportFile, 'utf8')) as RehearsalReport };
+  } finally {
+    await db.drop();
+  }
+}
+
+const decisions = (r: RehearsalReport, event: string) => r.decisions.filter((e) => e.event === event) as Array<Record<string, unknown>>;
+
+describe('rollout rehearsal (nginx platform, real processes)', () => {
+  it('faulty: a canary failing 20 % of requests is rolled back at the first step', async () => {
+    const { code, output, report } = await rehearse('faulty');
+    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({ code: 2, weights: { blue: 100, green: 0 }, active: 'blue' });
+    // Never past the first step, rolled back because of the error rate.
+    expect(decisions(report, 'weight').map((e) => e.weight)).toEqual([20]);
+    expect(decisions(report, 'check').some((e) => e.check === 'error-rate' && e.status === 'fail')).toBe(true);
+    // What clients saw over the whole run stays below what the first step's weight allows.
+    const allowed = (report.firstStepWeight / 100) * report.canaryFaultErrorRate;
+    expect(report.load.failedShare).toBeGreaterThan(0);
+    expect(report.load.failedShare).toBeLessThan(allowed);
+    // Afterwards no request reaches the canary and none fails.
+    expect(report.tail.byColour).toEqual({ blue: expect.objectContaining({ failed: 0 }) });
+    expect(report.after.colours).toEqual({ blue: 40 });
+    // Every decision shows its PromQL, the value seen and the threshold.
+    expect(output).toMatch(/error-rate: FAIL value=0\.\d+ threshold <= 0\.01[\s\S]*query: \(sum\(increase\(http_requests_total\{color="green"/);
+  });
+
+  it('slow: a canary adding 400 ms is rolled back on p95', async () => {
+    const { code, report } = await rehearse('slow');
+    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({ code: 2, weights: { blue: 100, green: 0 }, active: 'blue' });
+    const failed = decisions(report, 'check').filter((e) => e.status === 'fail');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(new Set(failed.map((e) => e.check))).toEqual(new Set(['p95']));
+    expect(failed.every((e) => (e.value as number) > 0.45)).toBe(true);
+    expect(report.after.colours).toEqual({ blue: 40 });
+  });
+
+  it('healthy: a good canary is promoted and all traffic reaches the new version', async () => {
+    const { code, report } = await rehearse('healthy');
+    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({ code: 0, weights: { blue: 0, green: 100 }, active: 'green' });
+    expect(decisions(report, 'weight').map((e) => e.weight)).toEqual([20, 50, 100]);
+    expect(report.after).toEqual({ colours: { green: 40 }, versions: { '1.1.0': 40 } });
+    expect(Object.keys(report.tail.byColour)).toEqual(['green']);
+    expect(report.load.failed).toBe(0);
+  });
+
+  it('blind: with Prometheus stopped during the run the canary is never promoted', async () => {
+    const { code, report } = await rehearse('blind');
+    expect(code).toBe(2);
+    expect(decisions(report, 'promoted')).toEqual([]);
+    expect(report.routing).toMatchObject({ weights: { blue: 100, green: 0 }, activeColor: 'blue' });
+    expect(decisions(report, 'check').some((e) => e.providerError === true)).toBe(true);
+    expect(report.after.colours).toEqual({ blue: 40 });
+  });
+});
