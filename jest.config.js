@@ -4,7 +4,7 @@
 const transform = { '^.+\\.(t|j)s$': ['@swc/jest'] };
 // Nest 12 packages are ES modules. The service (CommonJS) loads them with Node's require(esm), which
 // jest's module runtime supports only on Node 24.9+; on Node 20 jest compiles them to CommonJS instead.
-const transformIgnorePatterns = ['/node_modules/(?!(@nestjs|cookie|file-type|strtok3|token-types|uint8array-extras|@tokenizer)/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(@nestjs|cockatiel|cookie|file-type|strtok3|token-types|uint8array-extras|@tokenizer)/)'];
 const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
