@@ -83,3 +83,11 @@ export async function burst<T>(count: number, inFlight: number, task: (index: nu
   await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
   return results;
 }
+
+/** The value of an unlabelled-by-us counter on `GET /metrics` (its default labels ignored). */
+export async function metricValue(t: TestApp, name: string): Promise<number> {
+  const res = await t.inject({ method: 'GET', url: '/metrics' });
+  const line = res.body.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  if (!line) throw new Error(`no ${name} on /metrics`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}

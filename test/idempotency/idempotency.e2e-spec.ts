@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { IdempotencyPurgeJob } from '../../src/idempotency/idempotency-purge.job';
 import { createTestApp, TestApp } from '../helpers/app';
 import { SignedIn, signedInAdmin, signedInUser } from '../helpers/auth';
-import { cancelOrder, createProduct, OrderBody, placeOrder, sql, stockOf, UNLIMITED } from '../helpers/catalog';
+import { cancelOrder, createProduct, metricValue, OrderBody, placeOrder, sql, stockOf, UNLIMITED } from '../helpers/catalog';
 
 describe('idempotency keys (e2e)', () => {
   let t: TestApp;
@@ -38,6 +38,7 @@ describe('idempotency keys (e2e)', () => {
     }
     expect(await stockOf(t, p.id)).toBe(8);
     expect(await ordersWithKey(alice.id)).toBe((before ?? 0) + 1);
+    expect(await metricValue(t, 'idempotency_replays_total')).toBe(4);
     expect(await sql(t, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'order.created' AND entity_id = $1", [first?.json<OrderBody>().id])).toEqual([{ n: 1 }]);
   });
 

@@ -1,6 +1,6 @@
 import { createTestApp, TestApp } from '../helpers/app';
 import { SignedIn, signedInAdmin, signedInUser } from '../helpers/auth';
-import { burst, createProduct, placeOrder, sql, stockOf, UNLIMITED } from '../helpers/catalog';
+import { burst, createProduct, metricValue, placeOrder, sql, stockOf, UNLIMITED } from '../helpers/catalog';
 
 /**
  * All 1,000 orders are issued at once by a client holding IN_FLIGHT connections: the row lock of the
@@ -37,5 +37,7 @@ describe('oversell race (e2e)', () => {
     expect(await sql(t, 'SELECT count(*)::int AS n, sum(quantity)::int AS q FROM order_items WHERE product_id = $1', [p.id])).toEqual([{ n: 100, q: 100 }]);
     expect(await sql(t, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'order.created'")).toEqual([{ n: 100 }]);
     expect(await sql(t, 'SELECT version FROM products WHERE id = $1', [p.id])).toEqual([{ version: 101 }]);
+    expect(await metricValue(t, 'orders_created_total')).toBe(100);
+    expect(await metricValue(t, 'order_stock_conflicts_total')).toBe(900);
   });
 });
