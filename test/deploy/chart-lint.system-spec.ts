@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as yaml from 'js-yaml';
+import { yaml } from './helpers/yaml';
 import { CHART, HELM3, HELM4, helm } from './helpers/tools';
 import { renderRaw, scenarioFiles, templateArgs } from './helpers/render';
 
@@ -14,13 +14,16 @@ const HELMS = [
 
 /** Parsed objects with the randomly generated Secret values blanked. */
 function normalised(raw: string): unknown[] {
-  return yaml.loadAll(raw).filter(Boolean).map((o) => {
-    const obj = o as { kind: string; data?: Record<string, string> };
-    if (obj.kind === 'Secret' && obj.data) {
-      for (const k of ['JWT_SECRET', 'ADMIN_PASSWORD']) if (obj.data[k]) obj.data[k] = '<random>';
-    }
-    return obj;
-  });
+  return yaml
+    .loadAll(raw)
+    .filter(Boolean)
+    .map((o) => {
+      const obj = o as { kind: string; data?: Record<string, string> };
+      if (obj.kind === 'Secret' && obj.data) {
+        for (const k of ['JWT_SECRET', 'ADMIN_PASSWORD']) if (obj.data[k]) obj.data[k] = '<random>';
+      }
+      return obj;
+    });
 }
 
 describe.each(HELMS)('%s', (_name, bin, version) => {
@@ -30,11 +33,14 @@ describe.each(HELMS)('%s', (_name, bin, version) => {
     expect(res.stdout.trim()).toMatch(version);
   });
 
-  it.each([['defaults', ''], ...scenarioFiles().map((f) => [path.basename(f), f])])('lint --strict passes: %s', (_n, file) => {
-    const res = helm(['lint', '--strict', CHART, ...(file ? ['--values', file] : [])], bin);
-    expect(`${res.stdout}${res.stderr}`).toContain('0 chart(s) failed');
-    expect(res.status).toBe(0);
-  });
+  it.each([['defaults', ''], ...scenarioFiles().map((f) => [path.basename(f), f])])(
+    'lint --strict passes: %s',
+    (_n, file) => {
+      const res = helm(['lint', '--strict', CHART, ...(file ? ['--values', file] : [])], bin);
+      expect(`${res.stdout}${res.stderr}`).toContain('0 chart(s) failed');
+      expect(res.status).toBe(0);
+    },
+  );
 
   const invalid: [string, string[], RegExp][] = [
     ['canary.weight 120', ['--set', 'canary.weight=120'], /weight/],
@@ -57,7 +63,9 @@ describe.each(HELMS)('%s', (_name, bin, version) => {
 
 describe('Helm 3 and Helm 4 agree', () => {
   it.each(scenarioFiles().map((f) => [path.basename(f), f]))('renders the same objects: %s', (_n, file) => {
-    expect(normalised(renderRaw({ valuesFiles: [file], bin: HELM3 }))).toEqual(normalised(renderRaw({ valuesFiles: [file], bin: HELM4 })));
+    expect(normalised(renderRaw({ valuesFiles: [file], bin: HELM3 }))).toEqual(
+      normalised(renderRaw({ valuesFiles: [file], bin: HELM4 })),
+    );
   });
 
   it('packages the chart (helm package)', () => {

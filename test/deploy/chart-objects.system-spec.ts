@@ -5,7 +5,11 @@ import { FULLNAME, K8sObject, NAMESPACE, find, maybe, ofKind, render, scenarioFi
 import { Labelled, typeCheck, validateModels } from './helpers/validate';
 
 const COLORS = ['blue', 'green'] as const;
-const scenarios = scenarioFiles().map((file) => ({ name: path.basename(file, '-values.yaml'), file, objects: render({ valuesFiles: [file] }) }));
+const scenarios = scenarioFiles().map((file) => ({
+  name: path.basename(file, '-values.yaml'),
+  file,
+  objects: render({ valuesFiles: [file] }),
+}));
 const defaults = { name: 'defaults', file: '', objects: render() };
 const all = [defaults, ...scenarios];
 
@@ -22,17 +26,41 @@ function envOf(c: K8sObject): Record<string, string | undefined> {
   return Object.fromEntries((c.env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value]));
 }
 
-const workloads = (objects: K8sObject[]) => objects.filter((o) => ['Deployment', 'Job', 'Pod'].includes(o.kind));
+const workloads = (objects: K8sObject[]) =>
+  objects.filter((o) => ['Deployment', 'Job', 'Pod'].includes(o.kind));
 
 describe('rendered chart: schemas', () => {
-  const items: Labelled[] = all.flatMap((s) => s.objects.map((object) => ({ id: `${s.name}:${object.kind}/${object.metadata.name}`, object })));
+  const items: Labelled[] = all.flatMap((s) =>
+    s.objects.map((object) => ({ id: `${s.name}:${object.kind}/${object.metadata.name}`, object })),
+  );
 
   it('covers every scenario and object kind the chart can emit', () => {
     expect(scenarios.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['blue-active', 'green-active', 'canary-gateway-api', 'canary-ingress-nginx', 'canary-service', 'hpa', 'external-database']),
+      expect.arrayContaining([
+        'blue-active',
+        'green-active',
+        'canary-gateway-api',
+        'canary-ingress-nginx',
+        'canary-service',
+        'hpa',
+        'external-database',
+      ]),
     );
     const kinds = new Set(items.map((i) => i.object.kind));
-    for (const kind of ['Deployment', 'Service', 'Secret', 'Job', 'Pod', 'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'HTTPRoute', 'Ingress', 'ServiceMonitor', 'PrometheusRule']) {
+    for (const kind of [
+      'Deployment',
+      'Service',
+      'Secret',
+      'Job',
+      'Pod',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'HorizontalPodAutoscaler',
+      'HTTPRoute',
+      'Ingress',
+      'ServiceMonitor',
+      'PrometheusRule',
+    ]) {
       expect(kinds).toContain(kind);
     }
   });
@@ -125,7 +153,10 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
   it('runs every pod under the restricted Pod Security Standard', () => {
     for (const w of workloads(objects)) {
       const spec = podSpec(w);
-      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
       expect(spec.automountServiceAccountToken).toBe(false);
       expect(spec.hostNetwork ?? false).toBe(false);
@@ -179,7 +210,9 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
       expect(pause).toBeGreaterThan(0);
       expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(pause + delay + drain + 2);
       // Readiness must fail well before the delay ends, so routers stop sending first.
-      expect(api.readinessProbe.periodSeconds * api.readinessProbe.failureThreshold).toBeLessThan(delay + pause);
+      expect(api.readinessProbe.periodSeconds * api.readinessProbe.failureThreshold).toBeLessThan(
+        delay + pause,
+      );
     }
   });
 
@@ -207,7 +240,9 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
     const [c] = job.spec.template.spec.containers;
     expect(c.args).toEqual(['node', 'dist/database/migrate.js']);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
-    expect(c.env.map((e: { name: string }) => e.name)).toEqual(expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET', 'NODE_ENV']));
+    expect(c.env.map((e: { name: string }) => e.name)).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET', 'NODE_ENV']),
+    );
     const secret = maybe(objects, 'Secret', FULLNAME);
     if (secret) {
       // Generated secrets must exist before the Job: a hook of lower weight.
@@ -221,26 +256,40 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
   it('has a helm test that creates an admin and orders through the stable Service', () => {
     const pod = find(objects, 'Pod', `${FULLNAME}-test-order`);
     expect(pod.metadata.annotations?.['helm.sh/hook']).toBe('test');
-    expect(pod.spec.initContainers[0].args.slice(0, 3)).toEqual(['node', 'dist/users/admin-create.js', '--email']);
+    expect(pod.spec.initContainers[0].args.slice(0, 3)).toEqual([
+      'node',
+      'dist/users/admin-create.js',
+      '--email',
+    ]);
     const flow = pod.spec.containers[0];
     expect(envOf(flow).BASE_URL).toBe(`http://${FULLNAME}.${NAMESPACE}.svc:80`);
     const script = flow.args[3] as string;
-    for (const call of ["'/v1/auth/login'", "'/v1/products'", "'/v1/auth/register'", "'/v1/orders'"]) expect(script).toContain(call);
+    for (const call of ["'/v1/auth/login'", "'/v1/products'", "'/v1/auth/register'", "'/v1/orders'"])
+      expect(script).toContain(call);
   });
 
   it('restricts the pods with a NetworkPolicy: router, Prometheus and helm test in; DNS and database out', () => {
     const np = find(objects, 'NetworkPolicy', FULLNAME);
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec.podSelector.matchLabels['app.kubernetes.io/component']).toBe('server');
-    const router = ofKind(objects, 'HTTPRoute').length ? 'envoy-gateway-system' : ofKind(objects, 'Ingress').length ? 'ingress-nginx' : undefined;
+    const router = ofKind(objects, 'HTTPRoute').length
+      ? 'envoy-gateway-system'
+      : ofKind(objects, 'Ingress').length
+        ? 'ingress-nginx'
+        : undefined;
     const froms = np.spec.ingress.map((r: K8sObject) => JSON.stringify(r.from));
-    if (router) expect(froms.some((f: string) => f.includes(`"kubernetes.io/metadata.name":"${router}"`))).toBe(true);
+    if (router)
+      expect(froms.some((f: string) => f.includes(`"kubernetes.io/metadata.name":"${router}"`))).toBe(true);
     else expect(froms.some((f: string) => f === '[{"podSelector":{}}]')).toBe(true);
     expect(froms.some((f: string) => f.includes('"app.kubernetes.io/name":"prometheus"'))).toBe(true);
     expect(froms.some((f: string) => f.includes('"app.kubernetes.io/component":"test"'))).toBe(true);
     for (const rule of np.spec.ingress) expect(rule.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
     const egress = np.spec.egress.map((r: K8sObject) => JSON.stringify(r));
-    expect(egress.some((e: string) => e.includes('"k8s-app":"kube-dns"') && e.includes('"port":53,"protocol":"UDP"'))).toBe(true);
+    expect(
+      egress.some(
+        (e: string) => e.includes('"k8s-app":"kube-dns"') && e.includes('"port":53,"protocol":"UDP"'),
+      ),
+    ).toBe(true);
     expect(egress.some((e: string) => e.includes('"port":5432'))).toBe(true);
   });
 
@@ -256,11 +305,18 @@ describe('rendered chart: scenario specifics', () => {
   const byName = Object.fromEntries(scenarios.map((s) => [s.name, s.objects]));
 
   it('blue-active / green-active: stable selects the active colour, preview the other', () => {
-    for (const [name, active, preview] of [['blue-active', 'blue', 'green'], ['green-active', 'green', 'blue']] as const) {
+    for (const [name, active, preview] of [
+      ['blue-active', 'blue', 'green'],
+      ['green-active', 'green', 'blue'],
+    ] as const) {
       const objects = byName[name];
       expect(find(objects, 'Service', FULLNAME).spec.selector['bulwark.dev/color']).toBe(active);
-      expect(find(objects, 'Service', `${FULLNAME}-preview`).spec.selector['bulwark.dev/color']).toBe(preview);
-      expect(find(objects, 'ServiceMonitor', FULLNAME).spec.selector.matchLabels['bulwark.dev/service-role']).toBe('color');
+      expect(find(objects, 'Service', `${FULLNAME}-preview`).spec.selector['bulwark.dev/color']).toBe(
+        preview,
+      );
+      expect(
+        find(objects, 'ServiceMonitor', FULLNAME).spec.selector.matchLabels['bulwark.dev/service-role'],
+      ).toBe('color');
       find(objects, 'PrometheusRule', FULLNAME);
     }
   });
@@ -269,7 +325,11 @@ describe('rendered chart: scenario specifics', () => {
     const objects = byName.hpa;
     for (const color of COLORS) {
       const hpa = find(objects, 'HorizontalPodAutoscaler', `${FULLNAME}-${color}`);
-      expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: `${FULLNAME}-${color}` });
+      expect(hpa.spec.scaleTargetRef).toEqual({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: `${FULLNAME}-${color}`,
+      });
       expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 8 });
       expect(find(objects, 'Deployment', `${FULLNAME}-${color}`).spec.replicas).toBeUndefined();
     }
@@ -289,21 +349,38 @@ describe('rendered chart: scenario specifics', () => {
   });
 
   it('the grace period follows longer shutdown settings', () => {
-    const objects = render({ set: { 'config.shutdownDelayMs': 20500, 'shutdown.drainSeconds': 30, 'shutdown.preStopSleepSeconds': 8 } });
+    const objects = render({
+      set: {
+        'config.shutdownDelayMs': 20500,
+        'shutdown.drainSeconds': 30,
+        'shutdown.preStopSleepSeconds': 8,
+      },
+    });
     const spec = find(objects, 'Deployment', `${FULLNAME}-blue`).spec.template.spec;
     // 8 s pause + 21 s (20.5 rounded up) + 30 s drain + 5 s margin
     expect(spec.terminationGracePeriodSeconds).toBe(64);
-    expect(envOf(spec.containers[0])).toMatchObject({ SHUTDOWN_DELAY_MS: '20500', SHUTDOWN_DRAIN_TIMEOUT_MS: '30000' });
+    expect(envOf(spec.containers[0])).toMatchObject({
+      SHUTDOWN_DELAY_MS: '20500',
+      SHUTDOWN_DRAIN_TIMEOUT_MS: '30000',
+    });
   });
 
   it('faults: only the named colour gets FAULTS_ENABLED', () => {
     const objects = byName.faults;
-    const env = (color: string) => envOf(find(objects, 'Deployment', `${FULLNAME}-${color}`).spec.template.spec.containers[0]);
-    expect(env('green')).toMatchObject({ FAULTS_ENABLED: 'true', FAULT_ERROR_RATE: '0.2', FAULT_LATENCY_MS: '300' });
+    const env = (color: string) =>
+      envOf(find(objects, 'Deployment', `${FULLNAME}-${color}`).spec.template.spec.containers[0]);
+    expect(env('green')).toMatchObject({
+      FAULTS_ENABLED: 'true',
+      FAULT_ERROR_RATE: '0.2',
+      FAULT_LATENCY_MS: '300',
+    });
     expect(env('blue').FAULTS_ENABLED).toBeUndefined();
     for (const s of all.filter((x) => x.name !== 'faults')) {
       for (const color of COLORS) {
-        expect(envOf(find(s.objects, 'Deployment', `${FULLNAME}-${color}`).spec.template.spec.containers[0]).FAULTS_ENABLED).toBeUndefined();
+        expect(
+          envOf(find(s.objects, 'Deployment', `${FULLNAME}-${color}`).spec.template.spec.containers[0])
+            .FAULTS_ENABLED,
+        ).toBeUndefined();
       }
     }
   });

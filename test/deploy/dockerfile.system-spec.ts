@@ -33,7 +33,11 @@ function parse(text: string): { args: Record<string, string>; stages: Stage[] } 
       args[k] = v ?? '';
     } else if (op === 'FROM') {
       const f = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest.replace(/--platform=\S+\s+/, ''));
-      stages.push({ from: f![1].replace(/\$\{(\w+)\}/g, (_s, k: string) => args[k]), name: f![2], steps: [] });
+      stages.push({
+        from: f![1].replace(/\$\{(\w+)\}/g, (_s, k: string) => args[k]),
+        name: f![2],
+        steps: [],
+      });
     } else {
       stages[stages.length - 1]?.steps.push({ op, args: rest });
     }
@@ -56,7 +60,10 @@ describe('Dockerfile', () => {
   it('dockerlinter does fail a bad Dockerfile (self-test)', () => {
     const dir = scratchDir('deploy-dockerlint');
     try {
-      fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM node:latest\nRUN apt-get install curl\nCMD node main.js\n');
+      fs.writeFileSync(
+        path.join(dir, 'Dockerfile'),
+        'FROM node:latest\nRUN apt-get install curl\nCMD node main.js\n',
+      );
       const res = run(DOCKERLINTER, ['-f', path.join(dir, 'Dockerfile'), '-e', 'info']);
       expect(res.status).not.toBe(0);
     } finally {
@@ -88,7 +95,9 @@ describe('Dockerfile', () => {
     expect(installs).toHaveLength(1);
     expect(installs[0].args).toMatch(/\bnpm ci\b/);
     expect(installs[0].args).toMatch(/--omit=dev/);
-    expect(final.steps.some((s) => s.op === 'RUN' && /npm run build|tsc|nest build/.test(s.args))).toBe(false);
+    expect(final.steps.some((s) => s.op === 'RUN' && /npm run build|tsc|nest build/.test(s.args))).toBe(
+      false,
+    );
   });
 
   it('runs as a numeric non-root user, under tini, with node dist/main.js', () => {
@@ -105,7 +114,10 @@ describe('Dockerfile', () => {
 
   it('matches the chart: the user id the pods run as, MIGRATE_ON_BOOT=false, port 3000', () => {
     expect(last('USER')!.args.split(':')[0]).toBe('1000');
-    const env = final.steps.filter((s) => s.op === 'ENV').map((s) => s.args).join(' ');
+    const env = final.steps
+      .filter((s) => s.op === 'ENV')
+      .map((s) => s.args)
+      .join(' ');
     expect(env).toMatch(/NODE_ENV=production/);
     expect(env).toMatch(/MIGRATE_ON_BOOT=false/);
     expect(last('EXPOSE')?.args).toBe('3000');
@@ -130,7 +142,14 @@ describe('.dockerignore', () => {
   it('starts from "ignore everything" and lets in only what the build needs', () => {
     expect(lines[0]).toBe('**');
     const allowed = lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1));
-    expect(allowed.sort()).toEqual(['.swcrc', 'nest-cli.json', 'package-lock.json', 'package.json', 'src/**', 'tsconfig.json']);
+    expect(allowed.sort()).toEqual([
+      '.swcrc',
+      'nest-cli.json',
+      'package-lock.json',
+      'package.json',
+      'src/**',
+      'tsconfig.json',
+    ]);
     // Nothing the Dockerfile COPYs from the context is ignored.
     const fromContext = stages
       .flatMap((s) => s.steps)

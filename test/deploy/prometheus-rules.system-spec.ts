@@ -2,7 +2,7 @@
 // series and stays quiet on a good one. Series carry the labels the ServiceMonitor gives them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as yaml from 'js-yaml';
+import { yaml } from './helpers/yaml';
 import { FULLNAME, NAMESPACE, find, render } from './helpers/render';
 import { run, scratchDir } from './helpers/tools';
 
@@ -10,7 +10,13 @@ const rule = find(render({ set: { 'prometheusRule.enabled': true } }), 'Promethe
 const groups = rule.spec.groups as { name: string; rules: { alert?: string; annotations?: unknown }[] }[];
 const alerts = groups.flatMap((g) => g.rules.filter((r) => r.alert).map((r) => r.alert as string));
 
-const base = { namespace: NAMESPACE, service: `${FULLNAME}-blue`, color: 'blue', method: 'POST', route: '/v1/orders' };
+const base = {
+  namespace: NAMESPACE,
+  service: `${FULLNAME}-blue`,
+  color: 'blue',
+  method: 'POST',
+  route: '/v1/orders',
+};
 const sel = (labels: Record<string, string>) =>
   `{${Object.entries({ ...base, ...labels })
     .map(([k, v]) => `${k}="${v}"`)
@@ -33,17 +39,30 @@ function histogram(perMin: number, minutes: number, share: Record<string, number
   let cumulative = 0;
   return bounds.map((le) => {
     cumulative += share[le] ?? 0;
-    return { series: `http_request_duration_seconds_bucket${sel({ status_code: '201', le })}`, values: `0+${Math.round(perMin * cumulative)}x${minutes}` };
+    return {
+      series: `http_request_duration_seconds_bucket${sel({ status_code: '201', le })}`,
+      values: `0+${Math.round(perMin * cumulative)}x${minutes}`,
+    };
   });
 }
 
 interface UnitTest {
   name: string;
   input_series: { series: string; values: string }[];
-  alert_rule_test: { eval_time: string; alertname: string; exp_alerts: { exp_labels: Record<string, string> }[] }[];
+  alert_rule_test: {
+    eval_time: string;
+    alertname: string;
+    exp_alerts: { exp_labels: Record<string, string> }[];
+  }[];
 }
 const tests: UnitTest[] = [];
-function scenario(name: string, minutes: number, series: UnitTest['input_series'], expect: Record<string, string | null>, evalTime = `${minutes}m`) {
+function scenario(
+  name: string,
+  minutes: number,
+  series: UnitTest['input_series'],
+  expect: Record<string, string | null>,
+  evalTime = `${minutes}m`,
+) {
   tests.push({
     name,
     input_series: series,
@@ -56,31 +75,58 @@ function scenario(name: string, minutes: number, series: UnitTest['input_series'
 }
 
 // Error ratio over 0.1 % (5m, for 5m).
-scenario('0.5 % errors fire BulwarkErrorRatioHigh', 30, [counter({ status_code: '201' }, 1000, 30), counter({ status_code: '500' }, 5, 30)], {
-  BulwarkErrorRatioHigh: 'warning',
-  BulwarkErrorBudgetBurnFast: null,
-});
-scenario('0.05 % errors stay quiet', 30, [counter({ status_code: '201' }, 1000, 30), counter({ status_code: '500' }, 0.5, 30)], {
-  BulwarkErrorRatioHigh: null,
-  BulwarkErrorBudgetBurnFast: null,
-  BulwarkErrorBudgetBurnSlow: null,
-});
+scenario(
+  '0.5 % errors fire BulwarkErrorRatioHigh',
+  30,
+  [counter({ status_code: '201' }, 1000, 30), counter({ status_code: '500' }, 5, 30)],
+  {
+    BulwarkErrorRatioHigh: 'warning',
+    BulwarkErrorBudgetBurnFast: null,
+  },
+);
+scenario(
+  '0.05 % errors stay quiet',
+  30,
+  [counter({ status_code: '201' }, 1000, 30), counter({ status_code: '500' }, 0.5, 30)],
+  {
+    BulwarkErrorRatioHigh: null,
+    BulwarkErrorBudgetBurnFast: null,
+    BulwarkErrorBudgetBurnSlow: null,
+  },
+);
 scenario(
   'readiness 503s during shutdown are not errors',
   30,
-  [counter({ status_code: '201' }, 1000, 30), counter({ method: 'GET', route: '/health/ready', status_code: '503' }, 100, 30)],
+  [
+    counter({ status_code: '201' }, 1000, 30),
+    counter({ method: 'GET', route: '/health/ready', status_code: '503' }, 100, 30),
+  ],
   { BulwarkErrorRatioHigh: null, BulwarkErrorBudgetBurnFast: null },
 );
 
 // p95 over 200 ms.
-scenario('p95 ≈ 450 ms fires BulwarkLatencyP95High', 30, histogram(600, 30, { '0.1': 0.5, '0.5': 0.5 }), { BulwarkLatencyP95High: 'warning' });
-scenario('p95 under 100 ms stays quiet', 30, histogram(600, 30, { '0.05': 0.9, '0.1': 0.1 }), { BulwarkLatencyP95High: null });
-scenario('p95 ≈ 190 ms stays quiet (just under the objective)', 30, histogram(600, 30, { '0.1': 0.5, '0.2': 0.5 }), { BulwarkLatencyP95High: null });
+scenario('p95 ≈ 450 ms fires BulwarkLatencyP95High', 30, histogram(600, 30, { '0.1': 0.5, '0.5': 0.5 }), {
+  BulwarkLatencyP95High: 'warning',
+});
+scenario('p95 under 100 ms stays quiet', 30, histogram(600, 30, { '0.05': 0.9, '0.1': 0.1 }), {
+  BulwarkLatencyP95High: null,
+});
+scenario(
+  'p95 ≈ 190 ms stays quiet (just under the objective)',
+  30,
+  histogram(600, 30, { '0.1': 0.5, '0.2': 0.5 }),
+  { BulwarkLatencyP95High: null },
+);
 
 // Multi-window burn rate, fast: 14.4 × budget over 1h and 5m (or 6 × over 6h and 30m).
-scenario('5 % errors for 90 min fire BulwarkErrorBudgetBurnFast', 90, [counter({ status_code: '201' }, 950, 90), counter({ status_code: '500' }, 50, 90)], {
-  BulwarkErrorBudgetBurnFast: 'critical',
-});
+scenario(
+  '5 % errors for 90 min fire BulwarkErrorBudgetBurnFast',
+  90,
+  [counter({ status_code: '201' }, 950, 90), counter({ status_code: '500' }, 50, 90)],
+  {
+    BulwarkErrorBudgetBurnFast: 'critical',
+  },
+);
 scenario(
   'a 5-minute 5 % spike after 2 clean hours stays quiet: the long windows disagree',
   125,
@@ -89,19 +135,34 @@ scenario(
 );
 
 // Slow: 3 × budget over 1d and 2h, or 1 × budget over 3d and 6h.
-scenario('0.4 % errors for 26 h fire BulwarkErrorBudgetBurnSlow', 1560, [counter({ status_code: '201' }, 996, 1560), counter({ status_code: '500' }, 4, 1560)], {
-  BulwarkErrorBudgetBurnSlow: 'ticket',
-  BulwarkErrorBudgetBurnFast: null,
-});
-scenario('0.15 % errors for 7 h fire BulwarkErrorBudgetBurnSlow (1 × over 3d and 6h)', 420, [counter({ status_code: '201' }, 1998.5, 420), counter({ status_code: '500' }, 3, 420)], {
-  BulwarkErrorBudgetBurnSlow: 'ticket',
-  BulwarkErrorBudgetBurnFast: null,
-});
-scenario('0.05 % errors for 26 h stay quiet', 1560, [counter({ status_code: '201' }, 1000, 1560), counter({ status_code: '500' }, 0.5, 1560)], {
-  BulwarkErrorBudgetBurnSlow: null,
-  BulwarkErrorBudgetBurnFast: null,
-  BulwarkErrorRatioHigh: null,
-});
+scenario(
+  '0.4 % errors for 26 h fire BulwarkErrorBudgetBurnSlow',
+  1560,
+  [counter({ status_code: '201' }, 996, 1560), counter({ status_code: '500' }, 4, 1560)],
+  {
+    BulwarkErrorBudgetBurnSlow: 'ticket',
+    BulwarkErrorBudgetBurnFast: null,
+  },
+);
+scenario(
+  '0.15 % errors for 7 h fire BulwarkErrorBudgetBurnSlow (1 × over 3d and 6h)',
+  420,
+  [counter({ status_code: '201' }, 1998.5, 420), counter({ status_code: '500' }, 3, 420)],
+  {
+    BulwarkErrorBudgetBurnSlow: 'ticket',
+    BulwarkErrorBudgetBurnFast: null,
+  },
+);
+scenario(
+  '0.05 % errors for 26 h stay quiet',
+  1560,
+  [counter({ status_code: '201' }, 1000, 1560), counter({ status_code: '500' }, 0.5, 1560)],
+  {
+    BulwarkErrorBudgetBurnSlow: null,
+    BulwarkErrorBudgetBurnFast: null,
+    BulwarkErrorRatioHigh: null,
+  },
+);
 
 describe('PrometheusRule (promtool)', () => {
   let dir: string;
@@ -112,12 +173,24 @@ describe('PrometheusRule (promtool)', () => {
     // logic is what these tests pin, and `check rules` below parses the templates.
     const bare = groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _a, ...r }) => r) }));
     fs.writeFileSync(path.join(dir, 'rules-bare.yaml'), yaml.dump({ groups: bare }));
-    fs.writeFileSync(path.join(dir, 'tests.yaml'), yaml.dump({ rule_files: ['rules-bare.yaml'], evaluation_interval: '1m', tests: tests.map(({ name: _n, ...t }) => ({ interval: '1m', ...t })) }));
+    fs.writeFileSync(
+      path.join(dir, 'tests.yaml'),
+      yaml.dump({
+        rule_files: ['rules-bare.yaml'],
+        evaluation_interval: '1m',
+        tests: tests.map(({ name: _n, ...t }) => ({ interval: '1m', ...t })),
+      }),
+    );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('defines the SLO alerts', () => {
-    expect(alerts.sort()).toEqual(['BulwarkErrorBudgetBurnFast', 'BulwarkErrorBudgetBurnSlow', 'BulwarkErrorRatioHigh', 'BulwarkLatencyP95High']);
+    expect(alerts.sort()).toEqual([
+      'BulwarkErrorBudgetBurnFast',
+      'BulwarkErrorBudgetBurnSlow',
+      'BulwarkErrorRatioHigh',
+      'BulwarkLatencyP95High',
+    ]);
   });
 
   it('promtool check rules accepts them', () => {
@@ -141,9 +214,19 @@ describe('PrometheusRule (promtool)', () => {
   });
 
   it('the unit tests can fail (self-test: a quiet expectation on a bad series)', () => {
-    const broken = { ...tests[0], alert_rule_test: [{ eval_time: '30m', alertname: 'BulwarkErrorRatioHigh', exp_alerts: [] }] };
+    const broken = {
+      ...tests[0],
+      alert_rule_test: [{ eval_time: '30m', alertname: 'BulwarkErrorRatioHigh', exp_alerts: [] }],
+    };
     const { name: _n, ...t } = broken;
-    fs.writeFileSync(path.join(dir, 'broken.yaml'), yaml.dump({ rule_files: ['rules-bare.yaml'], evaluation_interval: '1m', tests: [{ interval: '1m', ...t }] }));
+    fs.writeFileSync(
+      path.join(dir, 'broken.yaml'),
+      yaml.dump({
+        rule_files: ['rules-bare.yaml'],
+        evaluation_interval: '1m',
+        tests: [{ interval: '1m', ...t }],
+      }),
+    );
     const res = run('promtool', ['test', 'rules', path.join(dir, 'broken.yaml')], { cwd: dir });
     expect(res.status).not.toBe(0);
   });

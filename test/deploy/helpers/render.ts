@@ -1,7 +1,7 @@
 // Renders the chart offline (`helm template`) and parses the objects.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as yaml from 'js-yaml';
+import { yaml } from './yaml';
 import { CHART, HELM4, helm } from './tools';
 
 export const RELEASE = 'shop';
@@ -9,8 +9,17 @@ export const NAMESPACE = 'bulwark';
 export const FULLNAME = 'shop-bulwark';
 
 // Loose on purpose: the specs read fields; the model validation checks the shapes.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: any };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [k: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+};
 
 export interface RenderOptions {
   valuesFiles?: string[];
@@ -30,7 +39,8 @@ export function scenarioFiles(): string[] {
 export function templateArgs(options: RenderOptions): string[] {
   const args = ['template', RELEASE, CHART, '--namespace', NAMESPACE, '--kube-version', '1.31.0'];
   for (const f of options.valuesFiles ?? []) args.push('--values', f);
-  for (const [k, v] of Object.entries(options.set ?? {})) args.push(typeof v === 'string' ? '--set-string' : '--set', `${k}=${v}`);
+  for (const [k, v] of Object.entries(options.set ?? {}))
+    args.push(typeof v === 'string' ? '--set-string' : '--set', `${k}=${v}`);
   return args;
 }
 
@@ -48,7 +58,10 @@ export function render(options: RenderOptions = {}): K8sObject[] {
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const hit = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!hit) throw new Error(`${kind}/${name} not rendered; have ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  if (!hit)
+    throw new Error(
+      `${kind}/${name} not rendered; have ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+    );
   return hit;
 }
 

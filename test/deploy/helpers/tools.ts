@@ -24,7 +24,11 @@ export function requireTool(file: string): string {
   throw new Error(`${file} is missing: run scripts/setup.d/20-deploy-tools.sh`);
 }
 
-export function run(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): RunResult {
+export function run(
+  file: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): RunResult {
   const res = spawnSync(requireTool(file), args, {
     cwd: options.cwd ?? ROOT,
     env: options.env ?? process.env,

@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 function modulePath(apiVersion, kind) {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   if (group === '') return `kubernetes-models/${version}/${kind}`;
-  if (group === 'gateway.networking.k8s.io') return `@kubernetes-models/gateway-api/${group}/${version}/${kind}`;
-  if (group === 'monitoring.coreos.com') return `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`;
+  if (group === 'gateway.networking.k8s.io')
+    return `@kubernetes-models/gateway-api/${group}/${version}/${kind}`;
+  if (group === 'monitoring.coreos.com')
+    return `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`;
   return `kubernetes-models/${group}/${version}/${kind}`;
 }
 

@@ -29,8 +29,10 @@ function typeImport(apiVersion: string, kind: string): { module: string; type: s
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   const type = `I${kind}`;
   if (group === '') return { module: `kubernetes-models/${version}/${kind}`, type };
-  if (group === 'gateway.networking.k8s.io') return { module: `@kubernetes-models/gateway-api/${group}/${version}/${kind}`, type };
-  if (group === 'monitoring.coreos.com') return { module: `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`, type };
+  if (group === 'gateway.networking.k8s.io')
+    return { module: `@kubernetes-models/gateway-api/${group}/${version}/${kind}`, type };
+  if (group === 'monitoring.coreos.com')
+    return { module: `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`, type };
   return { module: `kubernetes-models/${group}/${version}/${kind}`, type };
 }
 
@@ -56,11 +58,25 @@ export function typeCheck(items: Labelled[]): string[] {
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', skipLibCheck: true, types: [] },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          skipLibCheck: true,
+          types: [],
+        },
         files: ['objects.mts'],
       }),
     );
-    const res = run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir, '--pretty', 'false']);
+    const res = run(process.execPath, [
+      path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      dir,
+      '--pretty',
+      'false',
+    ]);
     if (res.status === 0) return [];
     const src = fs.readFileSync(path.join(dir, 'objects.mts'), 'utf8').split('\n');
     // Map each diagnostic's line back to the object it belongs to.
