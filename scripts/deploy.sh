@@ -10,8 +10,8 @@
 #   NAMESPACE (bulwark), RELEASE (bulwark), VALUES (k8s/values-kind.yaml on kind, none otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=scripts/lib/k8s-tools.sh
-source scripts/lib/k8s-tools.sh
+# shellcheck source=scripts/tools/k8s-lib.sh
+source scripts/tools/k8s-lib.sh
 
 TAG="$(default_tag)"
 BUILD=1

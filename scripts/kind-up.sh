@@ -7,8 +7,8 @@
 # Environment: CLUSTER (bulwark), NAMESPACE (bulwark), RELEASE (bulwark), ENVOY_GATEWAY_VERSION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=scripts/lib/k8s-tools.sh
-source scripts/lib/k8s-tools.sh
+# shellcheck source=scripts/tools/k8s-lib.sh
+source scripts/tools/k8s-lib.sh
 
 TAG="$(default_tag)"
 while [ $# -gt 0 ]; do

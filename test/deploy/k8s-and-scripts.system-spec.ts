@@ -19,7 +19,7 @@ const SCRIPTS = [
   'scripts/kind-up.sh',
   'scripts/kind-down.sh',
   'scripts/deploy.sh',
-  'scripts/lib/k8s-tools.sh',
+  'scripts/tools/k8s-lib.sh',
   'scripts/tools/install-helm.sh',
   'scripts/setup.d/20-deploy-tools.sh',
 ];
