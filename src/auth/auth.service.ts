@@ -16,7 +16,7 @@ import { SessionsRepository } from './sessions.repository';
 import { hashRefreshToken, TokenIssuer, TokenPair } from './tokens';
 
 /** Why a login failed, for the audit entry only: the client always gets the same answer. */
-type LoginFailure = 'unknown_email' | 'wrong_password' | 'disabled';
+type LoginFailure = 'unknown_email' | 'wrong_password' | 'disabled' | 'changed_meanwhile';
 
 @Injectable()
 export class AuthService {
@@ -69,24 +69,14 @@ export class AuthService {
     } else if (user.disabled) {
       failure = 'disabled';
     }
-    if (failure !== undefined || !user) {
-      // The failure itself is the change recorded: its own transaction.
-      await this.transactions.run((manager) =>
-        this.audit.record(manager, {
-          action: AUDIT_ACTIONS.AUTH_LOGIN_FAILED,
-          actorId: null,
-          entity: AUDIT_ENTITIES.USER,
-          entityId: user?.id ?? null,
-          requestId: actor.requestId,
-          changes: { email, reason: failure, ip: actor.ip },
-        }),
-      );
-      this.metrics?.loginAttempt('failure');
-      throw new AppError('INVALID_CREDENTIALS', 'The e-mail or password is wrong.');
-    }
+    if (failure !== undefined || !user) return this.loginFailed(email, user?.id ?? null, failure ?? 'unknown_email', actor);
     const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(dto.password) : undefined;
     const refresh = this.tokens.newRefreshToken();
-    const sessionId = await this.transactions.run(async (manager) => {
+    const login = await this.transactions.run(async (manager) => {
+      // The password was checked outside the transaction (argon2 is slow): it must still be the
+      // stored one and the user still enabled, or a login could outlive a password change or disabling.
+      const current = await this.users.lockByIdWithHash(manager, user.id);
+      if (!current || current.passwordHash !== user.passwordHash || current.disabled) return undefined;
       if (rehash) await this.users.update(manager, user.id, { passwordHash: rehash });
       const sid = await this.sessions.create(manager, user.id);
       await this.sessions.addRefreshToken(manager, sid, refresh.hash, this.tokens.refreshTokenTtl);
@@ -98,10 +88,27 @@ export class AuthService {
         requestId: actor.requestId,
         changes: { sessionId: sid, ip: actor.ip, passwordRehashed: rehash !== undefined },
       });
-      return sid;
+      return { sessionId: sid, role: current.role };
     });
+    if (login === undefined) return this.loginFailed(email, user.id, 'changed_meanwhile', actor);
     this.metrics?.loginAttempt('success');
-    return this.tokens.pair(user, sessionId, refresh.token);
+    return this.tokens.pair({ id: user.id, role: login.role }, login.sessionId, refresh.token);
+  }
+
+  /** Records the failed try (the failure itself is the change recorded: its own transaction), then refuses. */
+  private async loginFailed(email: string, userId: string | null, reason: LoginFailure, actor: Actor): Promise<never> {
+    await this.transactions.run((manager) =>
+      this.audit.record(manager, {
+        action: AUDIT_ACTIONS.AUTH_LOGIN_FAILED,
+        actorId: null,
+        entity: AUDIT_ENTITIES.USER,
+        entityId: userId,
+        requestId: actor.requestId,
+        changes: { email, reason, ip: actor.ip },
+      }),
+    );
+    this.metrics?.loginAttempt('failure');
+    throw new AppError('INVALID_CREDENTIALS', 'The e-mail or password is wrong.');
   }
 
   /**

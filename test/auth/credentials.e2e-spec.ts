@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { PasswordHasher } from '../../src/auth/password-hasher';
 import { createTestApp } from '../helpers/app';
 import { registerUser, signedInAdmin, uniqueEmail } from '../helpers/auth';
 import { scanResponses, ScannedApp } from '../helpers/secrets';
@@ -58,6 +59,26 @@ describe('credentials: argon2id hashes, one answer for every failed login (e2e)'
     const u = await registerUser(t);
     const res = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: u.email.toUpperCase(), password: u.password } });
     expect(res.statusCode).toBe(200);
+  });
+
+  it('a login whose user is disabled (or whose password changes) while its password is being checked gets no session', async () => {
+    const u = await registerUser(t);
+    const hasher = t.app.get(PasswordHasher);
+    const verify = hasher.verify.bind(hasher);
+    const spy = jest.spyOn(hasher, 'verify').mockImplementationOnce(async (hash, password) => {
+      const ok = await verify(hash, password);
+      await t.app.get(DataSource).query('UPDATE users SET disabled = true WHERE id = $1', [u.id]);
+      return ok;
+    });
+    try {
+      const res = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: u.email, password: u.password } });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().code).toBe('INVALID_CREDENTIALS');
+    } finally {
+      spy.mockRestore();
+    }
+    const sessions = (await t.app.get(DataSource).query('SELECT id FROM sessions WHERE user_id = $1', [u.id])) as unknown[];
+    expect(sessions).toHaveLength(0);
   });
 
   it('no response contained a password, hash or token hash', async () => {
