@@ -53,7 +53,7 @@ describe('authorization: every registered route is public by the list, or guarde
   it('anonymous → 401 UNAUTHENTICATED on every route not listed as public (a garbage token too)', async () => {
     const failures: string[] = [];
     for (const r of routes.filter((x) => !isPublicRoute(x))) {
-      for (const headers of [{}, { authorization: 'Bearer garbage' }]) {
+      for (const headers of [{}, { authorization: 'Bearer garbage' }] as Array<Record<string, string>>) {
         const res = await call(r, headers);
         if (res.statusCode !== 401 || res.json().code !== 'UNAUTHENTICATED') failures.push(`${r.method} ${r.path} → ${res.statusCode}`);
       }
