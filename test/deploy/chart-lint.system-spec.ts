@@ -80,6 +80,38 @@ describe('Helm 3 and Helm 4 agree', () => {
   });
 });
 
+describe('NOTES.txt', () => {
+  // `install --dry-run=client` renders NOTES offline with Helm 4 (Helm 3.18 wants a cluster for it).
+  const notes = (file: string) => {
+    const res = helm([
+      'install',
+      'shop',
+      CHART,
+      '--namespace',
+      'bulwark',
+      '--dry-run=client',
+      '--values',
+      file,
+    ]);
+    expect(res.status).toBe(0);
+    return res.stdout.slice(res.stdout.indexOf('NOTES:'));
+  };
+
+  it.each(scenarioFiles().map((f) => [path.basename(f), f]))('renders for %s', (_n, file) => {
+    const text = notes(file);
+    expect(text).toMatch(/active colour +(blue|green)/);
+    expect(text).toContain('helm test shop');
+  });
+
+  it('explains the replica-count share of the service router and warns about faults', () => {
+    const file = scenarioFiles().find((f) => f.endsWith('canary-service-values.yaml'))!;
+    expect(notes(file)).toContain('1 of 4 replicas ≈ 25 %');
+    expect(notes(scenarioFiles().find((f) => f.endsWith('faults-values.yaml'))!)).toMatch(
+      /FAULTS +on for green/,
+    );
+  });
+});
+
 describe('values.yaml documentation', () => {
   it('documents every leaf value with a `# --` comment', () => {
     const lines = fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8').split('\n');
