@@ -1,10 +1,27 @@
 import { join } from 'node:path';
+import { Client, ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/config';
 
-/** Longest time a request waits for a pooled connection before answering 503 (no hang on an outage). */
-export const CONNECTION_TIMEOUT_MS = 800;
+/**
+ * Longest time one attempt to open a connection may take. A database that is down refuses at once;
+ * one that does not answer at all (a lost host) is given up on after this, so requests fail fast
+ * with 503 instead of hanging.
+ */
+export const CONNECT_TIMEOUT_MS = 800;
+
+/**
+ * pg-pool uses one `connectionTimeoutMillis` both for waiting in its queue and for opening a
+ * connection (https://node-postgres.com/apis/pool). A burst of requests against a healthy database
+ * must be allowed to queue for longer than a dead database may take to refuse, so the pool gets the
+ * queue bound and its clients get this shorter bound for the connect itself.
+ */
+export class BoundedConnectClient extends Client {
+  constructor(config?: string | ClientConfig) {
+    super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  }
+}
 
 /**
  * TypeORM/pg settings shared by the service, the migration runner and the TypeORM CLI.
@@ -32,7 +49,9 @@ export function buildDataSourceOptions(config: AppConfig, logger?: Logger): Data
       logger?.warn({ code: error.code, reason: error.message }, 'database pool: idle connection lost'),
     extra: {
       max: config.dbPoolMax,
-      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+      Client: BoundedConnectClient,
+      // Waiting for a free connection is bounded by the statement budget: a queue, not a hang.
+      connectionTimeoutMillis: config.dbStatementTimeoutMs,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       statement_timeout: config.dbStatementTimeoutMs,
