@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
@@ -32,9 +33,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   constructor() {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKeyProvider: (request: FastifyRequest, _rawToken: string, done: (error: Error | null, secret?: string) => void) => {
-        const secret = (request as unknown as Record<symbol, string | undefined>)[JWT_SECRET_OF_REQUEST];
-        if (secret) done(null, secret);
+      secretOrKeyProvider: (request: FastifyRequest, _rawToken: string, done: (error: Error | null, secret?: string | Buffer) => void) => {
+        const secret = (request as unknown as Record<symbol, KeyObject | undefined>)[JWT_SECRET_OF_REQUEST];
+        // A KeyObject (jsonwebtoken 9 takes one; passport-jwt's typings predate it), see JwtAuthGuard.
+        if (secret) done(null, secret as unknown as Buffer);
         else done(new Error('JWT secret missing on the request'));
       },
       algorithms: [ACCESS_TOKEN_ALGORITHM],
