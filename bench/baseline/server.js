@@ -8,13 +8,14 @@
  *
  * Environment: PORT, DATABASE_URL, JWT_SECRET, DB_POOL_MAX (default 10, Bulwark's default).
  */
-const { createHash, randomUUID } = require('node:crypto');
+const { createHash, createSecretKey, randomUUID } = require('node:crypto');
 const Fastify = require('fastify');
 const jwt = require('jsonwebtoken');
 const { Pool } = require('pg');
 
 const env = process.env;
-const secret = env.JWT_SECRET;
+// A KeyObject, as Bulwark's guard uses: a string makes jsonwebtoken try (and fail) a PEM parse per call.
+const secret = createSecretKey(Buffer.from(env.JWT_SECRET || '', 'utf8'));
 const pool = new Pool({
   connectionString: env.DATABASE_URL,
   max: Number(env.DB_POOL_MAX || 10),
@@ -44,12 +45,16 @@ const SQL = {
          SELECT p.id FROM products p JOIN wanted w ON w.product_id = p.id
           WHERE p.stock >= w.quantity
           ORDER BY p.id FOR UPDATE OF p
+       ), reserved AS (
+         UPDATE products p
+            SET stock = p.stock - w.quantity, version = p.version + 1, updated_at = now()
+           FROM wanted w
+          WHERE p.id = w.product_id AND p.stock >= w.quantity AND p.id IN (SELECT id FROM locked)
+        RETURNING p.id, p.price_cents
        )
-       UPDATE products p
-          SET stock = p.stock - w.quantity, version = p.version + 1, updated_at = now()
-         FROM wanted w
-        WHERE p.id = w.product_id AND p.stock >= w.quantity AND p.id IN (SELECT id FROM locked)
-      RETURNING p.id, p.price_cents`,
+       SELECT w.product_id AS id, r.price_cents,
+              r.id IS NOT NULL OR EXISTS (SELECT 1 FROM products k WHERE k.id = w.product_id) AS known
+         FROM wanted w LEFT JOIN reserved r ON r.id = w.product_id`,
   insertOrder: `WITH o AS (
          INSERT INTO orders (id, user_id, status, total_cents) VALUES ($1, $2, 'confirmed', $3)
          RETURNING id, user_id, status, total_cents, version, created_at, updated_at
@@ -193,7 +198,8 @@ app.post('/v1/orders', async (request, reply) => {
       await client.query('SAVEPOINT idempotency_work');
     }
     const reserved = await client.query(SQL.reserve, [byProduct.map((i) => i.productId), byProduct.map((i) => i.quantity)]);
-    const prices = new Map(reserved.rows.map((r) => [r.id, r.price_cents]));
+    const prices = new Map(reserved.rows.filter((r) => r.price_cents !== null).map((r) => [r.id, r.price_cents]));
+    if (reserved.rows.some((r) => !r.known)) throw new HttpError(422, 'UNKNOWN_PRODUCT', 'No product has this id.');
     if (prices.size < items.length) throw new HttpError(409, 'INSUFFICIENT_STOCK', 'Not enough stock for every item; nothing was ordered.');
     const lines = items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPriceCents: prices.get(i.productId) }));
     const total = lines.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0);
