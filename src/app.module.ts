@@ -21,6 +21,8 @@ import { BulwarkThrottlerGuard } from './rate-limit/bulwark-throttler.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthModule } from './health/health.module';
+import { ProductsModule } from './products/products.module';
+import { OrdersModule } from './orders/orders.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 // ENGINEERS WORKING IN PARALLEL: read docs/PARALLEL-WORK.md first (shared-tree rules: no npm install,
@@ -48,6 +50,8 @@ export class AppModule {
         UsersModule,
         MetricsModule,
         HealthModule,
+        ProductsModule,
+        OrdersModule,
         WebhooksModule,
       ],
       providers: [
