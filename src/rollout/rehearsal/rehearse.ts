@@ -31,7 +31,7 @@ export interface RehearsalReport {
   firstStepWeight: number;
   canaryFaultErrorRate: number;
   routing: Awaited<ReturnType<Stage['routing']>>;
-  /** Client view over the whole rehearsal, from the first request of the load to its end. */
+  /** Client view over the whole run: from just before `start` (stage warmed up) to the end of the load. */
   load: LoadStats;
   /** Client view from 1 s after the tool exited to the end (at least 3 s): where traffic goes now. */
   tail: LoadStats;
@@ -110,6 +110,7 @@ async function rehearse(): Promise<number> {
     await stage.waitForMetrics();
     say('prometheus sees both colours and the stable traffic');
     await stage.assertHealthyBaseline();
+    const runStart = stage.load!.stats();
 
     const show = (line: string): void => {
       process.stdout.write(`${line}\n`);
@@ -148,15 +149,16 @@ async function rehearse(): Promise<number> {
     const routing = await stage.routing();
     const after = await stage.probe(40);
     await new Promise((r) => setTimeout(r, Math.max(0, exitedAt + 4000 - Date.now())));
-    const load = (await stage.stopLoad())!;
-    const tail = SteadyLoad.since(tailStart, load);
+    const end = (await stage.stopLoad())!;
+    const load = SteadyLoad.since(runStart, end);
+    const tail = SteadyLoad.since(tailStart, end);
     say('$ bulwark-rollout status');
     await tool(['status', ...common, ...(values.json ? ['--json'] : [])], show);
     say(`nginx weights now: blue=${routing.weights.blue} green=${routing.weights.green} (active ${routing.activeColor})`);
     const describe = (l: LoadStats): string =>
       `${l.total} requests, ${l.failed} failed (${(l.failedShare * 100).toFixed(2)} %), ${l.networkErrors} without answer; ` +
       `by colour: ${Object.entries(l.byColour).map(([c, s]) => `${c} ${s.total} (${s.failed} failed)`).join(', ')}`;
-    say(`client view over the whole rehearsal: ${describe(load)}`);
+    say(`client view over the whole run: ${describe(load)}`);
     say(`client view from 1 s after the tool exited to the end: ${describe(tail)}`);
     say(`40 requests through nginx afterwards reached: ${Object.entries(after.colours).map(([c, n]) => `${c} ${n}`).join(', ')}; versions ${Object.entries(after.versions).map(([v, n]) => `${v} ${n}`).join(', ')}`);
 

@@ -40,7 +40,7 @@ function which(names: string[]): string | null {
 
 function freshGet(port: number, path: string): Promise<{ status: number; body: string; upstream: string }> {
   return new Promise((done, fail) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 10_000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 15_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -195,14 +195,22 @@ export class Stage {
     await pollUntil('stable traffic visible in prometheus', async () => (await q('sum(increase(http_requests_total{color="blue",route!~"/metrics|/health/.*"}[10s]))')) > 0 || 'no traffic yet', 30_000, 250);
   }
 
-  /** The stage is only worth rehearsing on when the stable colour answers the load. */
+  /**
+   * The stage is only worth rehearsing on when the stable colour answers the load: waits (up to 45 s,
+   * past the processes' warm-up) for 100 requests in a row with at most 1 % failed.
+   */
   async assertHealthyBaseline(): Promise<void> {
-    await pollUntil('load answered', async () => (this.load!.stats().total >= 100 ? true : 'fewer than 100 answers'), 30_000, 100);
-    const s = this.load!.stats();
-    if (s.failedShare > 0.01 || s.networkErrors > 0) {
-      throw new Error(
-        `the stage is broken before the rollout: ${s.failed} of ${s.total} requests through nginx failed (statuses ${JSON.stringify(s.byStatus)}) and ${s.networkErrors} got no answer (see ${this.o.workDir}/app-blue.log; run with --keep)`,
-      );
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const from = this.load!.stats();
+      await pollUntil('load answered', async () => (this.load!.stats().total - from.total >= 100 ? true : 'fewer than 100 answers'), 30_000, 100);
+      const s = SteadyLoad.since(from, this.load!.stats());
+      if (s.failedShare <= 0.01 && s.networkErrors === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the stage is broken before the rollout: ${s.failed} of ${s.total} requests through nginx failed (statuses ${JSON.stringify(s.byStatus)}) and ${s.networkErrors} got no answer (see ${this.o.workDir}/app-blue.log; run with --keep)`,
+        );
+      }
     }
   }
 
@@ -226,8 +234,8 @@ export class Stage {
     const colours: Record<string, number> = {};
     const versions: Record<string, number> = {};
     for (let i = 0; i < n; i++) {
-      const r = await freshGet(this.ports.nginx, '/health/live');
-      const colour = this.colourOf(r.upstream) ?? 'unknown';
+      const r = await freshGet(this.ports.nginx, '/health/live').catch((err: Error) => ({ status: 0, body: '', upstream: `error: ${err.message}` }));
+      const colour = this.colourOf(r.upstream) ?? (r.status === 0 ? r.upstream : 'unknown');
       colours[colour] = (colours[colour] ?? 0) + 1;
       const version = r.body.match(/"version":"([^"]+)"/)?.[1] ?? 'unknown';
       versions[version] = (versions[version] ?? 0) + 1;
