@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -78,6 +78,8 @@ async function rehearse(): Promise<number> {
     process.stdout.write(values.json ? `${JSON.stringify({ rehearsal: line })}\n` : `rehearsal: ${line}\n`);
   };
   const workDir = await mkdtemp(join(tmpdir(), `bulwark-rehearsal-${scenario.name}-`));
+  // As root, the embedded PostgreSQL runs as `postgres` and nginx workers as `nobody`: both must reach it.
+  await chmod(workDir, 0o755);
   say(`scenario ${scenario.name}: ${scenario.description}`);
 
   let stopDb: (() => Promise<void>) | undefined;
