@@ -13,6 +13,8 @@ export interface LoadOutcome {
 export interface Load {
   /** Answers so far (for waiting until the load is flowing). */
   answered(): number;
+  /** Forgets everything counted so far (the warm-up: pools filling, JIT) and starts counting again. */
+  reset(): void;
   stop(): Promise<LoadOutcome>;
 }
 
@@ -22,7 +24,7 @@ export interface Load {
  */
 export function startLoad(baseUrl: string, path: string, options: { concurrency: number; headers?: Record<string, string>; expect?: number }): Load {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
-  const outcome: LoadOutcome = { ok: 0, unexpected: {}, socketErrors: {}, total: 0 };
+  let outcome: LoadOutcome = { ok: 0, unexpected: {}, socketErrors: {}, total: 0 };
   const expected = options.expect ?? 200;
   let running = true;
 
@@ -56,6 +58,9 @@ export function startLoad(baseUrl: string, path: string, options: { concurrency:
 
   return {
     answered: () => outcome.total,
+    reset: () => {
+      outcome = { ok: 0, unexpected: {}, socketErrors: {}, total: 0 };
+    },
     stop: async () => {
       running = false;
       await Promise.all(workers);
