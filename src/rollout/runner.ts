@@ -1,5 +1,6 @@
 import { buildQueries, evaluateRound, GatePolicy, initialGateState, nextGate, Reading, stepStarted, Thresholds } from './analysis';
 import type { ColourQueries, ColourReadings } from './analysis';
+import { InconsistentStateError } from './platforms/platform';
 import type { Platform, RolloutState } from './platforms';
 import type { MetricsProvider } from './providers';
 import type { Reporter } from './reporter';
@@ -56,7 +57,7 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
   const signal = deps.signal ?? new AbortController().signal;
   const initial = await platform.readState();
   const { activeColor, previewColor } = initial;
-  if (initial.versions[previewColor] === null) throw new Error(`the preview colour ${previewColor} has no version: run \`start --tag T\` first`);
+  if (initial.versions[previewColor] === null) throw new InconsistentStateError(`the preview colour ${previewColor} has no version: run \`start --tag T\` first`);
 
   const compare = o.thresholds.errorRateMarginOverStable !== undefined || o.thresholds.p95MarginOverStable !== undefined;
   const canaryQueries = buildQueries({ color: previewColor, window: o.window, extraMatchers: o.extraMatchers });

@@ -1,0 +1,123 @@
+// The nginx platform with a real nginx (no Bulwark needed: the upstreams are small stand-ins):
+// reloads that take effect, the lock, refusals of an inconsistent state, and `abort` as the way out.
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { main } from '../../src/rollout/main';
+import { defaultNginxBin, initNginxDir, nginxArgs, NginxPlatform } from '../../src/rollout/platforms/nginx';
+import { ProcessRunner } from '../../src/rollout/platforms';
+import { freePort, pollUntil } from '../../src/rollout/rehearsal/processes';
+
+const ROOT = resolve(__dirname, '..', '..');
+let dir: string;
+let nginx: ChildProcess;
+let listen: string;
+const upstreams: Server[] = [];
+
+/** A stand-in colour: answers /health/* with its version, everything else with its name. */
+async function colour(name: string, version: string): Promise<string> {
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(req.url?.startsWith('/health') ? { status: 'ok', info: { app: { version } } } : { colour: name }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  upstreams.push(server);
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const code = await main([...argv, '--platform', 'nginx', '--nginx-dir', dir], {}, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+  return { code, out: lines.join('\n') };
+}
+
+async function through(n: number): Promise<Record<string, number>> {
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const r = await fetch(`http://${listen}/v1/x`, { headers: { connection: 'close' } });
+    const { colour: c } = (await r.json()) as { colour: string };
+    seen[c] = (seen[c] ?? 0) + 1;
+  }
+  return seen;
+}
+
+beforeAll(async () => {
+  if (!existsSync(defaultNginxBin()) && spawnSync('bash', [join(ROOT, 'scripts', 'setup.d', '30-rehearsal-tools.sh')]).status !== 0) {
+    throw new Error('nginx is missing: run scripts/setup.d/30-rehearsal-tools.sh');
+  }
+  dir = mkdtempSync(join(tmpdir(), 'rollout-nginx-spec-'));
+  chmodSync(dir, 0o755);
+  listen = `127.0.0.1:${await freePort()}`;
+  await initNginxDir(dir, { listen, blue: await colour('blue', '1.0.0'), green: await colour('green', '2.0.0'), versions: { blue: '1.0.0' } });
+  nginx = spawn(defaultNginxBin(), [...nginxArgs(dir), '-g', 'daemon off;'], { stdio: 'ignore' });
+  await pollUntil('nginx up', async () => (await fetch(`http://${listen}/v1/x`)).ok, 10_000);
+});
+
+afterAll(async () => {
+  nginx?.kill('SIGTERM');
+  upstreams.forEach((s) => s.close());
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('nginx platform with a real nginx', () => {
+  it('refuses to send traffic to a colour nothing was started on', async () => {
+    const { code, out } = await cli('run', '--interval', '100ms', '--prometheus-url', 'http://127.0.0.1:9');
+    expect(code).toBe(1);
+    expect(out).toMatch(/refused: the preview colour green has no version: run `start --tag T` first/);
+  });
+
+  it('start waits for the idle colour to report the tag, then records it', async () => {
+    const wrong = await cli('start', '--tag', '9.9.9', '--ready-timeout', '1s');
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toMatch(/idle colour green at 127\.0\.0\.1:\d+ runs version 2\.0\.0, not 9\.9\.9/);
+    const { code, out } = await cli('start', '--tag', '2.0.0');
+    expect(code).toBe(0);
+    expect(out).toMatch(/started 2\.0\.0 on the idle colour green/);
+  });
+
+  it('a weight is in effect for new connections as soon as the platform returns', async () => {
+    const platform = new NginxPlatform({ runner: new ProcessRunner(), nginxDir: dir });
+    await platform.setWeight(50);
+    expect(await through(20)).toEqual({ blue: 10, green: 10 });
+    await platform.setWeight(100);
+    expect(await through(10)).toEqual({ green: 10 });
+    expect((await cli('abort')).code).toBe(2);
+    expect(await through(10)).toEqual({ blue: 10 });
+  });
+
+  it('refuses a second rollout while the lock is held, and takes over a dead holder’s lock', async () => {
+    const platform = new NginxPlatform({ runner: new ProcessRunner(), nginxDir: dir });
+    const lock = await platform.acquireLock('run');
+    const refused = await cli('promote');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/refused: another rollout is running: run \(pid \d+ on .+, since .+\)/);
+    await lock.release();
+
+    // A holder whose process is gone on this host is stale.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(join(dir, 'rollout.lock'), JSON.stringify({ owner: 'run', pid: Number(dead.stdout), host: hostname(), since: 'earlier' }));
+    const stale = await platform.acquireLock('promote');
+    await stale.release();
+  });
+
+  it('refuses a hand-edited nginx.conf until abort rewrites it from the state', async () => {
+    const conf = join(dir, 'nginx.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace('weight=100;', 'weight=70;'));
+    const refused = await cli('status');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/refused: nginx\.conf routes blue=70 green=0 but rollout-state\.json says blue=100 green=0/);
+    expect((await cli('abort')).code).toBe(2);
+    const { code, out } = await cli('status', '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ event: 'status', activeColor: 'blue', weight: 0, versions: { blue: '1.0.0', green: '2.0.0' } });
+  });
+
+  it('promotes: the preview colour gets everything', async () => {
+    expect((await cli('promote')).code).toBe(0);
+    expect(await through(10)).toEqual({ green: 10 });
+    expect(JSON.parse((await cli('status', '--json')).out)).toMatchObject({ activeColor: 'green', previewColor: 'blue', weight: 0 });
+  });
+});
