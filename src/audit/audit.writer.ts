@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { assertInTransaction } from '../database/assert-in-transaction';
 import type { AuditAction } from './audit-actions';
 import { redactSecrets } from './redact';
 
@@ -21,9 +22,7 @@ export interface AuditEntryInput {
 @Injectable()
 export class AuditWriter {
   async record(manager: EntityManager, entry: AuditEntryInput): Promise<void> {
-    if (!manager.queryRunner?.isTransactionActive) {
-      throw new Error(`AuditWriter.record(${entry.action}) must be called inside the transaction of the change it records`);
-    }
+    assertInTransaction(manager, `AuditWriter.record(${entry.action})`);
     await manager.query(
       'INSERT INTO audit_log (actor_id, action, entity, entity_id, request_id, changes) VALUES ($1, $2, $3, $4, $5, $6)',
       [entry.actorId, entry.action, entry.entity, entry.entityId, entry.requestId, JSON.stringify(redactSecrets(entry.changes ?? {}))],

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { assertInTransaction } from '../database/assert-in-transaction';
 import type { WebhookEventType } from './webhook-events';
 
 export interface OutboxEventInput {
@@ -22,9 +23,7 @@ export interface OutboxEventInput {
 @Injectable()
 export class OutboxWriter {
   async enqueue(manager: EntityManager, event: OutboxEventInput): Promise<string> {
-    if (!manager.queryRunner?.isTransactionActive) {
-      throw new Error(`OutboxWriter.enqueue(${event.type}) must be called inside the transaction of the change it records`);
-    }
+    assertInTransaction(manager, `OutboxWriter.enqueue(${event.type})`);
     const rows = (await manager.query(
       `WITH event AS (
          INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ($1, $2, $3) RETURNING id, created_at
