@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const runtime = await prepareRuntime(config, bootLogger);
   try {
     const { app, logger } = await createApp(runtime.config);
-    if (runtime.embedded?.created) await createFirstAdmin(app.get(DataSource));
+    // Decided on the data, not on "this start created the cluster": a first start that died after
+    // initdb but before this line must still get its admin on the next start.
+    if (runtime.embedded) await createFirstAdmin(app.get(DataSource));
     installShutdown(app, runtime, logger);
     await app.listen({ port: runtime.config.port, host: '0.0.0.0' });
     if (runtime.config.faults.enabled) {

@@ -33,7 +33,11 @@ export function installShutdown(app: NestFastifyApplication, runtime: Runtime, l
     await new Promise((resolve) => setTimeout(resolve, shutdownDelayMs));
     logger.info('shutdown: no longer accepting; draining in-flight requests');
     try {
-      await app.close(); // Fastify close: stop accepting, finish in-flight; then module destroy hooks (pool)
+      // The HTTP server first (stop accepting, finish in-flight, close idle keep-alive sockets), so that
+      // no shutdown hook of a module (the webhook dispatcher's drain) can eat the requests' budget;
+      // then Nest's hooks and the pool. A second close of the Fastify instance is a no-op.
+      await app.getHttpAdapter().close();
+      await app.close();
       await runtime.embedded?.stop();
       logger.info('shutdown: complete');
       exitAfterFlush(logger, 0);

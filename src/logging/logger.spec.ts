@@ -38,3 +38,20 @@ describe('createLogger', () => {
     expect(text).toContain('[redacted]');
   });
 });
+
+describe('serializeError', () => {
+  it('drops the bound parameters of a failed query, keeps the message and code', async () => {
+    const { serializeError } = await import('./logger');
+    const error = Object.assign(new Error('duplicate key value'), {
+      code: '23505',
+      query: 'INSERT INTO users (email, password_hash) VALUES ($1, $2)',
+      parameters: ['a@b.c', '$argon2id$v=19$m=19456,t=2,p=1$secret-hash'],
+      driverError: { code: '23505', parameters: ['again-secret'] },
+    });
+    const out = JSON.stringify(serializeError(error));
+    expect(out).toContain('duplicate key value');
+    expect(out).toContain('23505');
+    expect(out).not.toContain('secret-hash');
+    expect(out).not.toContain('again-secret');
+  });
+});

@@ -15,6 +15,21 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
+/**
+ * pino's error serializer, minus the bound parameters TypeORM attaches to a failed query
+ * (`QueryFailedError.parameters`): they can hold password hashes or tokens.
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  delete serialized.parameters;
+  if (serialized.driverError && typeof serialized.driverError === 'object') {
+    const { parameters: _dropped, ...driverError } = serialized.driverError as Record<string, unknown>;
+    serialized.driverError = driverError;
+  }
+  return serialized;
+}
+
 /** The service's one pino logger: JSON lines, every line labelled with version and colour. */
 export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
   return pino(
@@ -23,6 +38,7 @@ export function createLogger(config: AppConfig, destination?: DestinationStream)
       base: { app_version: config.appVersion, color: config.releaseColor },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? pino.destination({ fd: 1, sync: false }),

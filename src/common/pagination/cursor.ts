@@ -37,7 +37,9 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(`${position.atMicros}.${position.id}`, 'utf8').toString('base64url');
 }
 
-const POSITION = /^(\d{1,20})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+// At most 16 digits of microseconds (until the year 2286): inside both bigint and timestamptz, so a
+// forged cursor is a 400, never an out-of-range error from the database.
+const POSITION = /^(\d{1,16})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 export function decodeCursor(cursor: string): CursorPosition {
   const match = POSITION.exec(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -1,10 +1,12 @@
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, IsUUID, Max, Min, ValidateNested } from 'class-validator';
 
 export const MAX_ITEMS_PER_ORDER = 50;
 export const MAX_QUANTITY = 1000;
 
 export class OrderItemDto {
+  // PostgreSQL answers ids in lower case: compare (and check distinctness) in the same case.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
   @IsUUID()
   productId!: string;
 
