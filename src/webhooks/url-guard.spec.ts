@@ -22,12 +22,53 @@ describe('webhook URL guard', () => {
     '::ffff:127.0.0.1',
     '::ffff:10.0.0.1',
     '::ffff:a9fe:a9fe',
+    // IPv4-compatible (::a.b.c.d), in both spellings
+    '::7f00:1',
+    '::127.0.0.1',
+    '::a00:1',
+    '::a9fe:a9fe',
+    // IPv4-translated (::ffff:0:a.b.c.d)
+    '::ffff:0:7f00:1',
+    // NAT64 well-known prefix carrying a forbidden IPv4; the local-use prefix outright
+    '64:ff9b::7f00:1',
+    '64:ff9b::10.0.0.1',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b:1::808:808',
+    // 6to4 carrying a forbidden IPv4
+    '2002:7f00:1::',
+    '2002:a00:1::1',
+    '2002:a9fe:a9fe::1',
+    '2002:c0a8:101:0:0:0:0:1',
+    // site-local, Teredo
+    'fec0::1',
+    'feff::1',
+    '2001::1',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    // a zone id does not hide a link-local address
+    'fe80::1%eth0',
     'not-an-ip',
   ])('refuses %s', (address) => {
     expect(isForbiddenAddress(address)).toBe(true);
   });
 
-  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])('accepts public %s', (address) => {
+  it.each([
+    '93.184.215.14',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    // the same public IPv4 carried by IPv6: compatible, NAT64, 6to4
+    '::808:808',
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::1',
+    // near the refused ranges, but outside them
+    '2001:db9::1',
+    '2001:1::1',
+    '2003::1',
+    'fbff::1',
+    '2001:4860:4860::8888',
+  ])('accepts public %s', (address) => {
     expect(isForbiddenAddress(address)).toBe(false);
   });
 
@@ -45,6 +86,10 @@ describe('webhook URL guard', () => {
     await expect(resolveWebhookTarget(new URL('https://ok.example/'), false, resolver)).resolves.toEqual({ address: '93.184.215.14', family: 4 });
     await expect(resolveWebhookTarget(new URL('http://2130706433/'), false, resolver)).rejects.toThrow(WebhookUrlRefused);
     await expect(resolveWebhookTarget(new URL('http://[::ffff:127.0.0.1]/'), false, resolver)).rejects.toThrow(WebhookUrlRefused);
+    await expect(resolveWebhookTarget(new URL('http://[::127.0.0.1]/'), false, resolver)).rejects.toThrow(WebhookUrlRefused);
+    await expect(resolveWebhookTarget(new URL('http://[64:ff9b::169.254.169.254]/'), false, resolver)).rejects.toThrow(WebhookUrlRefused);
+    const sixToFour = async () => [{ address: '2002:a9fe:a9fe::1', family: 6 as const }];
+    await expect(resolveWebhookTarget(new URL('https://tunnel.example/'), false, sixToFour)).rejects.toThrow(/2002:a9fe:a9fe::1/);
     await expect(resolveWebhookTarget(new URL('http://[::1]:8080/'), true, resolver)).resolves.toEqual({ address: '::1', family: 6 });
   });
 

@@ -26,13 +26,18 @@ for (const [network, prefix] of [
 ] as const) {
   FORBIDDEN.addSubnet(network, prefix, 'ipv4');
 }
-// IPv6: unspecified, loopback, unique-local, link-local, multicast. IPv4-mapped forms
-// (::ffff:a.b.c.d) are matched against the IPv4 rules above by BlockList itself.
+// IPv6: unspecified, loopback, unique-local, link-local, site-local (deprecated, still routed
+// inside some networks), multicast, Teredo (2001::/32: tunnels to an IPv4 host, obfuscated) and the
+// local-use NAT64 prefix (64:ff9b:1::/48, RFC 8215: translates into the operator's own network).
+// Forms that carry an IPv4 address are checked against the IPv4 rules (embeddedIpv4 below).
 FORBIDDEN.addAddress('::', 'ipv6');
 FORBIDDEN.addAddress('::1', 'ipv6');
 FORBIDDEN.addSubnet('fc00::', 7, 'ipv6');
 FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
+FORBIDDEN.addSubnet('fec0::', 10, 'ipv6');
 FORBIDDEN.addSubnet('ff00::', 8, 'ipv6');
+FORBIDDEN.addSubnet('2001::', 32, 'ipv6');
+FORBIDDEN.addSubnet('64:ff9b:1::', 48, 'ipv6');
 
 export interface ResolvedAddress {
   address: string;
@@ -51,7 +56,42 @@ export class WebhookUrlRefused extends Error {
 export function isForbiddenAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  return FORBIDDEN.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return FORBIDDEN.check(address, 'ipv4');
+  if (FORBIDDEN.check(address, 'ipv6')) return true;
+  const ipv4 = embeddedIpv4(address);
+  return ipv4 !== undefined && FORBIDDEN.check(ipv4, 'ipv4');
+}
+
+/**
+ * The IPv4 address an IPv6 address carries, for the forms that reach it: IPv4-compatible
+ * (::a.b.c.d, ::/96), IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), NAT64
+ * well-known prefix (64:ff9b::/96) and 6to4 (2002:AABB:CCDD::/48). `address` must be valid IPv6.
+ */
+function embeddedIpv4(address: string): string | undefined {
+  const h = ipv6Hextets(address);
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  if (h[0] === 0x2002) return v4(h[1], h[2]);
+  const zeroUpTo = (n: number) => h.slice(0, n).every((x) => x === 0);
+  if (zeroUpTo(6)) return v4(h[6], h[7]);
+  if (zeroUpTo(5) && h[5] === 0xffff) return v4(h[6], h[7]);
+  if (zeroUpTo(4) && h[4] === 0xffff && h[5] === 0) return v4(h[6], h[7]);
+  if (h[0] === 0x64 && h[1] === 0xff9b && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0) return v4(h[6], h[7]);
+  return undefined;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (zone id dropped, trailing dotted quad folded in). */
+function ipv6Hextets(address: string): number[] {
+  let text = address.split('%')[0].toLowerCase();
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number);
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const parse = (part: string | undefined) => (part ? part.split(':').map((x) => parseInt(x, 16)) : []);
+  const left = parse(head);
+  const right = parse(tail);
+  return tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
 export const MAX_URL_LENGTH = 2048;
