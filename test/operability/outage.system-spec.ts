@@ -126,7 +126,10 @@ describe('database outage and recovery (system)', () => {
     const outageAnswers = answers.filter((a) => a.status === 503);
     expect(outageAnswers.length).toBeGreaterThan(10);
     expect(outageAnswers.filter((a) => a.code !== 'SERVICE_UNAVAILABLE' || !a.retryAfter)).toEqual([]);
-    expect(outageAnswers.filter((a) => a.ms >= 1000)).toEqual([]);
+    // Reads: the database is the only thing they wait for. Writes (register) first spend argon2 time,
+    // CPU that a busy machine stretches; their bound only shows they never wait out a timeout.
+    expect(outageAnswers.filter((a) => a.kind === 'read' && a.ms >= 1000)).toEqual([]);
+    expect(outageAnswers.filter((a) => a.kind === 'write' && a.ms >= 3000)).toEqual([]);
     expect(answers.filter((a) => ![200, 201, 503].includes(a.status))).toEqual([]);
     // Work resumed after recovery, for reads and writes.
     const after = answers.filter((a) => a.at > restartedAt + readyAgainAfterMs);
