@@ -44,15 +44,20 @@ export class DeliveryStore {
    * `next_attempt_at` moves `leaseMs` ahead, so if this process dies mid-send the delivery becomes
    * due again by itself (at-least-once), and `attempts` is incremented, so every attempt has a number
    * no other claim can share.
+   *
+   * A pending delivery of a deleted subscription is never claimed: one can appear after the delete
+   * (an order transaction that fanned out to the subscription before the delete, committing after
+   * it, under READ COMMITTED); `deadOrphans` ends it.
    */
   async claim(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const rows = (await this.dataSource.query(
       `WITH due AS (
          SELECT d.id FROM webhook_deliveries d
+         JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.deleted_at IS NULL
          WHERE d.status = 'pending' AND d.next_attempt_at <= clock_timestamp()
          ORDER BY d.next_attempt_at
          LIMIT $1
-         FOR UPDATE SKIP LOCKED
+         FOR UPDATE OF d SKIP LOCKED
        )
        UPDATE webhook_deliveries d
        SET attempts = d.attempts + 1, next_attempt_at = clock_timestamp() + $2::interval, updated_at = clock_timestamp()
@@ -105,6 +110,20 @@ export class DeliveryStore {
        WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
       [d.id, d.attempt, ms(retryInMs), reason],
     );
+  }
+
+  /**
+   * Ends `dead` the pending deliveries of deleted subscriptions (as deleting does for those it sees;
+   * these were committed after it). Returns how many. Cheap: deleted subscriptions are few, and each
+   * one's pending deliveries come from the (subscription_id, status) index.
+   */
+  async deadOrphans(): Promise<number> {
+    const [, count] = (await this.dataSource.query(
+      `UPDATE webhook_deliveries d SET status = 'dead', last_error = 'subscription deleted', updated_at = clock_timestamp()
+       FROM webhook_subscriptions s
+       WHERE s.id = d.subscription_id AND s.deleted_at IS NOT NULL AND d.status = 'pending'`,
+    )) as [unknown[], number];
+    return count;
   }
 
   /** Seconds since the oldest still-pending delivery's event was written (0 when none is pending). */

@@ -109,9 +109,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
+  /** Also ends the deliveries orphaned by a deleted subscription first, so they don't age the gauge. */
   private async refreshAge(): Promise<void> {
     if (Date.now() - this.lastAgeRefresh < AGE_REFRESH_MS) return;
     this.lastAgeRefresh = Date.now();
+    const orphans = await this.store.deadOrphans();
+    if (orphans > 0) this.logger.info({ deliveries: orphans }, 'webhook deliveries of deleted subscriptions ended dead');
     this.metrics.outboxAge(await this.store.oldestPendingAgeSeconds());
   }
 
