@@ -4,6 +4,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppError } from '../common/errors/app-error';
+import { isUuid } from '../common/uuid';
 import { ACCESS_TOKEN_ALGORITHM } from './tokens';
 
 export const JWT_STRATEGY = 'bulwark-jwt';
@@ -21,7 +22,6 @@ export interface AccessClaims {
   sid: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * passport-jwt verifying with HS256 only (`alg: none`, HS512, RS256… are refused by jsonwebtoken's
@@ -53,8 +53,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       typeof claims.iat !== 'number' ||
       typeof claims.sub !== 'string' ||
       typeof claims.sid !== 'string' ||
-      !UUID.test(claims.sub) ||
-      !UUID.test(claims.sid)
+      !isUuid(claims.sub) ||
+      !isUuid(claims.sid)
     ) {
       throw new AppError('UNAUTHENTICATED', 'The access token is not valid.');
     }

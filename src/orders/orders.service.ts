@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AUDIT_ACTIONS, AUDIT_ENTITIES } from '../audit/audit-actions';
 import { AuditWriter } from '../audit/audit.writer';
-import type { AuthenticatedUser } from '../common/auth-user';
-import type { Actor } from '../common/decorators/actor.decorator';
+import { Actor, requireUser } from '../common/decorators/actor.decorator';
 import { AppError, NotFoundError } from '../common/errors/app-error';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination/cursor';
 import { isUuid } from '../common/uuid';
@@ -33,7 +32,7 @@ export class OrdersService {
   ) {}
 
   async create(actor: Actor, dto: CreateOrderDto): Promise<OrderView> {
-    const user = signedIn(actor);
+    const user = requireUser(actor);
     // Product-id order: the order in which rows are locked (see OrdersRepository).
     const byProduct = [...dto.items].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
     const productIds = byProduct.map((i) => i.productId);
@@ -68,7 +67,7 @@ export class OrdersService {
 
   /** confirmed → cancelled with every item's stock given back, in one transaction. Owner or admin. */
   async cancel(actor: Actor, id: string): Promise<OrderView> {
-    const user = signedIn(actor);
+    const user = requireUser(actor);
     if (!isUuid(id)) throw new NotFoundError('order');
     const ownerId = user.role === 'admin' ? null : user.id;
     const order = await this.tx.run(async (manager) => {
@@ -97,7 +96,7 @@ export class OrdersService {
 
   /** The owner or an admin; anyone else gets the same 404 as for a missing order (no BOLA oracle). */
   async get(actor: Actor, id: string): Promise<OrderView> {
-    const user = signedIn(actor);
+    const user = requireUser(actor);
     const row = isUuid(id) ? await this.orders.findVisible(id, user.role === 'admin' ? null : user.id) : undefined;
     if (!row) throw new NotFoundError('order');
     return toOrderView(row, row.items);
@@ -105,17 +104,12 @@ export class OrdersService {
 
   /** A user's own orders; an admin's view of all, or of `userId`'s. */
   async list(actor: Actor, query: ListOrdersDto): Promise<Page<OrderView>> {
-    const user = signedIn(actor);
+    const user = requireUser(actor);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const userIds = [...(user.role === 'admin' ? [] : [user.id]), ...(query.userId === undefined ? [] : [query.userId])];
     const rows = await this.orders.list({ userIds, limit, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor) });
     return toPage(rows, limit, (row) => toOrderView(row, row.items));
   }
-}
-
-function signedIn(actor: Actor): AuthenticatedUser {
-  if (!actor.user) throw new AppError('UNAUTHENTICATED');
-  return actor.user;
 }
 
 function unknownProducts(dto: CreateOrderDto, unknown: string[]): AppError {

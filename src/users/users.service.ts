@@ -4,9 +4,10 @@ import { AuditWriter } from '../audit/audit.writer';
 import { PasswordHasher } from '../auth/password-hasher';
 import { SESSION_REVOKED_REASONS } from '../auth/session.entity';
 import { SessionsRepository } from '../auth/sessions.repository';
-import type { Actor } from '../common/decorators/actor.decorator';
+import { Actor, requireUser } from '../common/decorators/actor.decorator';
 import { AppError, NotFoundError } from '../common/errors/app-error';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination/cursor';
+import { isUuid } from '../common/uuid';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { AdminUpdateUserDto } from './dto/admin-update-user.dto';
 import type { ListUsersDto } from './dto/list-users.dto';
@@ -14,12 +15,6 @@ import type { UpdateMeDto } from './dto/update-me.dto';
 import { normalizeEmail, toUserView, UserView } from './user.entity';
 import { UsersRepository } from './users.repository';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function callerOf(actor: Actor): NonNullable<Actor['user']> {
-  if (!actor.user) throw new AppError('UNAUTHENTICATED');
-  return actor.user;
-}
 
 /** Field-by-field `{from, to}` of what really changed. */
 function diff<T extends object>(before: T, after: Partial<T>): Record<string, { from: unknown; to: unknown }> {
@@ -41,7 +36,7 @@ export class UsersService {
   ) {}
 
   async me(actor: Actor): Promise<UserView> {
-    const user = await this.users.findById(callerOf(actor).id);
+    const user = await this.users.findById(requireUser(actor).id);
     if (!user) throw new NotFoundError('user');
     return toUserView(user);
   }
@@ -51,7 +46,7 @@ export class UsersService {
    * of the user, this one included (CONTRACT "Auth").
    */
   async updateMe(actor: Actor, dto: UpdateMeDto): Promise<UserView> {
-    const caller = callerOf(actor);
+    const caller = requireUser(actor);
     // argon2 is slow: the current password is checked and the new one hashed before the transaction,
     // so no row lock is held meanwhile; inside it, the hash checked must still be the stored one.
     let newHash: string | undefined;
@@ -97,15 +92,15 @@ export class UsersService {
   }
 
   async get(id: string): Promise<UserView> {
-    const user = UUID.test(id) ? await this.users.findById(id) : undefined;
+    const user = isUuid(id) ? await this.users.findById(id) : undefined;
     if (!user) throw new NotFoundError('user');
     return toUserView(user);
   }
 
   /** Admin: name, role, disabled. Disabling ends every login of the user at once. */
   async adminUpdate(actor: Actor, id: string, dto: AdminUpdateUserDto): Promise<UserView> {
-    const caller = callerOf(actor);
-    if (!UUID.test(id)) throw new NotFoundError('user');
+    const caller = requireUser(actor);
+    if (!isUuid(id)) throw new NotFoundError('user');
     return this.transactions.run(async (manager) => {
       const before = await this.users.lockByIdWithHash(manager, id);
       if (!before) throw new NotFoundError('user');

@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AuthenticatedUser, userOf } from '../auth-user';
+import { AppError } from '../errors/app-error';
 
 /** Who is acting and under which request: what services need for authorisation and audit entries. */
 export interface Actor {
@@ -13,6 +14,12 @@ export interface Actor {
 
 export function actorOf(request: FastifyRequest): Actor {
   return { user: userOf(request), requestId: request.id, ip: request.ip };
+}
+
+/** The signed-in caller of a guarded route (the guard guarantees one; 401 if a route was left public by mistake). */
+export function requireUser(actor: Actor): AuthenticatedUser {
+  if (!actor.user) throw new AppError('UNAUTHENTICATED');
+  return actor.user;
 }
 
 /** `@CurrentActor() actor: Actor` in a controller method. */
