@@ -2,7 +2,7 @@
 // Bulwark processes (blue active, green preview with the scenario's faults), nginx in front,
 // Prometheus scraping both every second, a steady load through nginx, and the built tool on the
 // nginx platform. Each scenario asserts on the tool's exit code and on nginx's final weights.
-import { spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,9 @@ beforeAll(() => {
   if (setup.status !== 0) throw new Error(`installing nginx and prometheus failed: ${setup.stderr}`);
 });
 
+// A rehearsal still running when its test gave up (timeout) is told to tear its stage down.
+const running = new Set<ChildProcess>();
+afterEach(() => running.forEach((c) => c.kill('SIGTERM')));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 interface Outcome {
@@ -39,10 +42,12 @@ async function rehearse(scenario: string): Promise<Outcome> {
   const reportFile = join(work, `${scenario}.json`);
   try {
     const child = spawn(process.execPath, [REHEARSE, '--scenario', scenario, '--database-url', db.url, '--report', reportFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const code = await new Promise<number | null>((done) => child.on('exit', done));
+    running.delete(child);
     if (!existsSync(reportFile)) throw new Error(`the rehearsal wrote no report (exit ${code}):\n${output}`);
     return { code, output, report: JSON.parse(readFileSync(reportFile, 'utf8')) as RehearsalReport };
   } finally {
