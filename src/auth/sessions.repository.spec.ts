@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { isConnectionLost, SessionsRepository } from './sessions.repository';
+import { isConnectionLost } from '../common/errors/database-errors';
+import { SessionsRepository } from './sessions.repository';
 
 const killed = () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
 

@@ -1,21 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../common/auth-user';
+import { isConnectionLost } from '../common/errors/database-errors';
 import { queryRows } from '../database/query-rows';
 import type { SessionRevokedReason } from './session.entity';
 
 const CALLER_QUERY_ATTEMPTS = 3;
-const CONNECTION_LOST_CODES = new Set(['57P01', '57P02', 'ECONNRESET', 'EPIPE']);
-
-/** The connection died under the query (it never reached the server, or the server ended it). */
-export function isConnectionLost(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const e = error as Error & { code?: unknown; driverError?: Error & { code?: unknown } };
-  const codes = [e.code, e.driverError?.code];
-  const messages = [e.message, e.driverError?.message ?? ''];
-  return codes.some((c) => typeof c === 'string' && CONNECTION_LOST_CODES.has(c)) || messages.some((m) => /Connection terminated|terminating connection/.test(m));
-}
-
 /** Single-purpose queries on logins (sessions) and their refresh tokens. */
 @Injectable()
 export class SessionsRepository {

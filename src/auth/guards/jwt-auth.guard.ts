@@ -5,8 +5,8 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from '../../common/auth-user';
 import { IS_PUBLIC } from '../../common/decorators/public.decorator';
-import { AppError, ServiceUnavailableError } from '../../common/errors/app-error';
-import { isDatabaseUnavailable } from '../../common/errors/database-errors';
+import { AppError } from '../../common/errors/app-error';
+import { translateInfrastructureError } from '../../common/errors/database-errors';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AccessClaims, JWT_SECRET_OF_REQUEST, JWT_STRATEGY } from '../jwt.strategy';
@@ -51,7 +51,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     try {
       caller = await this.sessions.findCaller(claims.sid, claims.sub);
     } catch (error) {
-      throw isDatabaseUnavailable(error) ? new ServiceUnavailableError('The database is unavailable; retry shortly.', error) : error;
+      throw translateInfrastructureError(error);
     }
     if (!caller) throw new AppError('UNAUTHENTICATED', 'The access token is no longer valid.');
     request.user = caller;

@@ -52,6 +52,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return messages.some((m) => UNAVAILABLE_MESSAGES.some((needle) => m.includes(needle)));
 }
 
+const CONNECTION_LOST_CODES = new Set(['57P01', '57P02', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * The connection died under the query (it never reached the server, or the server ended it): a
+ * read may be retried at once on another pooled connection.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & { driverError?: Error };
+  const code = codeOf(error);
+  const messages = [e.message, e.driverError?.message ?? ''];
+  return (code !== undefined && CONNECTION_LOST_CODES.has(code)) || messages.some((m) => /Connection terminated|terminating connection/.test(m));
+}
+
 export const SERIALIZATION_FAILURE = '40001';
 export const DEADLOCK_DETECTED = '40P01';
 export const UNIQUE_VIOLATION = '23505';
