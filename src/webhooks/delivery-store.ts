@@ -13,6 +13,11 @@ export interface ClaimedDelivery {
   subscriptionId: string;
   url: string;
   secretCiphertext: Buffer;
+  /**
+   * When the lease runs out, on this process's monotonic clock (`performance.now()`): measured from
+   * before the claim was sent, so never later than the database's own expiry.
+   */
+  leaseDeadline: number;
 }
 
 interface ClaimRow {
@@ -50,6 +55,7 @@ export class DeliveryStore {
    * it, under READ COMMITTED); `deadOrphans` ends it.
    */
   async claim(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    const leaseDeadline = performance.now() + leaseMs;
     const rows = (await this.dataSource.query(
       `WITH due AS (
          SELECT d.id FROM webhook_deliveries d
@@ -78,6 +84,7 @@ export class DeliveryStore {
       subscriptionId: r.subscription_id,
       url: r.url,
       secretCiphertext: r.secret_ciphertext,
+      leaseDeadline,
     }));
   }
 

@@ -118,23 +118,47 @@ const dnsResolver: Resolver = async (host) => {
   return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 };
 
+/** The bound on one lookup when the caller gives none. */
+export const DEFAULT_LOOKUP_TIMEOUT_MS = 5000;
+
+export interface ResolveOptions {
+  /** How DNS is asked (tests inject their own). */
+  resolve?: Resolver;
+  /**
+   * The longest a lookup may take. getaddrinfo runs on libuv's small threadpool (shared with argon2,
+   * fs and crypto) and cannot be cancelled; past this bound its answer is ignored and the URL refused
+   * for now (the dispatcher counts that as a failed attempt and retries it).
+   */
+  timeoutMs?: number;
+}
+
 /**
  * Resolves the URL's host and refuses it when any of its addresses is forbidden (a name with one
  * public and one private address is refused: the connection could go to either). With
  * `allowPrivate` (WEBHOOKS_ALLOW_PRIVATE, for tests and demos) every address is accepted.
  * Returns the address to connect to.
  */
-export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, resolve: Resolver = dnsResolver): Promise<ResolvedAddress> {
+export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, options: ResolveOptions = {}): Promise<ResolvedAddress> {
+  const { resolve = dnsResolver, timeoutMs = DEFAULT_LOOKUP_TIMEOUT_MS } = options;
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const literal = isIP(host);
   let addresses: ResolvedAddress[];
   if (literal !== 0) {
     addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
   } else {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((settle) => {
+      timer = setTimeout(() => settle('expired'), timeoutMs);
+    });
     try {
-      addresses = await resolve(host);
-    } catch {
+      const answer = await Promise.race([resolve(host), expired]);
+      if (answer === 'expired') throw new WebhookUrlRefused(`url host ${host} did not resolve within ${timeoutMs} ms`);
+      addresses = answer;
+    } catch (error) {
+      if (error instanceof WebhookUrlRefused) throw error;
       throw new WebhookUrlRefused(`url host ${host} does not resolve`);
+    } finally {
+      clearTimeout(timer);
     }
     if (addresses.length === 0) throw new WebhookUrlRefused(`url host ${host} does not resolve`);
   }

@@ -17,6 +17,8 @@ import { WEBHOOK_SECRET_BOX } from './webhooks.tokens';
 const CONCURRENCY = 32;
 /** How often the oldest-pending gauge is refreshed (a scrape reads the cached value). */
 const AGE_REFRESH_MS = 2000;
+/** Lease kept in hand beyond the HTTP timeout before sending, to record the outcome in. */
+const RECORD_MARGIN_MS = 1000;
 
 /**
  * The in-process delivery worker, off the request path. A loop claims due deliveries (DeliveryStore:
@@ -53,8 +55,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         this.logger.warn({ subscriptionId, breaker: state }, `webhook endpoint circuit breaker ${state}`);
       },
     });
-    // Longer than the HTTP timeout plus the bookkeeping around it: a live dispatcher always records
-    // its outcome before its lease runs out; a dead one's claims come back after it.
+    // The DNS lookup (bounded by the HTTP timeout), the HTTP timeout, and the bookkeeping around
+    // them: a live dispatcher records its outcome before its lease runs out (and checks that it
+    // still can before sending, see attempt); a dead one's claims come back after it.
     this.leaseMs = timeoutMs * 2 + 5000;
   }
 
@@ -139,12 +142,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const log = this.logger.child({ deliveryId: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, attempt: d.attempt });
     const started = Date.now();
     try {
+      const { timeoutMs } = this.config.webhooks;
       const url = parseWebhookUrl(d.url);
-      const target = await resolveWebhookTarget(url, this.config.webhooksAllowPrivate);
+      const target = await resolveWebhookTarget(url, this.config.webhooksAllowPrivate, { timeoutMs });
       const secret = this.secrets.open(d.secretCiphertext, d.subscriptionId);
       const body = JSON.stringify({ type: d.eventType, timestamp: new Date(d.eventCreatedAt).toISOString(), data: d.payload });
       const headers = { ...signWebhook(secret, d.eventId, new Date(), body), 'webhook-attempt': String(d.attempt) };
-      const { timeoutMs } = this.config.webhooks;
+      // Sending when the lease may run out mid-send would let another replica claim and send it too.
+      const leaseLeftMs = d.leaseDeadline - performance.now();
+      if (leaseLeftMs < timeoutMs + RECORD_MARGIN_MS) throw new LeaseRanShort(leaseLeftMs);
       const result = await this.breakers.run(d.subscriptionId, async () => {
         const answer = await postWebhook(url, target, headers, body, timeoutMs, this.stopping.signal);
         if (answer.statusCode < 200 || answer.statusCode > 299) throw new ReceiverRefused(answer.statusCode);
@@ -165,6 +171,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         const wait = Math.max(error.retryInMs, this.config.webhooks.pollIntervalMs) + Math.random() * this.config.webhooks.pollIntervalMs;
         await this.store.release(d, wait, 'circuit breaker open');
         log.debug({ retryInMs: Math.round(wait) }, 'webhook postponed: circuit breaker open');
+        return;
+      }
+      if (error instanceof LeaseRanShort) {
+        // Not an attempt either: handed back, due again at once under a fresh lease.
+        await this.store.release(d, 0, 'claim handed back: lease too short to send');
+        log.warn({ leaseLeftMs: Math.round(error.leaseLeftMs) }, 'webhook attempt handed back: its lease was too short to send');
         return;
       }
       const statusCode = error instanceof ReceiverRefused ? error.statusCode : null;
@@ -194,6 +206,14 @@ class ReceiverRefused extends Error {
   constructor(readonly statusCode: number) {
     super(`receiver answered ${statusCode}`);
     this.name = 'ReceiverRefused';
+  }
+}
+
+/** Too little of the claim's lease is left to send and record the outcome before it runs out. */
+class LeaseRanShort extends Error {
+  constructor(readonly leaseLeftMs: number) {
+    super('lease too short to send');
+    this.name = 'LeaseRanShort';
   }
 }
 

@@ -45,7 +45,7 @@ export class WebhookSubscriptionsService {
    */
   async create(actor: Actor, dto: CreateWebhookDto): Promise<CreatedWebhookView> {
     try {
-      await resolveWebhookTarget(parseWebhookUrl(dto.url), this.config.webhooksAllowPrivate);
+      await resolveWebhookTarget(parseWebhookUrl(dto.url), this.config.webhooksAllowPrivate, { timeoutMs: this.config.webhooks.timeoutMs });
     } catch (error) {
       if (error instanceof WebhookUrlRefused) {
         throw new AppError('VALIDATION_FAILED', 'The request is not valid.', { errors: [{ field: 'url', message: error.message }] });

@@ -1,0 +1,74 @@
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { testConfig } from '../config/config';
+import type { ClaimedDelivery, DeliveryStore } from './delivery-store';
+import { generateSigningSecret, SecretBox } from './secret-box';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookMetrics } from './webhook-metrics';
+
+/** One attempt of the dispatcher against a real receiver on loopback, with the store mocked. */
+describe('WebhookDispatcher attempt: the lease', () => {
+  const TIMEOUT_MS = 1000;
+  let server: Server;
+  let received = 0;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      received += 1;
+      req.resume().on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  beforeEach(() => {
+    received = 0;
+  });
+
+  function setUp(leaseLeftMs: number) {
+    const secrets = new SecretBox('a-key-only-this-spec-uses-xxxxxxxxxxxxxxx');
+    const store = { release: jest.fn().mockResolvedValue(true), markFailed: jest.fn().mockResolvedValue(true), markDelivered: jest.fn().mockResolvedValue(true) };
+    const config = testConfig({ webhooksAllowPrivate: true });
+    const dispatcher = new WebhookDispatcher(
+      { ...config, webhooks: { ...config.webhooks, timeoutMs: TIMEOUT_MS } },
+      pino({ level: 'silent' }),
+      secrets,
+      store as unknown as DeliveryStore,
+      new WebhookMetrics(),
+    );
+    const subscriptionId = '11111111-1111-4111-8111-111111111111';
+    const delivery: ClaimedDelivery = {
+      id: '22222222-2222-4222-8222-222222222222',
+      attempt: 1,
+      eventId: '33333333-3333-4333-8333-333333333333',
+      eventType: 'order.created',
+      eventCreatedAt: new Date(),
+      payload: { id: 'order-1' },
+      subscriptionId,
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+      secretCiphertext: secrets.seal(generateSigningSecret(), subscriptionId),
+      leaseDeadline: performance.now() + leaseLeftMs,
+    };
+    const attempt = () => (dispatcher as unknown as { attempt(d: ClaimedDelivery): Promise<void> }).attempt(delivery);
+    return { store, delivery, attempt };
+  }
+
+  it('hands the claim back unsent when less than the HTTP timeout (and a margin) is left of the lease', async () => {
+    const { store, delivery, attempt } = setUp(TIMEOUT_MS / 2);
+    await attempt();
+    expect(received).toBe(0);
+    expect(store.release).toHaveBeenCalledWith(delivery, 0, 'claim handed back: lease too short to send');
+    expect(store.markFailed).not.toHaveBeenCalled();
+    expect(store.markDelivered).not.toHaveBeenCalled();
+  });
+
+  it('sends and records the outcome when enough of the lease is left', async () => {
+    const { store, delivery, attempt } = setUp(TIMEOUT_MS * 2 + 5000);
+    await attempt();
+    expect(received).toBe(1);
+    expect(store.markDelivered).toHaveBeenCalledWith(delivery, 200);
+    expect(store.release).not.toHaveBeenCalled();
+  });
+});
