@@ -9,6 +9,7 @@
  *   --out <dir>        results folder (default bench/results)
  *   --duration <s>     measured seconds per run;  --warmup <s>  warm-up seconds;  --rounds <n>  A/B rounds
  *   --keep-logs        keep the servers' logs (their folder is printed)
+ *   --bulwark-env K=V  extra environment for Bulwark (experiments, e.g. LOG_LEVEL=warn; recorded in the JSON)
  *   --cpu-prof <dir>   run the measured Bulwark under node --cpu-prof, profile written there at its exit
  *   DATABASE_URL       a PostgreSQL server to use (the bench creates and drops its own databases); default embedded
  */
@@ -32,6 +33,10 @@ function parse(argv) {
     else if (arg === '--rounds') options.rounds = Number(value());
     else if (arg === '--keep-logs') options.keepLogs = true;
     else if (arg === '--cpu-prof') options.cpuProf = resolve(value());
+    else if (arg === '--bulwark-env') {
+      const [k, ...v] = value().split('=');
+      options.bulwarkEnv = { ...options.bulwarkEnv, [k]: v.join('=') };
+    }
     else throw new Error(`unknown option ${arg}`);
   }
   return options;

@@ -116,11 +116,12 @@ async function main(options) {
     ORDER_RATE_LIMIT_PER_MINUTE: '10000000',
     LOGIN_RATE_LIMIT_PER_MINUTE: '10000000',
     SHUTDOWN_DELAY_MS: '0',
+    ...options.bulwarkEnv,
     ...extra,
   });
   const baselineEnv = (url) => ({ ...baseEnv(), NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: jwtSecret, DB_POOL_MAX: '10' });
   const startBulwark = async (name, url, extra) => {
-    const nodeArgs = options.cpuProf && name === 'bulwark' ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.cpuProf)] : [];
+    const nodeArgs = options.cpuProf && (name === 'bulwark' || name === 'bulwark-cold-0') ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.cpuProf)] : [];
     const s = await spawnServer({ name, script: join(distDir, 'main.js'), env: bulwarkEnv(url, extra), logFile: join(logDir, `${name}.log`), cwd: ROOT, nodeArgs });
     servers.push(s);
     s.readyMs = await waitReady(s);
@@ -155,6 +156,7 @@ async function main(options) {
         dbPoolMax: 10,
         bulwarkEnv: { NODE_ENV: 'production', LOG_LEVEL: 'info (default, access log to a file)', RATE_LIMIT_PER_MINUTE: 1e7, ORDER_RATE_LIMIT_PER_MINUTE: 1e7, LOGIN_RATE_LIMIT_PER_MINUTE: 1e7 },
         requestsPerSecond: '2xx answers per second',
+        extraBulwarkEnv: options.bulwarkEnv || {},
       },
     };
 
@@ -201,12 +203,16 @@ async function main(options) {
 
     // 3. Cold starts (the database is migrated: what a restart or a new replica costs).
     const coldRuns = [];
+    const readyRss = [];
     for (let i = 0; i < p.coldStarts; i += 1) {
       const s = await startBulwark(`bulwark-cold-${i}`, urls.bulwark);
       coldRuns.push(Math.round(s.readyMs));
+      readyRss.push(memoryOf(s.pid).rss);
       await s.stop();
     }
     result.coldStartMs = { runs: coldRuns, median: report.median(coldRuns) };
+    // What Bulwark holds before any traffic (the floor under every scenario's peak).
+    result.bulwarkRssAtReadyMb = report.mb(report.median(readyRss));
     log(`cold start ${JSON.stringify(coldRuns)} ms`);
 
     // 4. The two servers under load, A/B alternating.

@@ -87,6 +87,7 @@ function terminalTable(result) {
   const lines = [line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...rows(result).map(line)];
   lines.push('');
   lines.push(`cold start (spawn → /health/ready 200): median ${result.coldStartMs.median} ms of ${JSON.stringify(result.coldStartMs.runs)}`);
+  lines.push(`Bulwark RSS when ready, before traffic: ${result.bulwarkRssAtReadyMb} MB; peak (VmHWM, login included): ${result.bulwarkPeakRssMb} MB; baseline peak ${result.baselinePeakRssMb} MB`);
   lines.push(`/metrics after ${result.metricsScrape.distinctPaths} distinct paths: median ${result.metricsScrape.medianMs} ms, ${result.metricsScrape.bytes} bytes, ${result.metricsScrape.series} series`);
   lines.push(`ratios (Bulwark ÷ baseline req/s): ${JSON.stringify(result.ratios)}`);
   lines.push(`statements identical per route: ${JSON.stringify(Object.fromEntries(Object.entries(result.statementCheck).map(([k, v]) => [k, v.same])))}`);
@@ -106,7 +107,8 @@ function markdownTable(result) {
     ...rows(result).map((r) => `| ${r.join(' | ')} |`),
     '',
     `Cold start (spawn → \`/health/ready\` 200, database already migrated): **${result.coldStartMs.median} ms** (median of ${result.coldStartMs.runs.length}). ` +
-      `\`/metrics\` after ${result.metricsScrape.distinctPaths} distinct paths: **${result.metricsScrape.medianMs} ms** (${result.metricsScrape.series} series).`,
+      `\`/metrics\` after ${result.metricsScrape.distinctPaths} distinct paths: **${result.metricsScrape.medianMs} ms** (${result.metricsScrape.series} series). ` +
+      `Bulwark RSS: ${result.bulwarkRssAtReadyMb} MB when ready, ${result.bulwarkPeakRssMb} MB peak (login included); baseline peak ${result.baselinePeakRssMb} MB.`,
     '',
     '| target | goal | measured | |',
     '|---|---|---:|---|',
