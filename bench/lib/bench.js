@@ -19,7 +19,7 @@ const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 function plan(quick) {
   return quick
     ? { warmupS: 1, durationS: 2, rounds: 1, users: 20, products: 50, ordersPerUser: 5, coldStarts: 1, readConnections: 16, loginDurationS: 2 }
-    : { warmupS: 3, durationS: 10, rounds: 2, users: 200, products: 500, ordersPerUser: 10, coldStarts: 3, readConnections: 50, loginDurationS: 10 };
+    : { warmupS: 2, durationS: 8, rounds: 3, users: 200, products: 500, ordersPerUser: 10, coldStarts: 3, readConnections: 50, loginDurationS: 10 };
 }
 
 function pkgVersion(name) {
@@ -251,6 +251,8 @@ async function main(options) {
         overallRate: overallRate || null,
         ...summary,
         ratio: report.ratio(summary.bulwark.rps, summary.baseline.rps),
+        // Per A/B pair: drift between rounds cancels within a pair; their spread shows the noise.
+        roundRatios: runs.bulwark.map((run, i) => report.ratio(run.rps, runs.baseline[i].rps)),
         runs,
       };
     }

@@ -71,7 +71,7 @@ function rows(result) {
         String(x.non2xx),
         String(x.errors),
         String(x.peakRssMb),
-        server === 'bulwark' && s.ratio !== undefined && s.ratio !== null ? `${s.ratio}×` : '',
+        server === 'bulwark' && s.ratio !== undefined && s.ratio !== null ? `${s.ratio}×${s.roundRatios && s.roundRatios.length > 1 ? ` (${s.roundRatios.join(', ')})` : ''}` : '',
       ]);
     }
   }
