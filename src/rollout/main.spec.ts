@@ -1,7 +1,14 @@
 import { main } from './main';
 import { RecordingRunner } from './platforms/recording-runner';
 
-const values = (over: object = {}) => JSON.stringify({ activeColor: 'blue', canary: { weight: 0 }, blue: { image: { tag: '1.0.0' } }, green: { image: { tag: '1.1.0' } }, ...over });
+const values = (over: object = {}) =>
+  JSON.stringify({
+    activeColor: 'blue',
+    canary: { weight: 0 },
+    blue: { image: { tag: '1.0.0' } },
+    green: { image: { tag: '1.1.0' } },
+    ...over,
+  });
 
 async function cli(argv: string[], respond: ConstructorParameters<typeof RecordingRunner>[0]) {
   const out: string[] = [];
@@ -19,7 +26,12 @@ describe('bulwark-rollout commands (kubernetes platform, recorded helm/kubectl)'
 
   it('prints JSON lines with --json', async () => {
     const { out } = await cli(['status', '--json'], () => ({ stdout: values() }));
-    expect(JSON.parse(out)).toMatchObject({ event: 'status', activeColor: 'blue', weight: 0, versions: { green: '1.1.0' } });
+    expect(JSON.parse(out)).toMatchObject({
+      event: 'status',
+      activeColor: 'blue',
+      weight: 0,
+      versions: { green: '1.1.0' },
+    });
   });
 
   it('abort exits 2 (rolled back)', async () => {
@@ -31,13 +43,20 @@ describe('bulwark-rollout commands (kubernetes platform, recorded helm/kubectl)'
   it('promote exits 0 and releases its lock', async () => {
     const { code, runner } = await cli(['promote'], () => ({ stdout: values({ canary: { weight: 100 } }) }));
     expect(code).toBe(0);
-    expect(runner.calls.filter((c) => c.command === 'kubectl').map((c) => c.args[0])).toEqual(['create', 'delete']);
+    expect(runner.calls.filter((c) => c.command === 'kubectl').map((c) => c.args[0])).toEqual([
+      'create',
+      'delete',
+    ]);
   });
 
   it('refuses with a clear message while another rollout holds the lock', async () => {
     const { code, out, runner } = await cli(['run', '--interval', '100ms'], (c) => {
       if (c.command === 'helm') return { stdout: values() };
-      if (c.args[0] === 'create') return { code: 1, stderr: 'Error from server (AlreadyExists): configmaps "bulwark-rollout-lock" already exists' };
+      if (c.args[0] === 'create')
+        return {
+          code: 1,
+          stderr: 'Error from server (AlreadyExists): configmaps "bulwark-rollout-lock" already exists',
+        };
       if (c.args[0] === 'get') return { stdout: 'run (pid 7 on laptop, since 2026-01-01T00:00:00Z)' };
       return {};
     });

@@ -1,5 +1,12 @@
 import { initNginxDir } from './platforms/nginx';
-import { CommandRunner, createPlatform, InconsistentStateError, LockedError, Platform, ProcessRunner } from './platforms';
+import {
+  CommandRunner,
+  createPlatform,
+  InconsistentStateError,
+  LockedError,
+  Platform,
+  ProcessRunner,
+} from './platforms';
 import { createProvider } from './providers';
 import { parseCli, CliOptions, USAGE } from './options';
 import { Reporter, StreamReporter } from './reporter';
@@ -42,7 +49,12 @@ async function withLock<T>(platform: Platform, owner: string, body: () => Promis
   }
 }
 
-async function execute(o: CliOptions, platform: Platform, reporter: Reporter, signal?: AbortSignal): Promise<number> {
+async function execute(
+  o: CliOptions,
+  platform: Platform,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<number> {
   switch (o.command) {
     case 'status': {
       const s = await platform.readState();
@@ -60,7 +72,11 @@ async function execute(o: CliOptions, platform: Platform, reporter: Reporter, si
       return withLock(platform, 'promote', async () => {
         const before = await platform.readState();
         await platform.promote();
-        reporter.emit({ event: 'promoted', activeColor: before.previewColor, version: before.versions[before.previewColor] });
+        reporter.emit({
+          event: 'promoted',
+          activeColor: before.previewColor,
+          version: before.versions[before.previewColor],
+        });
         return EXIT.ok;
       });
     case 'abort': {
@@ -105,16 +121,26 @@ async function execute(o: CliOptions, platform: Platform, reporter: Reporter, si
               errorRateMarginOverStable: o.errorRateMargin,
               p95MarginOverStable: o.p95Margin,
             },
-            policy: { failureLimit: o.failureLimit, providerErrorLimit: o.providerErrorLimit, maxInconclusive: o.maxInconclusive },
+            policy: {
+              failureLimit: o.failureLimit,
+              providerErrorLimit: o.providerErrorLimit,
+              maxInconclusive: o.maxInconclusive,
+            },
           },
         );
         return outcome === 'promoted' ? EXIT.ok : EXIT.rolledBack;
       });
     case 'init': {
-      if (o.platform !== 'nginx' || !o.nginxDir) throw new Error('init is for the nginx platform: --platform nginx --nginx-dir DIR');
+      if (o.platform !== 'nginx' || !o.nginxDir)
+        throw new Error('init is for the nginx platform: --platform nginx --nginx-dir DIR');
       const { listen, blue, green } = o.init;
       if (!listen || !blue || !green) throw new Error('init needs --listen H:P --blue H:P --green H:P');
-      await initNginxDir(o.nginxDir, { listen, blue, green, versions: { blue: o.init.blueVersion ?? null, green: o.init.greenVersion ?? null } });
+      await initNginxDir(o.nginxDir, {
+        listen,
+        blue,
+        green,
+        versions: { blue: o.init.blueVersion ?? null, green: o.init.greenVersion ?? null },
+      });
       reporter.emit({ event: 'status', platform: 'nginx', ...(await platform.readState()) });
       return EXIT.ok;
     }

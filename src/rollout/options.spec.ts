@@ -39,10 +39,40 @@ describe('options', () => {
 
   it('reads every analysis flag and the environment', () => {
     const o = parseCli(
-      ['run', '--steps', '5,50', '--interval', '2s', '--max-error-rate', '0.01', '--max-p95', '0.25', '--min-requests', '20', '--failure-limit', '3', '--error-rate-margin', '0.005', '--json'],
+      [
+        'run',
+        '--steps',
+        '5,50',
+        '--interval',
+        '2s',
+        '--max-error-rate',
+        '0.01',
+        '--max-p95',
+        '0.25',
+        '--min-requests',
+        '20',
+        '--failure-limit',
+        '3',
+        '--error-rate-margin',
+        '0.005',
+        '--json',
+      ],
       { ROLLOUT_PLATFORM: 'nginx', ROLLOUT_NGINX_DIR: '/srv/n', PROMETHEUS_URL: 'http://prom:9090' },
     );
-    expect(o).toMatchObject({ steps: [5, 50], intervalMs: 2000, window: '60s', maxErrorRate: 0.01, maxP95: 0.25, minRequests: 20, failureLimit: 3, errorRateMargin: 0.005, json: true, platform: 'nginx', nginxDir: '/srv/n', prometheusUrl: 'http://prom:9090' });
+    expect(o).toMatchObject({
+      steps: [5, 50],
+      intervalMs: 2000,
+      window: '60s',
+      maxErrorRate: 0.01,
+      maxP95: 0.25,
+      minRequests: 20,
+      failureLimit: 3,
+      errorRateMargin: 0.005,
+      json: true,
+      platform: 'nginx',
+      nginxDir: '/srv/n',
+      prometheusUrl: 'http://prom:9090',
+    });
   });
 
   it.each([

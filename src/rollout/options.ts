@@ -57,16 +57,27 @@ export function promRange(ms: number): string {
 
 export function parseSteps(text: string): number[] {
   const steps = text.split(',').map((s) => Number(s.trim()));
-  if (steps.length === 0 || steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100)) throw new Error(`--steps must be integers 1–100, got "${text}"`);
-  for (let i = 1; i < steps.length; i++) if (steps[i] <= steps[i - 1]) throw new Error(`--steps must increase, got "${text}"`);
+  if (steps.length === 0 || steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100))
+    throw new Error(`--steps must be integers 1–100, got "${text}"`);
+  for (let i = 1; i < steps.length; i++)
+    if (steps[i] <= steps[i - 1]) throw new Error(`--steps must increase, got "${text}"`);
   return steps;
 }
 
-function num(name: string, text: string | undefined, fallback: number, min: number, max = Infinity, integer = false): number {
+function num(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max = Infinity,
+  integer = false,
+): number {
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new Error(`--${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got "${text}"`);
+    throw new Error(
+      `--${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got "${text}"`,
+    );
   }
   return n;
 }
@@ -149,12 +160,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
   if (values.help || positionals.length === 0) return 'help';
   if (positionals.length > 1) throw new Error(`one command at a time, got: ${positionals.join(' ')}`);
   const command = positionals[0] as Command;
-  if (!COMMANDS.includes(command)) throw new Error(`unknown command "${positionals[0]}" (known: ${COMMANDS.join(', ')})`);
+  if (!COMMANDS.includes(command))
+    throw new Error(`unknown command "${positionals[0]}" (known: ${COMMANDS.join(', ')})`);
   if (command === 'start' && !values.tag) throw new Error('start needs --tag T');
 
   const intervalMs = values.interval ? parseDuration(values.interval) : 60_000;
   if (intervalMs < 100) throw new Error('--interval must be at least 100ms');
-  const margin = (name: 'error-rate-margin' | 'p95-margin'): number | undefined => (values[name] === undefined ? undefined : num(name, values[name], 0, 0));
+  const margin = (name: 'error-rate-margin' | 'p95-margin'): number | undefined =>
+    values[name] === undefined ? undefined : num(name, values[name], 0, 0);
 
   return {
     command,
@@ -186,6 +199,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     helm: values.helm,
     kubectl: values.kubectl,
     readyTimeoutMs: values['ready-timeout'] ? parseDuration(values['ready-timeout']) : undefined,
-    init: { listen: values.listen, blue: values.blue, green: values.green, blueVersion: values['blue-version'], greenVersion: values['green-version'] },
+    init: {
+      listen: values.listen,
+      blue: values.blue,
+      green: values.green,
+      blueVersion: values['blue-version'],
+      greenVersion: values['green-version'],
+    },
   };
 }

@@ -3,12 +3,39 @@ import type { CheckResult } from './analysis';
 // Every decision of the tool as one event: a readable line (default) or a JSON line (--json).
 
 export type RolloutEvent =
-  | { event: 'status'; platform: string; activeColor: string; previewColor: string; weight: number; versions: Record<string, string | null> }
+  | {
+      event: 'status';
+      platform: string;
+      activeColor: string;
+      previewColor: string;
+      weight: number;
+      versions: Record<string, string | null>;
+    }
   | { event: 'started'; tag: string; colour: string }
-  | { event: 'run'; platform: string; activeColor: string; previewColor: string; versions: Record<string, string | null>; steps: number[]; interval: string; window: string; thresholds: Record<string, number | undefined> }
+  | {
+      event: 'run';
+      platform: string;
+      activeColor: string;
+      previewColor: string;
+      versions: Record<string, string | null>;
+      steps: number[];
+      interval: string;
+      window: string;
+      thresholds: Record<string, number | undefined>;
+    }
   | { event: 'weight'; step: number; steps: number; weight: number }
   | ({ event: 'check'; step: number; weight: number; round: number } & CheckResult)
-  | { event: 'decision'; step: number; weight: number; round: number; decision: string; status: string; failedChecks: number; failureLimit: number; reason: string }
+  | {
+      event: 'decision';
+      step: number;
+      weight: number;
+      round: number;
+      decision: string;
+      status: string;
+      failedChecks: number;
+      failureLimit: number;
+      reason: string;
+    }
   | { event: 'promoted'; activeColor: string; version: string | null }
   | { event: 'rolled-back'; activeColor: string; reason: string }
   | { event: 'aborted'; activeColor: string }
@@ -18,7 +45,8 @@ export interface Reporter {
   emit(e: RolloutEvent): void;
 }
 
-const num = (v: number | null): string => (v === null || Number.isNaN(v) ? 'none' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4))));
+const num = (v: number | null): string =>
+  v === null || Number.isNaN(v) ? 'none' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
 
 export function formatText(e: RolloutEvent): string {
   switch (e.event) {
@@ -63,7 +91,11 @@ export class StreamReporter implements Reporter {
 
   emit(e: RolloutEvent): void {
     if (this.json) {
-      this.out(JSON.stringify({ time: new Date().toISOString(), ...e }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+      this.out(
+        JSON.stringify({ time: new Date().toISOString(), ...e }, (_k, v: unknown) =>
+          typeof v === 'number' && !Number.isFinite(v) ? null : v,
+        ),
+      );
     } else {
       this.out(`${new Date().toISOString().slice(11, 19)} ${formatText(e)}`);
     }

@@ -7,7 +7,12 @@ import { runRollout, RunOptions } from './runner';
 class FakePlatform implements Platform {
   readonly type = 'fake';
   changes: string[] = [];
-  state: RolloutState = { activeColor: 'blue', previewColor: 'green', weight: 0, versions: { blue: '1.0.0', green: '1.1.0' } };
+  state: RolloutState = {
+    activeColor: 'blue',
+    previewColor: 'green',
+    weight: 0,
+    versions: { blue: '1.0.0', green: '1.1.0' },
+  };
   failSetWeightAt?: number;
   async readState() {
     return { ...this.state };
@@ -61,12 +66,19 @@ const good: Answer = { requests: 500, errorRate: 0, p95: 0.02 };
 const faulty: Answer = { requests: 500, errorRate: 0.2, p95: 0.02 };
 const quiet: Answer = { requests: 3, errorRate: 0, p95: 0.02 };
 
-async function rollout(answers: Answer[], tweak: (p: FakePlatform) => void = () => undefined, signal?: AbortSignal) {
+async function rollout(
+  answers: Answer[],
+  tweak: (p: FakePlatform) => void = () => undefined,
+  signal?: AbortSignal,
+) {
   const platform = new FakePlatform();
   tweak(platform);
   const events: RolloutEvent[] = [];
   const provider = scripted(answers);
-  const run = runRollout({ platform, provider, reporter: { emit: (e) => events.push(e) }, sleep: async () => undefined, signal }, options);
+  const run = runRollout(
+    { platform, provider, reporter: { emit: (e) => events.push(e) }, sleep: async () => undefined, signal },
+    options,
+  );
   return { run, platform, events, provider };
 }
 
@@ -75,7 +87,9 @@ describe('runRollout', () => {
     const { run, platform, events } = await rollout([good]);
     await expect(run).resolves.toBe('promoted');
     expect(platform.changes).toEqual(['weight 10', 'weight 50', 'weight 100', 'promote']);
-    expect(events.filter((e) => e.event === 'decision').map((e) => (e as { decision: string }).decision)).toEqual(['advance', 'advance', 'advance']);
+    expect(
+      events.filter((e) => e.event === 'decision').map((e) => (e as { decision: string }).decision),
+    ).toEqual(['advance', 'advance', 'advance']);
   });
 
   it('rolls a faulty canary back at the first step once the failure limit is reached', async () => {
@@ -89,7 +103,9 @@ describe('runRollout', () => {
     const { run, platform, events } = await rollout([quiet, quiet, good]);
     await expect(run).resolves.toBe('promoted');
     expect(platform.changes).toEqual(['weight 10', 'weight 50', 'weight 100', 'promote']);
-    expect(events.filter((e) => e.event === 'decision').map((e) => (e as { decision: string }).decision)).toEqual(['wait', 'wait', 'advance', 'advance', 'advance']);
+    expect(
+      events.filter((e) => e.event === 'decision').map((e) => (e as { decision: string }).decision),
+    ).toEqual(['wait', 'wait', 'advance', 'advance', 'advance']);
   });
 
   it('never promotes without traffic: inconclusive for too long counts as failures', async () => {
@@ -109,7 +125,14 @@ describe('runRollout', () => {
     const { run, events } = await rollout([faulty]);
     await run;
     const check = events.find((e) => e.event === 'check' && e.check === 'error-rate');
-    expect(check).toMatchObject({ step: 1, weight: 10, round: 1, value: 0.2, threshold: 0.01, status: 'fail' });
+    expect(check).toMatchObject({
+      step: 1,
+      weight: 10,
+      round: 1,
+      value: 0.2,
+      threshold: 0.01,
+      status: 'fail',
+    });
     expect((check as { query: string }).query).toContain('color="green"');
   });
 

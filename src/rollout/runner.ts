@@ -1,4 +1,13 @@
-import { buildQueries, evaluateRound, GatePolicy, initialGateState, nextGate, Reading, stepStarted, Thresholds } from './analysis';
+import {
+  buildQueries,
+  evaluateRound,
+  GatePolicy,
+  initialGateState,
+  nextGate,
+  Reading,
+  stepStarted,
+  Thresholds,
+} from './analysis';
 import type { ColourQueries, ColourReadings } from './analysis';
 import { InconsistentStateError } from './platforms/platform';
 import type { Platform, RolloutState } from './platforms';
@@ -57,11 +66,23 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
   const signal = deps.signal ?? new AbortController().signal;
   const initial = await platform.readState();
   const { activeColor, previewColor } = initial;
-  if (initial.versions[previewColor] === null) throw new InconsistentStateError(`the preview colour ${previewColor} has no version: run \`start --tag T\` first`);
+  if (initial.versions[previewColor] === null)
+    throw new InconsistentStateError(
+      `the preview colour ${previewColor} has no version: run \`start --tag T\` first`,
+    );
 
-  const compare = o.thresholds.errorRateMarginOverStable !== undefined || o.thresholds.p95MarginOverStable !== undefined;
-  const canaryQueries = buildQueries({ color: previewColor, window: o.window, extraMatchers: o.extraMatchers });
-  const stableQueries = buildQueries({ color: activeColor, window: o.window, extraMatchers: o.extraMatchers });
+  const compare =
+    o.thresholds.errorRateMarginOverStable !== undefined || o.thresholds.p95MarginOverStable !== undefined;
+  const canaryQueries = buildQueries({
+    color: previewColor,
+    window: o.window,
+    extraMatchers: o.extraMatchers,
+  });
+  const stableQueries = buildQueries({
+    color: activeColor,
+    window: o.window,
+    extraMatchers: o.extraMatchers,
+  });
 
   const rollback = async (reason: string): Promise<RunOutcome> => {
     await platform.abort();
@@ -87,10 +108,18 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
             reporter.emit({ event: 'rolled-back', activeColor, reason: 'aborted by hand during the run' });
             return 'rolled-back';
           }
-          throw new Error(`the state changed under the rollout (active ${now.activeColor}, weight ${now.weight}; expected ${activeColor} at ${weight})`);
+          throw new Error(
+            `the state changed under the rollout (active ${now.activeColor}, weight ${now.weight}; expected ${activeColor} at ${weight})`,
+          );
         }
-        const [canary, stable] = await Promise.all([read(provider, canaryQueries), compare ? read(provider, stableQueries) : Promise.resolve(undefined)]);
-        const result = evaluateRound({ canary, canaryQueries, stable, stableQueries: compare ? stableQueries : undefined }, o.thresholds);
+        const [canary, stable] = await Promise.all([
+          read(provider, canaryQueries),
+          compare ? read(provider, stableQueries) : Promise.resolve(undefined),
+        ]);
+        const result = evaluateRound(
+          { canary, canaryQueries, stable, stableQueries: compare ? stableQueries : undefined },
+          o.thresholds,
+        );
         for (const c of result.checks) reporter.emit({ event: 'check', step, weight, round, ...c });
         const outcome = nextGate(gate, result, o.policy);
         gate = outcome.state;
@@ -115,7 +144,11 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
   } catch (err) {
     // Whatever broke, the safe place to leave traffic is the stable colour.
     reporter.emit({ event: 'error', message: `${(err as Error).message}; rolling back to be safe` });
-    await platform.abort().catch((abortErr: Error) => reporter.emit({ event: 'error', message: `rollback failed too: ${abortErr.message}` }));
+    await platform
+      .abort()
+      .catch((abortErr: Error) =>
+        reporter.emit({ event: 'error', message: `rollback failed too: ${abortErr.message}` }),
+      );
     throw err;
   }
 }

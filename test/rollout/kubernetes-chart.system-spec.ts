@@ -13,7 +13,11 @@ import { RecordedCommand, RecordingRunner } from '../../src/rollout/platforms/re
 
 // js-yaml ships no types here (no @types/js-yaml); the three calls used are typed by hand.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = require('js-yaml') as { load(text: string): unknown; loadAll(text: string): unknown[]; dump(value: unknown): string };
+const yaml = require('js-yaml') as {
+  load(text: string): unknown;
+  loadAll(text: string): unknown[];
+  dump(value: unknown): string;
+};
 
 const ROOT = resolve(__dirname, '..', '..');
 const CHART = join(ROOT, 'helm', 'bulwark');
@@ -23,7 +27,13 @@ const NAMESPACE = 'bulwark';
 const FULLNAME = 'shop-bulwark';
 
 type Values = Record<string, unknown>;
-type K8sObject = { kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Loose on purpose: the spec reads a few fields deep inside rendered objects.
+type K8sObject = {
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  spec: Record<string, any>;
+};
 
 const helmHome = mkdtempSync(join(tmpdir(), 'rollout-helm-'));
 afterAll(() => rmSync(helmHome, { recursive: true, force: true }));
@@ -31,8 +41,28 @@ afterAll(() => rmSync(helmHome, { recursive: true, force: true }));
 function helmTemplate(userValues: Values, setArgs: string[]): K8sObject[] {
   const file = join(helmHome, `values-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, JSON.stringify(userValues)); // JSON is YAML
-  const env = { ...process.env, HELM_CACHE_HOME: helmHome, HELM_CONFIG_HOME: helmHome, HELM_DATA_HOME: helmHome };
-  const r = spawnSync(HELM, ['template', RELEASE, CHART, '--namespace', NAMESPACE, '--kube-version', '1.31.0', '--values', file, ...setArgs], { env, encoding: 'utf8' });
+  const env = {
+    ...process.env,
+    HELM_CACHE_HOME: helmHome,
+    HELM_CONFIG_HOME: helmHome,
+    HELM_DATA_HOME: helmHome,
+  };
+  const r = spawnSync(
+    HELM,
+    [
+      'template',
+      RELEASE,
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      '--kube-version',
+      '1.31.0',
+      '--values',
+      file,
+      ...setArgs,
+    ],
+    { env, encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   return yaml.loadAll(r.stdout).filter((d): d is K8sObject => d !== null && typeof d === 'object');
 }
@@ -46,7 +76,10 @@ function find(objects: K8sObject[], kind: string, name: string): K8sObject {
 function deepMerge(base: Values, over: Values): Values {
   const out: Values = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object' ? deepMerge(out[k] as Values, v as Values) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object'
+        ? deepMerge(out[k] as Values, v as Values)
+        : v;
   }
   return out;
 }
@@ -64,15 +97,21 @@ function setPath(values: Values, key: string, value: unknown): void {
  */
 function fakeRelease(routing: string) {
   const defaults = yaml.load(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Values;
-  let user: Values = { trafficRouting: { type: routing }, blue: { image: { tag: '1.0.0' } }, green: { image: { tag: '1.0.0' } } };
+  let user: Values = {
+    trafficRouting: { type: routing },
+    blue: { image: { tag: '1.0.0' } },
+    green: { image: { tag: '1.0.0' } },
+  };
   const renders: Array<{ call: RecordedCommand; objects: K8sObject[]; values: Values }> = [];
   const runner = new RecordingRunner((call) => {
-    if (call.command === 'helm' && call.args[0] === 'get') return { stdout: JSON.stringify(deepMerge(defaults, user)) };
+    if (call.command === 'helm' && call.args[0] === 'get')
+      return { stdout: JSON.stringify(deepMerge(defaults, user)) };
     if (call.command === 'helm' && call.args[0] === 'upgrade') {
       const setArgs = call.args.slice(call.args.indexOf('--reuse-values') + 1);
       const objects = helmTemplate(user, setArgs);
       user = structuredClone(user);
-      for (const s of RecordingRunner.sets(call.args)) setPath(user, s.key, s.flag === '--set-string' ? s.value : Number(s.value));
+      for (const s of RecordingRunner.sets(call.args))
+        setPath(user, s.key, s.flag === '--set-string' ? s.value : Number(s.value));
       renders.push({ call, objects, values: deepMerge(defaults, user) });
     }
     return {};
@@ -86,27 +125,57 @@ async function fakePrometheus(errorRate: number): Promise<{ url: string; server:
     const q = new URL(req.url!, 'http://x').searchParams.get('query') ?? '';
     const value = q.startsWith('histogram_quantile') ? 0.02 : q.includes('5..') ? errorRate : 1000;
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, String(value)] }] } }));
+    res.end(
+      JSON.stringify({
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, String(value)] }] },
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-const k8sArgs = ['--platform', 'kubernetes', '--release', RELEASE, '--namespace', NAMESPACE, '--chart', CHART, '--helm', 'helm', '--kubectl', 'kubectl'];
+const k8sArgs = [
+  '--platform',
+  'kubernetes',
+  '--release',
+  RELEASE,
+  '--namespace',
+  NAMESPACE,
+  '--chart',
+  CHART,
+  '--helm',
+  'helm',
+  '--kubectl',
+  'kubectl',
+];
 
 async function tool(argv: string[], runner: RecordingRunner): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
-  const code = await main([...argv, ...k8sArgs], {}, { runner, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+  const code = await main(
+    [...argv, ...k8sArgs],
+    {},
+    { runner, out: (l) => lines.push(l), err: (l) => lines.push(l) },
+  );
   return { code, out: lines.join('\n') };
 }
 
 /** What a render routes: the weight and colours, read from the objects of each router. */
-function routed(objects: K8sObject[], routing: string): { active: string; preview: string; canaryShare: string } {
+function routed(
+  objects: K8sObject[],
+  routing: string,
+): { active: string; preview: string; canaryShare: string } {
   const stable = find(objects, 'Service', FULLNAME).spec.selector as Record<string, string>;
-  const preview = (find(objects, 'Service', `${FULLNAME}-preview`).spec.selector as Record<string, string>)['bulwark.dev/color'];
+  const preview = (find(objects, 'Service', `${FULLNAME}-preview`).spec.selector as Record<string, string>)[
+    'bulwark.dev/color'
+  ];
   let canaryShare: string;
   if (routing === 'gatewayApi') {
-    const refs = find(objects, 'HTTPRoute', FULLNAME).spec.rules[0].backendRefs as Array<{ name: string; weight: number }>;
+    const refs = find(objects, 'HTTPRoute', FULLNAME).spec.rules[0].backendRefs as Array<{
+      name: string;
+      weight: number;
+    }>;
     expect(refs.map((r) => r.name)).toEqual([FULLNAME, `${FULLNAME}-preview`]);
     expect(refs[0].weight + refs[1].weight).toBe(100);
     canaryShare = String(refs[1].weight);
@@ -130,58 +199,98 @@ beforeAll(() => {
   if (!existsSync(HELM)) throw new Error(`${HELM} is missing: run scripts/setup.d/20-deploy-tools.sh`);
 });
 
-describe.each(['gatewayApi', 'ingressNginx', 'service'])('kubernetes platform on the chart with trafficRouting.type=%s', (routing) => {
-  const expectedShare = (w: number): string => (routing === 'service' && w > 0 && w < 100 ? 'both colours' : String(w));
+describe.each(['gatewayApi', 'ingressNginx', 'service'])(
+  'kubernetes platform on the chart with trafficRouting.type=%s',
+  (routing) => {
+    const expectedShare = (w: number): string =>
+      routing === 'service' && w > 0 && w < 100 ? 'both colours' : String(w);
 
-  it('start puts the tag on the idle colour and waits for its rollout', async () => {
-    const { runner, renders } = fakeRelease(routing);
-    const { code } = await tool(['start', '--tag', '2.0.0'], runner);
-    expect(code).toBe(0);
-    expect(renders).toHaveLength(1);
-    const images = ['blue', 'green'].map((c) => find(renders[0].objects, 'Deployment', `${FULLNAME}-${c}`).spec.template.spec.containers[0].image as string);
-    expect(images).toEqual(['bulwark:1.0.0', 'bulwark:2.0.0']);
-    expect(routed(renders[0].objects, routing)).toEqual({ active: 'blue', preview: 'green', canaryShare: '0' });
-    expect(runner.calls.find((c) => c.command === 'kubectl' && c.args[0] === 'rollout')!.args.slice(0, 3)).toEqual(['rollout', 'status', `deployment/${FULLNAME}-green`]);
-  });
-
-  it('run raises the weight through the steps and promotes: each upgrade renders the expected routing', async () => {
-    const { runner, renders } = fakeRelease(routing);
-    expect((await tool(['start', '--tag', '2.0.0'], runner)).code).toBe(0);
-    const prom = await fakePrometheus(0);
-    try {
-      const { code, out } = await tool(['run', '--steps', '10,50,100', '--interval', '100ms', '--min-requests', '20', '--prometheus-url', prom.url], runner);
-      expect(out).toContain('PROMOTED');
+    it('start puts the tag on the idle colour and waits for its rollout', async () => {
+      const { runner, renders } = fakeRelease(routing);
+      const { code } = await tool(['start', '--tag', '2.0.0'], runner);
       expect(code).toBe(0);
-    } finally {
-      prom.server.close();
-    }
-    const upgrades = renders.slice(1);
-    for (const u of upgrades) expect(u.call.args.slice(0, 7)).toEqual(['upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--reuse-values', expect.stringMatching(/^--set/)]);
-    expect(upgrades.map((u) => routed(u.objects, routing))).toEqual([
-      { active: 'blue', preview: 'green', canaryShare: expectedShare(10) },
-      { active: 'blue', preview: 'green', canaryShare: expectedShare(50) },
-      { active: 'blue', preview: 'green', canaryShare: expectedShare(100) },
-      { active: 'green', preview: 'blue', canaryShare: '0' },
-    ]);
-    // Promotion restarts nothing: the Deployments render the same before and after the switch.
-    const deployments = (objects: K8sObject[]) => JSON.stringify(objects.filter((o) => o.kind === 'Deployment'));
-    expect(deployments(upgrades[3].objects)).toBe(deployments(upgrades[2].objects));
-  });
+      expect(renders).toHaveLength(1);
+      const images = ['blue', 'green'].map(
+        (c) =>
+          find(renders[0].objects, 'Deployment', `${FULLNAME}-${c}`).spec.template.spec.containers[0]
+            .image as string,
+      );
+      expect(images).toEqual(['bulwark:1.0.0', 'bulwark:2.0.0']);
+      expect(routed(renders[0].objects, routing)).toEqual({
+        active: 'blue',
+        preview: 'green',
+        canaryShare: '0',
+      });
+      expect(
+        runner.calls.find((c) => c.command === 'kubectl' && c.args[0] === 'rollout')!.args.slice(0, 3),
+      ).toEqual(['rollout', 'status', `deployment/${FULLNAME}-green`]);
+    });
 
-  it('run rolls a failing canary back to weight 0 on the same active colour', async () => {
-    const { runner, renders } = fakeRelease(routing);
-    expect((await tool(['start', '--tag', '2.0.0'], runner)).code).toBe(0);
-    const prom = await fakePrometheus(0.5);
-    try {
-      const { code, out } = await tool(['run', '--steps', '10,50,100', '--interval', '100ms', '--prometheus-url', prom.url], runner);
-      expect(out).toContain('ROLLED BACK');
-      expect(code).toBe(2);
-    } finally {
-      prom.server.close();
-    }
-    expect(renders.slice(1).map((u) => routed(u.objects, routing))).toEqual([
-      { active: 'blue', preview: 'green', canaryShare: expectedShare(10) },
-      { active: 'blue', preview: 'green', canaryShare: '0' },
-    ]);
-  });
-});
+    it('run raises the weight through the steps and promotes: each upgrade renders the expected routing', async () => {
+      const { runner, renders } = fakeRelease(routing);
+      expect((await tool(['start', '--tag', '2.0.0'], runner)).code).toBe(0);
+      const prom = await fakePrometheus(0);
+      try {
+        const { code, out } = await tool(
+          [
+            'run',
+            '--steps',
+            '10,50,100',
+            '--interval',
+            '100ms',
+            '--min-requests',
+            '20',
+            '--prometheus-url',
+            prom.url,
+          ],
+          runner,
+        );
+        expect(out).toContain('PROMOTED');
+        expect(code).toBe(0);
+      } finally {
+        prom.server.close();
+      }
+      const upgrades = renders.slice(1);
+      for (const u of upgrades)
+        expect(u.call.args.slice(0, 7)).toEqual([
+          'upgrade',
+          RELEASE,
+          CHART,
+          '--namespace',
+          NAMESPACE,
+          '--reuse-values',
+          expect.stringMatching(/^--set/),
+        ]);
+      expect(upgrades.map((u) => routed(u.objects, routing))).toEqual([
+        { active: 'blue', preview: 'green', canaryShare: expectedShare(10) },
+        { active: 'blue', preview: 'green', canaryShare: expectedShare(50) },
+        { active: 'blue', preview: 'green', canaryShare: expectedShare(100) },
+        { active: 'green', preview: 'blue', canaryShare: '0' },
+      ]);
+      // Promotion restarts nothing: the Deployments render the same before and after the switch.
+      const deployments = (objects: K8sObject[]) =>
+        JSON.stringify(objects.filter((o) => o.kind === 'Deployment'));
+      expect(deployments(upgrades[3].objects)).toBe(deployments(upgrades[2].objects));
+    });
+
+    it('run rolls a failing canary back to weight 0 on the same active colour', async () => {
+      const { runner, renders } = fakeRelease(routing);
+      expect((await tool(['start', '--tag', '2.0.0'], runner)).code).toBe(0);
+      const prom = await fakePrometheus(0.5);
+      try {
+        const { code, out } = await tool(
+          ['run', '--steps', '10,50,100', '--interval', '100ms', '--prometheus-url', prom.url],
+          runner,
+        );
+        expect(out).toContain('ROLLED BACK');
+        expect(code).toBe(2);
+      } finally {
+        prom.server.close();
+      }
+      expect(renders.slice(1).map((u) => routed(u.objects, routing))).toEqual([
+        { active: 'blue', preview: 'green', canaryShare: expectedShare(10) },
+        { active: 'blue', preview: 'green', canaryShare: '0' },
+      ]);
+    });
+  },
+);

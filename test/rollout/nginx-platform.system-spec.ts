@@ -21,7 +21,11 @@ const upstreams: Server[] = [];
 async function colour(name: string, version: string): Promise<string> {
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.url?.startsWith('/health') ? { status: 'ok', info: { app: { version } } } : { colour: name }));
+    res.end(
+      JSON.stringify(
+        req.url?.startsWith('/health') ? { status: 'ok', info: { app: { version } } } : { colour: name },
+      ),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   upstreams.push(server);
@@ -30,7 +34,11 @@ async function colour(name: string, version: string): Promise<string> {
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
-  const code = await main([...argv, '--platform', 'nginx', '--nginx-dir', dir], {}, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+  const code = await main(
+    [...argv, '--platform', 'nginx', '--nginx-dir', dir],
+    {},
+    { out: (l) => lines.push(l), err: (l) => lines.push(l) },
+  );
   return { code, out: lines.join('\n') };
 }
 
@@ -45,13 +53,21 @@ async function through(n: number): Promise<Record<string, number>> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(defaultNginxBin()) && spawnSync('bash', [join(ROOT, 'scripts', 'setup.d', '30-rehearsal-tools.sh')]).status !== 0) {
+  if (
+    !existsSync(defaultNginxBin()) &&
+    spawnSync('bash', [join(ROOT, 'scripts', 'setup.d', '30-rehearsal-tools.sh')]).status !== 0
+  ) {
     throw new Error('nginx is missing: run scripts/setup.d/30-rehearsal-tools.sh');
   }
   dir = mkdtempSync(join(tmpdir(), 'rollout-nginx-spec-'));
   chmodSync(dir, 0o755);
   listen = `127.0.0.1:${await freePort()}`;
-  await initNginxDir(dir, { listen, blue: await colour('blue', '1.0.0'), green: await colour('green', '2.0.0'), versions: { blue: '1.0.0' } });
+  await initNginxDir(dir, {
+    listen,
+    blue: await colour('blue', '1.0.0'),
+    green: await colour('green', '2.0.0'),
+    versions: { blue: '1.0.0' },
+  });
   nginx = spawn(defaultNginxBin(), [...nginxArgs(dir), '-g', 'daemon off;'], { stdio: 'ignore' });
   await pollUntil('nginx up', async () => (await fetch(`http://${listen}/v1/x`)).ok, 10_000);
 });
@@ -97,8 +113,13 @@ describe('nginx platform with a real nginx', () => {
     await lock.release();
 
     // A holder whose process is gone on this host is stale.
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(join(dir, 'rollout.lock'), JSON.stringify({ owner: 'run', pid: Number(dead.stdout), host: hostname(), since: 'earlier' }));
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(
+      join(dir, 'rollout.lock'),
+      JSON.stringify({ owner: 'run', pid: Number(dead.stdout), host: hostname(), since: 'earlier' }),
+    );
     const stale = await platform.acquireLock('promote');
     await stale.release();
   });
@@ -108,16 +129,27 @@ describe('nginx platform with a real nginx', () => {
     writeFileSync(conf, readFileSync(conf, 'utf8').replace('weight=100;', 'weight=70;'));
     const refused = await cli('status');
     expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/refused: nginx\.conf routes blue=70 green=0 but rollout-state\.json says blue=100 green=0/);
+    expect(refused.out).toMatch(
+      /refused: nginx\.conf routes blue=70 green=0 but rollout-state\.json says blue=100 green=0/,
+    );
     expect((await cli('abort')).code).toBe(2);
     const { code, out } = await cli('status', '--json');
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ event: 'status', activeColor: 'blue', weight: 0, versions: { blue: '1.0.0', green: '2.0.0' } });
+    expect(JSON.parse(out)).toMatchObject({
+      event: 'status',
+      activeColor: 'blue',
+      weight: 0,
+      versions: { blue: '1.0.0', green: '2.0.0' },
+    });
   });
 
   it('promotes: the preview colour gets everything', async () => {
     expect((await cli('promote')).code).toBe(0);
     expect(await through(10)).toEqual({ green: 10 });
-    expect(JSON.parse((await cli('status', '--json')).out)).toMatchObject({ activeColor: 'green', previewColor: 'blue', weight: 0 });
+    expect(JSON.parse((await cli('status', '--json')).out)).toMatchObject({
+      activeColor: 'green',
+      previewColor: 'blue',
+      weight: 0,
+    });
   });
 });

@@ -22,7 +22,9 @@ beforeAll(() => {
     if (!existsSync(f)) throw new Error(`${f} is missing: build first (npm run build; scripts/test.sh does)`);
   }
   // Idempotent and quick when nginx and Prometheus are there already.
-  const setup = spawnSync('bash', [join(ROOT, 'scripts', 'setup.d', '30-rehearsal-tools.sh')], { encoding: 'utf8' });
+  const setup = spawnSync('bash', [join(ROOT, 'scripts', 'setup.d', '30-rehearsal-tools.sh')], {
+    encoding: 'utf8',
+  });
   if (setup.status !== 0) throw new Error(`installing nginx and prometheus failed: ${setup.stderr}`);
 });
 
@@ -41,7 +43,11 @@ async function rehearse(scenario: string): Promise<Outcome> {
   const db: TestDatabase = await createTestDatabase('bulwark_rehearsal');
   const reportFile = join(work, `${scenario}.json`);
   try {
-    const child = spawn(process.execPath, [REHEARSE, '--scenario', scenario, '--database-url', db.url, '--report', reportFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [REHEARSE, '--scenario', scenario, '--database-url', db.url, '--report', reportFile],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     running.add(child);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -55,15 +61,22 @@ async function rehearse(scenario: string): Promise<Outcome> {
   }
 }
 
-const decisions = (r: RehearsalReport, event: string) => r.decisions.filter((e) => e.event === event) as Array<Record<string, unknown>>;
+const decisions = (r: RehearsalReport, event: string) =>
+  r.decisions.filter((e) => e.event === event) as Array<Record<string, unknown>>;
 
 describe('rollout rehearsal (nginx platform, real processes)', () => {
   it('faulty: a canary failing 20 % of requests is rolled back at the first step', async () => {
     const { code, output, report } = await rehearse('faulty');
-    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({ code: 2, weights: { blue: 100, green: 0 }, active: 'blue' });
+    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({
+      code: 2,
+      weights: { blue: 100, green: 0 },
+      active: 'blue',
+    });
     // Never past the first step, rolled back because of the error rate.
     expect(decisions(report, 'weight').map((e) => e.weight)).toEqual([20]);
-    expect(decisions(report, 'check').some((e) => e.check === 'error-rate' && e.status === 'fail')).toBe(true);
+    expect(decisions(report, 'check').some((e) => e.check === 'error-rate' && e.status === 'fail')).toBe(
+      true,
+    );
     // What clients saw over the whole run stays below what the first step's weight allows.
     const allowed = (report.firstStepWeight / 100) * report.canaryFaultErrorRate;
     expect(report.load.failedShare).toBeGreaterThan(0);
@@ -72,12 +85,18 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
     expect(report.tail.byColour).toEqual({ blue: expect.objectContaining({ failed: 0 }) });
     expect(report.after.colours).toEqual({ blue: 40 });
     // Every decision shows its PromQL, the value seen and the threshold.
-    expect(output).toMatch(/error-rate: FAIL value=0\.\d+ threshold <= 0\.01[\s\S]*query: \(sum\(increase\(http_requests_total\{color="green"/);
+    expect(output).toMatch(
+      /error-rate: FAIL value=0\.\d+ threshold <= 0\.01[\s\S]*query: \(sum\(increase\(http_requests_total\{color="green"/,
+    );
   });
 
   it('slow: a canary adding 400 ms is rolled back on p95', async () => {
     const { code, report } = await rehearse('slow');
-    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({ code: 2, weights: { blue: 100, green: 0 }, active: 'blue' });
+    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({
+      code: 2,
+      weights: { blue: 100, green: 0 },
+      active: 'blue',
+    });
     const failed = decisions(report, 'check').filter((e) => e.status === 'fail');
     expect(failed.length).toBeGreaterThan(0);
     expect(new Set(failed.map((e) => e.check))).toEqual(new Set(['p95']));
@@ -87,7 +106,11 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
 
   it('healthy: a good canary is promoted and all traffic reaches the new version', async () => {
     const { code, report } = await rehearse('healthy');
-    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({ code: 0, weights: { blue: 0, green: 100 }, active: 'green' });
+    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({
+      code: 0,
+      weights: { blue: 0, green: 100 },
+      active: 'green',
+    });
     expect(decisions(report, 'weight').map((e) => e.weight)).toEqual([20, 50, 100]);
     expect(report.after).toEqual({ colours: { green: 40 }, versions: { '1.1.0': 40 } });
     expect(Object.keys(report.tail.byColour)).toEqual(['green']);

@@ -1,4 +1,12 @@
-import type { CheckResult, CheckStatus, ColourReadings, Reading, RoundInput, RoundResult, Thresholds } from './types';
+import type {
+  CheckResult,
+  CheckStatus,
+  ColourReadings,
+  Reading,
+  RoundInput,
+  RoundResult,
+  Thresholds,
+} from './types';
 
 // One round of analysis: turns the readings of the canary (and optionally the stable colour) into
 // pass / fail / inconclusive per check. Missing data is never a pass: an empty or NaN answer means
@@ -11,21 +19,58 @@ export function usable(reading: Reading): number | null {
   return reading.ok && Number.isFinite(reading.value) ? reading.value : null;
 }
 
-function providerFailure(check: CheckResult['check'], query: string, threshold: number, comparator: CheckResult['comparator'], reading: Reading): CheckResult | null {
+function providerFailure(
+  check: CheckResult['check'],
+  query: string,
+  threshold: number,
+  comparator: CheckResult['comparator'],
+  reading: Reading,
+): CheckResult | null {
   if (reading.ok) return null;
-  return { check, status: 'inconclusive', query, value: null, threshold, comparator, reason: `provider error: ${reading.error}`, providerError: true };
+  return {
+    check,
+    status: 'inconclusive',
+    query,
+    value: null,
+    threshold,
+    comparator,
+    reason: `provider error: ${reading.error}`,
+    providerError: true,
+  };
 }
 
 /** Holds one value against an upper bound. */
-function upperBound(check: CheckResult['check'], query: string, reading: Reading, threshold: number, what: string): CheckResult {
+function upperBound(
+  check: CheckResult['check'],
+  query: string,
+  reading: Reading,
+  threshold: number,
+  what: string,
+): CheckResult {
   const failed = providerFailure(check, query, threshold, '<=', reading);
   if (failed) return failed;
   const value = usable(reading);
   if (value === null) {
-    return { check, status: 'inconclusive', query, value: null, threshold, comparator: '<=', reason: `no data for ${what} (empty or NaN result)` };
+    return {
+      check,
+      status: 'inconclusive',
+      query,
+      value: null,
+      threshold,
+      comparator: '<=',
+      reason: `no data for ${what} (empty or NaN result)`,
+    };
   }
   const status: CheckStatus = value <= threshold ? 'pass' : 'fail';
-  return { check, status, query, value, threshold, comparator: '<=', reason: `${what} ${fmt(value)} ${status === 'pass' ? '<=' : '>'} ${fmt(threshold)}` };
+  return {
+    check,
+    status,
+    query,
+    value,
+    threshold,
+    comparator: '<=',
+    reason: `${what} ${fmt(value)} ${status === 'pass' ? '<=' : '>'} ${fmt(threshold)}`,
+  };
 }
 
 function requestsCheck(readings: ColourReadings, query: string, minRequests: number): CheckResult {
@@ -40,18 +85,29 @@ function requestsCheck(readings: ColourReadings, query: string, minRequests: num
     value,
     threshold: minRequests,
     comparator: '>=',
-    reason: enough ? `${fmt(value)} canary requests in the window` : `only ${fmt(value)} canary requests in the window, need ${minRequests}: waiting`,
+    reason: enough
+      ? `${fmt(value)} canary requests in the window`
+      : `only ${fmt(value)} canary requests in the window, need ${minRequests}: waiting`,
   };
 }
 
 /** The stable colour's value, when it has enough traffic to be a baseline. */
-function baseline(stable: ColourReadings, reading: Reading, minRequests: number): { value: number } | { skip: string } | { error: string } {
+function baseline(
+  stable: ColourReadings,
+  reading: Reading,
+  minRequests: number,
+): { value: number } | { skip: string } | { error: string } {
   if (!stable.requests.ok) return { error: stable.requests.error };
   if (!reading.ok) return { error: reading.error };
   const requests = usable(stable.requests) ?? 0;
-  if (requests < minRequests) return { skip: `stable has ${fmt(requests)} requests in the window (< ${minRequests}): no baseline, absolute thresholds still apply` };
+  if (requests < minRequests)
+    return {
+      skip: `stable has ${fmt(requests)} requests in the window (< ${minRequests}): no baseline, absolute thresholds still apply`,
+    };
   const value = usable(reading);
-  return value === null ? { skip: 'stable has no data: no baseline, absolute thresholds still apply' } : { value };
+  return value === null
+    ? { skip: 'stable has no data: no baseline, absolute thresholds still apply' }
+    : { value };
 }
 
 function comparison(
@@ -62,25 +118,72 @@ function comparison(
   limitFromBaseline: (b: number) => number,
   what: string,
 ): CheckResult {
-  if ('error' in base) return { check, status: 'inconclusive', query, value: null, threshold: NaN, comparator: '<=', reason: `provider error: ${base.error}`, providerError: true };
-  if ('skip' in base) return { check, status: 'pass', query, value: usable(canary), threshold: NaN, comparator: '<=', reason: base.skip };
-  return upperBound(check, query, canary, limitFromBaseline(base.value), `${what} (stable ${fmt(base.value)})`);
+  if ('error' in base)
+    return {
+      check,
+      status: 'inconclusive',
+      query,
+      value: null,
+      threshold: NaN,
+      comparator: '<=',
+      reason: `provider error: ${base.error}`,
+      providerError: true,
+    };
+  if ('skip' in base)
+    return {
+      check,
+      status: 'pass',
+      query,
+      value: usable(canary),
+      threshold: NaN,
+      comparator: '<=',
+      reason: base.skip,
+    };
+  return upperBound(
+    check,
+    query,
+    canary,
+    limitFromBaseline(base.value),
+    `${what} (stable ${fmt(base.value)})`,
+  );
 }
 
 export function evaluateRound(input: RoundInput, t: Thresholds): RoundResult {
   const { canary, canaryQueries: q } = input;
   const requests = requestsCheck(canary, q.requests, t.minRequests);
-  const checks: CheckResult[] = [requests, upperBound('error-rate', q.errorRate, canary.errorRate, t.maxErrorRate, 'error rate'), upperBound('p95', q.p95, canary.p95, t.maxP95Seconds, 'p95 latency (s)')];
+  const checks: CheckResult[] = [
+    requests,
+    upperBound('error-rate', q.errorRate, canary.errorRate, t.maxErrorRate, 'error rate'),
+    upperBound('p95', q.p95, canary.p95, t.maxP95Seconds, 'p95 latency (s)'),
+  ];
 
   if (input.stable && input.stableQueries) {
     const s = input.stable;
     if (t.errorRateMarginOverStable !== undefined) {
       const margin = t.errorRateMarginOverStable;
-      checks.push(comparison('error-rate-vs-stable', `${q.errorRate}  vs  ${input.stableQueries.errorRate}`, canary.errorRate, baseline(s, s.errorRate, t.minRequests), (b) => b + margin, 'error rate'));
+      checks.push(
+        comparison(
+          'error-rate-vs-stable',
+          `${q.errorRate}  vs  ${input.stableQueries.errorRate}`,
+          canary.errorRate,
+          baseline(s, s.errorRate, t.minRequests),
+          (b) => b + margin,
+          'error rate',
+        ),
+      );
     }
     if (t.p95MarginOverStable !== undefined) {
       const margin = t.p95MarginOverStable;
-      checks.push(comparison('p95-vs-stable', `${q.p95}  vs  ${input.stableQueries.p95}`, canary.p95, baseline(s, s.p95, t.minRequests), (b) => b * (1 + margin), 'p95 latency (s)'));
+      checks.push(
+        comparison(
+          'p95-vs-stable',
+          `${q.p95}  vs  ${input.stableQueries.p95}`,
+          canary.p95,
+          baseline(s, s.p95, t.minRequests),
+          (b) => b * (1 + margin),
+          'p95 latency (s)',
+        ),
+      );
     }
   }
 
@@ -95,6 +198,10 @@ export function evaluateRound(input: RoundInput, t: Thresholds): RoundResult {
   }
 
   const providerError = checks.some((c) => c.providerError === true);
-  const status: CheckStatus = checks.some((c) => c.status === 'fail') ? 'fail' : checks.every((c) => c.status === 'pass') ? 'pass' : 'inconclusive';
+  const status: CheckStatus = checks.some((c) => c.status === 'fail')
+    ? 'fail'
+    : checks.every((c) => c.status === 'pass')
+      ? 'pass'
+      : 'inconclusive';
   return { status, checks, providerError };
 }

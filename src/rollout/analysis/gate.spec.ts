@@ -2,7 +2,11 @@ import { initialGateState, nextGate, stepStarted } from './gate';
 import type { CheckStatus, GateDecision, GatePolicy, GateState, RoundResult } from './types';
 
 const policy: GatePolicy = { failureLimit: 2, providerErrorLimit: 3, maxInconclusive: 4 };
-const round = (status: CheckStatus, providerError = false): RoundResult => ({ status, checks: [], providerError });
+const round = (status: CheckStatus, providerError = false): RoundResult => ({
+  status,
+  checks: [],
+  providerError,
+});
 const P = round('pass');
 const F = round('fail');
 const I = round('inconclusive');
@@ -25,10 +29,22 @@ describe('nextGate', () => {
     ['failures count over the whole run, not per step', [F, P, F], ['wait', 'advance', 'rollback']],
     ['inconclusive waits, never advances', [I, I, I], ['wait', 'wait', 'wait']],
     ['inconclusive then pass advances', [I, I, P], ['wait', 'wait', 'advance']],
-    ['maxInconclusive in a row counts as one failure', [I, I, I, I, I, I, I, I], ['wait', 'wait', 'wait', 'wait', 'wait', 'wait', 'wait', 'rollback']],
+    [
+      'maxInconclusive in a row counts as one failure',
+      [I, I, I, I, I, I, I, I],
+      ['wait', 'wait', 'wait', 'wait', 'wait', 'wait', 'wait', 'rollback'],
+    ],
     ['provider errors wait a little first', [E, E], ['wait', 'wait']],
-    ['provider errors in a row then count as failures: Prometheus down never promotes', [E, E, E, E], ['wait', 'wait', 'wait', 'rollback']],
-    ['an answered round resets the provider error streak', [E, E, P, E, E], ['wait', 'wait', 'advance', 'wait', 'wait']],
+    [
+      'provider errors in a row then count as failures: Prometheus down never promotes',
+      [E, E, E, E],
+      ['wait', 'wait', 'wait', 'rollback'],
+    ],
+    [
+      'an answered round resets the provider error streak',
+      [E, E, P, E, E],
+      ['wait', 'wait', 'advance', 'wait', 'wait'],
+    ],
     ['a provider error mixed with a failure counts right away', [round('fail', true)], ['wait']],
   ] as const)('%s', (_name, rounds, decisions) => {
     expect(play([...rounds])).toEqual(decisions);

@@ -45,9 +45,20 @@ export function nextGate(state: GateState, round: RoundResult, policy: GatePolic
   if (counted) failedChecks += 1;
   const next: GateState = { failedChecks, providerErrorStreak, inconclusiveStreak };
   if (failedChecks >= policy.failureLimit) {
-    return { state: next, decision: 'rollback', counted, reason: `${reason}; failed checks ${failedChecks}/${policy.failureLimit}: rolling back` };
+    return {
+      state: next,
+      decision: 'rollback',
+      counted,
+      reason: `${reason}; failed checks ${failedChecks}/${policy.failureLimit}: rolling back`,
+    };
   }
-  if (counted) return { state: next, decision: 'wait', counted, reason: `${reason}; failed checks ${failedChecks}/${policy.failureLimit}` };
+  if (counted)
+    return {
+      state: next,
+      decision: 'wait',
+      counted,
+      reason: `${reason}; failed checks ${failedChecks}/${policy.failureLimit}`,
+    };
   if (round.status === 'pass') return { state: next, decision: 'advance', counted, reason };
   return { state: next, decision: 'wait', counted, reason };
 }

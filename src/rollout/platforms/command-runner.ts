@@ -17,7 +17,9 @@ export class CommandError extends Error {
     readonly args: string[],
     readonly result: CommandResult,
   ) {
-    super(`${command} ${args.join(' ')} exited ${result.code}: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    super(
+      `${command} ${args.join(' ')} exited ${result.code}: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+    );
     this.name = 'CommandError';
   }
 }
@@ -26,16 +28,31 @@ export class CommandError extends Error {
 export class ProcessRunner implements CommandRunner {
   run(command: string, args: string[], options: { timeoutMs?: number } = {}): Promise<CommandResult> {
     return new Promise((resolve) => {
-      execFile(command, args, { timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
-        const extra = error && typeof error.code !== 'number' ? `${error.message}\n` : '';
-        resolve({ stdout: String(stdout), stderr: extra + String(stderr), code });
-      });
+      execFile(
+        command,
+        args,
+        { timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
+          const extra =
+            error && error.code === 'ENOENT'
+              ? `${command} not found: install it or pass its path (--helm, --kubectl, --nginx)\n`
+              : error && typeof error.code !== 'number'
+                ? `${error.message}\n`
+                : '';
+          resolve({ stdout: String(stdout), stderr: extra + String(stderr), code });
+        },
+      );
     });
   }
 }
 
-export async function check(runner: CommandRunner, command: string, args: string[], options?: { timeoutMs?: number }): Promise<string> {
+export async function check(
+  runner: CommandRunner,
+  command: string,
+  args: string[],
+  options?: { timeoutMs?: number },
+): Promise<string> {
   const result = await runner.run(command, args, options);
   if (result.code !== 0) throw new CommandError(command, args, result);
   return result.stdout;

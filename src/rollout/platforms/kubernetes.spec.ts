@@ -2,7 +2,13 @@ import { chartFullname, KubernetesPlatform, stateFromValues } from './kubernetes
 import { InconsistentStateError, LockedError } from './platform';
 import { RecordedCommand, RecordingRunner } from './recording-runner';
 
-const values = (over: object = {}) => ({ activeColor: 'blue', canary: { weight: 0 }, blue: { image: { tag: '1.0.0' } }, green: { image: { tag: '1.1.0' } }, ...over });
+const values = (over: object = {}) => ({
+  activeColor: 'blue',
+  canary: { weight: 0 },
+  blue: { image: { tag: '1.0.0' } },
+  green: { image: { tag: '1.1.0' } },
+  ...over,
+});
 
 /** A fake cluster: `helm get values` answers `current`; upgrades apply their --set to it. */
 function cluster(initial: object) {
@@ -14,20 +20,35 @@ function cluster(initial: object) {
         const path = key.split('.');
         let node = current as Record<string, unknown>;
         for (const p of path.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
-        node[path[path.length - 1]] = flag === '--set-string' || Number.isNaN(Number(value)) ? value : Number(value);
+        node[path[path.length - 1]] =
+          flag === '--set-string' || Number.isNaN(Number(value)) ? value : Number(value);
       }
     }
     return {};
   });
-  const platform = new KubernetesPlatform({ runner, release: 'shop', namespace: 'prod', chart: 'helm/bulwark', helm: 'helm', kubectl: 'kubectl' });
-  const upgrades = () => runner.calls.filter((c) => c.args[0] === 'upgrade').map((c) => RecordingRunner.sets(c.args).map((s) => `${s.key}=${s.value}`));
+  const platform = new KubernetesPlatform({
+    runner,
+    release: 'shop',
+    namespace: 'prod',
+    chart: 'helm/bulwark',
+    helm: 'helm',
+    kubectl: 'kubectl',
+  });
+  const upgrades = () =>
+    runner.calls
+      .filter((c) => c.args[0] === 'upgrade')
+      .map((c) => RecordingRunner.sets(c.args).map((s) => `${s.key}=${s.value}`));
   return { runner, platform, current, upgrades };
 }
 
 describe('stateFromValues', () => {
   it.each([
     ['blue active, no canary', values(), { activeColor: 'blue', previewColor: 'green', weight: 0 }],
-    ['green active at weight 25', values({ activeColor: 'green', canary: { weight: 25 } }), { activeColor: 'green', previewColor: 'blue', weight: 25 }],
+    [
+      'green active at weight 25',
+      values({ activeColor: 'green', canary: { weight: 25 } }),
+      { activeColor: 'green', previewColor: 'blue', weight: 25 },
+    ],
   ])('%s', (_n, v, expected) => {
     expect(stateFromValues(v)).toMatchObject(expected);
   });
@@ -36,8 +57,16 @@ describe('stateFromValues', () => {
     ['an unknown colour', values({ activeColor: 'red' }), /activeColor/],
     ['a weight over 100', values({ canary: { weight: 150 } }), /canary.weight/],
     ['a fractional weight', values({ canary: { weight: 2.5 } }), /canary.weight/],
-    ['a canary without a preview tag', values({ canary: { weight: 10 }, green: { image: { tag: '' } } }), /preview colour green has no image tag/],
-    ['an active colour without a tag', values({ blue: { image: {} } }), /active colour blue has no image tag/],
+    [
+      'a canary without a preview tag',
+      values({ canary: { weight: 10 }, green: { image: { tag: '' } } }),
+      /preview colour green has no image tag/,
+    ],
+    [
+      'an active colour without a tag',
+      values({ blue: { image: {} } }),
+      /active colour blue has no image tag/,
+    ],
   ])('refuses %s', (_n, v, message) => {
     expect(() => stateFromValues(v)).toThrow(InconsistentStateError);
     expect(() => stateFromValues(v)).toThrow(message);
@@ -57,7 +86,21 @@ describe('KubernetesPlatform', () => {
   it('sets the weight with helm upgrade --reuse-values, touching nothing else', async () => {
     const { platform, runner } = cluster(values());
     await platform.setWeight(25);
-    expect(runner.calls).toEqual([{ command: 'helm', args: ['upgrade', 'shop', 'helm/bulwark', '--namespace', 'prod', '--reuse-values', '--set', 'canary.weight=25'] }]);
+    expect(runner.calls).toEqual([
+      {
+        command: 'helm',
+        args: [
+          'upgrade',
+          'shop',
+          'helm/bulwark',
+          '--namespace',
+          'prod',
+          '--reuse-values',
+          '--set',
+          'canary.weight=25',
+        ],
+      },
+    ]);
   });
 
   it('promotes by switching activeColor and dropping the weight to 0', async () => {
@@ -91,31 +134,48 @@ describe('KubernetesPlatform', () => {
   });
 
   it('passes the kube context to both tools', async () => {
-    const runner = new RecordingRunner((c) => (c.args[0] === 'get' ? { stdout: JSON.stringify(values()) } : {}));
+    const runner = new RecordingRunner((c) =>
+      c.args[0] === 'get' ? { stdout: JSON.stringify(values()) } : {},
+    );
     const platform = new KubernetesPlatform({ runner, kubeContext: 'kind-bulwark' });
     await platform.start('2.0.0');
-    expect(runner.calls.find((c) => c.command === 'helm')!.args).toEqual(expect.arrayContaining(['--kube-context', 'kind-bulwark']));
-    expect(runner.calls.find((c) => c.command === 'kubectl')!.args).toEqual(expect.arrayContaining(['--context', 'kind-bulwark']));
+    expect(runner.calls.find((c) => c.command === 'helm')!.args).toEqual(
+      expect.arrayContaining(['--kube-context', 'kind-bulwark']),
+    );
+    expect(runner.calls.find((c) => c.command === 'kubectl')!.args).toEqual(
+      expect.arrayContaining(['--context', 'kind-bulwark']),
+    );
   });
 
   it('takes the lock as a ConfigMap and refuses when it exists', async () => {
     const runner = new RecordingRunner((c) => {
       if (c.command === 'helm') return { stdout: JSON.stringify(values()) };
-      if (c.args[0] === 'create') return { code: 1, stderr: 'Error from server (AlreadyExists): configmaps "shop-bulwark-rollout-lock" already exists' };
+      if (c.args[0] === 'create')
+        return {
+          code: 1,
+          stderr: 'Error from server (AlreadyExists): configmaps "shop-bulwark-rollout-lock" already exists',
+        };
       if (c.args[0] === 'get') return { stdout: 'run (pid 42 on ci-7, since 2026-01-01T00:00:00Z)' };
       return {};
     });
     const platform = new KubernetesPlatform({ runner, release: 'shop' });
     const attempt = platform.acquireLock('run');
     await expect(attempt).rejects.toThrow(LockedError);
-    await expect(platform.acquireLock('run')).rejects.toThrow(/another rollout holds the lock: run \(pid 42 on ci-7.*kubectl delete configmap shop-bulwark-rollout-lock/);
+    await expect(platform.acquireLock('run')).rejects.toThrow(
+      /another rollout holds the lock: run \(pid 42 on ci-7.*kubectl delete configmap shop-bulwark-rollout-lock/,
+    );
   });
 
   it('releases the lock it took', async () => {
     const { platform, runner } = cluster(values());
     const lock = await platform.acquireLock('run');
     await lock.release();
-    const kubectl = runner.calls.filter((c) => c.command === 'kubectl').map((c) => c.args.slice(0, 3).join(' '));
-    expect(kubectl).toEqual(['create configmap shop-bulwark-rollout-lock', 'delete configmap shop-bulwark-rollout-lock']);
+    const kubectl = runner.calls
+      .filter((c) => c.command === 'kubectl')
+      .map((c) => c.args.slice(0, 3).join(' '));
+    expect(kubectl).toEqual([
+      'create configmap shop-bulwark-rollout-lock',
+      'delete configmap shop-bulwark-rollout-lock',
+    ]);
   });
 });

@@ -1,6 +1,17 @@
 import { hostname } from 'node:os';
 import { check, CommandRunner } from './command-runner';
-import { assertWeight, Colour, InconsistentStateError, isColour, Lock, LockedError, otherColour, Platform, PlatformOptions, RolloutState } from './platform';
+import {
+  assertWeight,
+  Colour,
+  InconsistentStateError,
+  isColour,
+  Lock,
+  LockedError,
+  otherColour,
+  Platform,
+  PlatformOptions,
+  RolloutState,
+} from './platform';
 
 // Drives the helm/bulwark chart (CONTRACT section 5). Every change is a `helm upgrade --reuse-values`
 // that touches only the rollout values, so whatever else the operator configured stays:
@@ -20,28 +31,46 @@ interface ChartValues {
 }
 
 /** The chart's `bulwark.fullname` helper (helm/bulwark/templates/_helpers.tpl): truncated to 50. */
-export function chartFullname(release: string, values: Pick<ChartValues, 'fullnameOverride' | 'nameOverride'> = {}): string {
+export function chartFullname(
+  release: string,
+  values: Pick<ChartValues, 'fullnameOverride' | 'nameOverride'> = {},
+): string {
   const trunc = (s: string): string => s.slice(0, 50).replace(/-+$/, '');
-  if (typeof values.fullnameOverride === 'string' && values.fullnameOverride !== '') return trunc(values.fullnameOverride);
-  const name = typeof values.nameOverride === 'string' && values.nameOverride !== '' ? values.nameOverride : 'bulwark';
+  if (typeof values.fullnameOverride === 'string' && values.fullnameOverride !== '')
+    return trunc(values.fullnameOverride);
+  const name =
+    typeof values.nameOverride === 'string' && values.nameOverride !== '' ? values.nameOverride : 'bulwark';
   return trunc(release.includes(name) ? release : `${release}-${name}`);
 }
 
 export function stateFromValues(values: ChartValues): RolloutState {
   const active = values.activeColor;
-  if (!isColour(active)) throw new InconsistentStateError(`release values: activeColor is ${JSON.stringify(active)}, expected blue or green`);
+  if (!isColour(active))
+    throw new InconsistentStateError(
+      `release values: activeColor is ${JSON.stringify(active)}, expected blue or green`,
+    );
   const weight = values.canary?.weight ?? 0;
   if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 100) {
-    throw new InconsistentStateError(`release values: canary.weight is ${JSON.stringify(weight)}, expected an integer 0–100`);
+    throw new InconsistentStateError(
+      `release values: canary.weight is ${JSON.stringify(weight)}, expected an integer 0–100`,
+    );
   }
   const tag = (c: Colour): string | null => {
     const t = values[c]?.image?.tag;
     return typeof t === 'string' && t !== '' ? t : typeof t === 'number' ? String(t) : null;
   };
-  const state: RolloutState = { activeColor: active, previewColor: otherColour(active), weight, versions: { blue: tag('blue'), green: tag('green') } };
-  if (state.versions[state.activeColor] === null) throw new InconsistentStateError(`release values: the active colour ${active} has no image tag`);
+  const state: RolloutState = {
+    activeColor: active,
+    previewColor: otherColour(active),
+    weight,
+    versions: { blue: tag('blue'), green: tag('green') },
+  };
+  if (state.versions[state.activeColor] === null)
+    throw new InconsistentStateError(`release values: the active colour ${active} has no image tag`);
   if (weight > 0 && state.versions[state.previewColor] === null) {
-    throw new InconsistentStateError(`release values: canary.weight is ${weight} but the preview colour ${state.previewColor} has no image tag`);
+    throw new InconsistentStateError(
+      `release values: canary.weight is ${weight} but the preview colour ${state.previewColor} has no image tag`,
+    );
   }
   return state;
 }
@@ -79,12 +108,21 @@ export class KubernetesPlatform implements Platform {
   private async upgrade(sets: Record<string, string | number>): Promise<void> {
     const args = ['upgrade', this.release, this.chart, ...this.common(), '--reuse-values'];
     if (this.o.chartVersion) args.push('--version', this.o.chartVersion);
-    for (const [key, value] of Object.entries(sets)) args.push(key.endsWith('.tag') ? '--set-string' : '--set', `${key}=${value}`);
+    for (const [key, value] of Object.entries(sets))
+      args.push(key.endsWith('.tag') ? '--set-string' : '--set', `${key}=${value}`);
     await check(this.runner, this.helm, args);
   }
 
   private async values(): Promise<ChartValues> {
-    const out = await check(this.runner, this.helm, ['get', 'values', this.release, ...this.common(), '--all', '--output', 'json']);
+    const out = await check(this.runner, this.helm, [
+      'get',
+      'values',
+      this.release,
+      ...this.common(),
+      '--all',
+      '--output',
+      'json',
+    ]);
     let values: ChartValues;
     try {
       values = JSON.parse(out) as ChartValues;
@@ -106,14 +144,28 @@ export class KubernetesPlatform implements Platform {
   async start(tag: string): Promise<void> {
     const values = await this.values();
     const state = stateFromValues(values);
-    if (state.weight > 0) throw new InconsistentStateError(`a canary is live at weight ${state.weight}: promote or abort it before starting another version`);
+    if (state.weight > 0)
+      throw new InconsistentStateError(
+        `a canary is live at weight ${state.weight}: promote or abort it before starting another version`,
+      );
     const idle = state.previewColor;
     const fullname = await this.fullname(values);
     await this.upgrade({ [`${idle}.image.tag`]: tag, 'canary.weight': 0 });
     const timeout = `${Math.ceil((this.o.readyTimeoutMs ?? 600_000) / 1000)}s`;
-    await check(this.runner, this.kubectl, ['rollout', 'status', `deployment/${fullname}-${idle}`, ...this.kubectlCommon(), `--timeout=${timeout}`], {
-      timeoutMs: (this.o.readyTimeoutMs ?? 600_000) + 30_000,
-    });
+    await check(
+      this.runner,
+      this.kubectl,
+      [
+        'rollout',
+        'status',
+        `deployment/${fullname}-${idle}`,
+        ...this.kubectlCommon(),
+        `--timeout=${timeout}`,
+      ],
+      {
+        timeoutMs: (this.o.readyTimeoutMs ?? 600_000) + 30_000,
+      },
+    );
   }
 
   async setWeight(weight: number): Promise<void> {
@@ -123,7 +175,8 @@ export class KubernetesPlatform implements Platform {
 
   async promote(): Promise<void> {
     const state = await this.readState();
-    if (state.versions[state.previewColor] === null) throw new InconsistentStateError(`the preview colour ${state.previewColor} has no version to promote`);
+    if (state.versions[state.previewColor] === null)
+      throw new InconsistentStateError(`the preview colour ${state.previewColor} has no version to promote`);
     await this.upgrade({ activeColor: state.previewColor, 'canary.weight': 0 });
   }
 
@@ -134,10 +187,23 @@ export class KubernetesPlatform implements Platform {
   async acquireLock(owner: string): Promise<Lock> {
     const name = `${await this.fullname()}-rollout-lock`;
     const holder = `${owner} (pid ${process.pid} on ${hostname()}, since ${new Date().toISOString()})`;
-    const created = await this.runner.run(this.kubectl, ['create', 'configmap', name, ...this.kubectlCommon(), `--from-literal=holder=${holder}`]);
+    const created = await this.runner.run(this.kubectl, [
+      'create',
+      'configmap',
+      name,
+      ...this.kubectlCommon(),
+      `--from-literal=holder=${holder}`,
+    ]);
     if (created.code !== 0) {
       if (/AlreadyExists|already exists/i.test(created.stderr)) {
-        const current = await this.runner.run(this.kubectl, ['get', 'configmap', name, ...this.kubectlCommon(), '--output', 'jsonpath={.data.holder}']);
+        const current = await this.runner.run(this.kubectl, [
+          'get',
+          'configmap',
+          name,
+          ...this.kubectlCommon(),
+          '--output',
+          'jsonpath={.data.holder}',
+        ]);
         throw new LockedError(
           `another rollout holds the lock: ${current.stdout.trim() || 'unknown holder'}. ` +
             `If it is gone, remove the lock with: kubectl delete configmap ${name} --namespace ${this.namespace}`,
@@ -147,7 +213,13 @@ export class KubernetesPlatform implements Platform {
     }
     return {
       release: async () => {
-        await this.runner.run(this.kubectl, ['delete', 'configmap', name, ...this.kubectlCommon(), '--ignore-not-found']);
+        await this.runner.run(this.kubectl, [
+          'delete',
+          'configmap',
+          name,
+          ...this.kubectlCommon(),
+          '--ignore-not-found',
+        ]);
       },
     };
   }

@@ -1,11 +1,21 @@
-import { assertConfMatches, NginxState, parseConfWeights, parseState, renderConf, upstreamWeights } from './nginx-config';
+import {
+  assertConfMatches,
+  NginxState,
+  parseConfWeights,
+  parseState,
+  renderConf,
+  upstreamWeights,
+} from './nginx-config';
 import { InconsistentStateError } from './platform';
 
 const state = (over: Partial<NginxState> = {}): NginxState => ({
   listen: '127.0.0.1:8080',
   activeColor: 'blue',
   weight: 0,
-  upstreams: { blue: { address: '127.0.0.1:3001', version: '1.0.0' }, green: { address: '127.0.0.1:3002', version: '1.1.0' } },
+  upstreams: {
+    blue: { address: '127.0.0.1:3001', version: '1.0.0' },
+    green: { address: '127.0.0.1:3002', version: '1.1.0' },
+  },
   ...over,
 });
 
@@ -37,7 +47,9 @@ describe('nginx config', () => {
 
   it('refuses a hand-edited nginx.conf', () => {
     const edited = renderConf(state({ weight: 10 }), '/d').replace('weight=90', 'weight=50');
-    expect(() => assertConfMatches(state({ weight: 10 }), edited)).toThrow(/routes blue=50 green=10 but rollout-state.json says blue=90 green=10/);
+    expect(() => assertConfMatches(state({ weight: 10 }), edited)).toThrow(
+      /routes blue=50 green=10 but rollout-state.json says blue=90 green=10/,
+    );
   });
 
   it('refuses a conf without the rollout upstream', () => {
@@ -48,7 +60,14 @@ describe('nginx config', () => {
     ['not JSON', '{', /not valid JSON/],
     ['a wrong colour', JSON.stringify(state({ activeColor: 'red' as never })), /activeColor/],
     ['a weight of 101', JSON.stringify(state({ weight: 101 })), /weight/],
-    ['a bad address', JSON.stringify({ ...state(), upstreams: { ...state().upstreams, green: { address: 'nowhere', version: null } } }), /green.address/],
+    [
+      'a bad address',
+      JSON.stringify({
+        ...state(),
+        upstreams: { ...state().upstreams, green: { address: 'nowhere', version: null } },
+      }),
+      /green.address/,
+    ],
   ])('refuses a state file with %s', (_n, text, message) => {
     expect(() => parseState(text)).toThrow(message);
   });

@@ -36,24 +36,36 @@ export function parseState(text: string): NginxState {
   } catch {
     throw new InconsistentStateError(`${STATE_FILE} is not valid JSON`);
   }
-  if (!isColour(raw.activeColor)) throw new InconsistentStateError(`${STATE_FILE}: activeColor must be blue or green`);
+  if (!isColour(raw.activeColor))
+    throw new InconsistentStateError(`${STATE_FILE}: activeColor must be blue or green`);
   if (typeof raw.weight !== 'number' || !Number.isInteger(raw.weight) || raw.weight < 0 || raw.weight > 100) {
     throw new InconsistentStateError(`${STATE_FILE}: weight must be an integer 0–100`);
   }
-  if (typeof raw.listen !== 'string' || !/^[^\s;]+:\d+$/.test(raw.listen)) throw new InconsistentStateError(`${STATE_FILE}: listen must be host:port`);
+  if (typeof raw.listen !== 'string' || !/^[^\s;]+:\d+$/.test(raw.listen))
+    throw new InconsistentStateError(`${STATE_FILE}: listen must be host:port`);
   for (const c of COLOURS) {
     const u = raw.upstreams?.[c];
-    if (!u || typeof u.address !== 'string' || !/^[^\s;]+:\d+$/.test(u.address)) throw new InconsistentStateError(`${STATE_FILE}: upstreams.${c}.address must be host:port`);
-    if (u.version !== null && typeof u.version !== 'string') throw new InconsistentStateError(`${STATE_FILE}: upstreams.${c}.version must be a string or null`);
+    if (!u || typeof u.address !== 'string' || !/^[^\s;]+:\d+$/.test(u.address))
+      throw new InconsistentStateError(`${STATE_FILE}: upstreams.${c}.address must be host:port`);
+    if (u.version !== null && typeof u.version !== 'string')
+      throw new InconsistentStateError(`${STATE_FILE}: upstreams.${c}.version must be a string or null`);
   }
-  if (raw.generation !== undefined && (typeof raw.generation !== 'number' || !Number.isInteger(raw.generation))) {
+  if (
+    raw.generation !== undefined &&
+    (typeof raw.generation !== 'number' || !Number.isInteger(raw.generation))
+  ) {
     throw new InconsistentStateError(`${STATE_FILE}: generation must be an integer`);
   }
   return raw as NginxState;
 }
 
 export function toRolloutState(s: NginxState): RolloutState {
-  return { activeColor: s.activeColor, previewColor: otherColour(s.activeColor), weight: s.weight, versions: { blue: s.upstreams.blue.version, green: s.upstreams.green.version } };
+  return {
+    activeColor: s.activeColor,
+    previewColor: otherColour(s.activeColor),
+    weight: s.weight,
+    versions: { blue: s.upstreams.blue.version, green: s.upstreams.green.version },
+  };
 }
 
 /** Upstream weight per colour for a state; 0 means the server is marked `down` (nginx has no weight=0). */
@@ -65,7 +77,9 @@ export function upstreamWeights(s: Pick<NginxState, 'activeColor' | 'weight'>): 
 export function renderConf(s: NginxState, dir: string): string {
   const weights = upstreamWeights(s);
   const server = (c: Colour): string =>
-    weights[c] > 0 ? `    server ${s.upstreams[c].address} weight=${weights[c]}; # ${c}` : `    server ${s.upstreams[c].address} down; # ${c}`;
+    weights[c] > 0
+      ? `    server ${s.upstreams[c].address} weight=${weights[c]}; # ${c}`
+      : `    server ${s.upstreams[c].address} down; # ${c}`;
   const path = (p: string): string => join(dir, p);
   return `# Written by bulwark-rollout (nginx platform) from ${STATE_FILE}; edits by hand are refused.
 worker_processes 1;
@@ -110,7 +124,8 @@ export function parseConfWeights(conf: string): Record<Colour, number> {
   for (const m of conf.matchAll(/^\s*server\s+\S+\s+(weight=(\d+)|down)\s*;\s*#\s*(blue|green)\s*$/gm)) {
     found[m[3] as Colour] = m[2] === undefined ? 0 : Number(m[2]);
   }
-  if (found.blue === undefined || found.green === undefined) throw new InconsistentStateError(`${CONF_FILE} has no bulwark-rollout upstream (blue and green servers)`);
+  if (found.blue === undefined || found.green === undefined)
+    throw new InconsistentStateError(`${CONF_FILE} has no bulwark-rollout upstream (blue and green servers)`);
   return found as Record<Colour, number>;
 }
 

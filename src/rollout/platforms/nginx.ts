@@ -1,11 +1,31 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { check, CommandRunner } from './command-runner';
-import { assertConfMatches, CONF_FILE, GENERATION_PATH, LOCK_FILE, NginxState, parseState, renderConf, STATE_FILE, toRolloutState } from './nginx-config';
-import { assertWeight, Colour, InconsistentStateError, Lock, LockedError, otherColour, Platform, PlatformOptions, RolloutState } from './platform';
+import {
+  assertConfMatches,
+  CONF_FILE,
+  GENERATION_PATH,
+  LOCK_FILE,
+  NginxState,
+  parseState,
+  renderConf,
+  STATE_FILE,
+  toRolloutState,
+} from './nginx-config';
+import {
+  assertWeight,
+  Colour,
+  InconsistentStateError,
+  Lock,
+  LockedError,
+  otherColour,
+  Platform,
+  PlatformOptions,
+  RolloutState,
+} from './platform';
 
 // A weighted nginx upstream in front of two local Bulwark processes. A change writes the new
 // nginx.conf next to the old one, has `nginx -t` check it, swaps it in and reloads nginx
@@ -27,7 +47,8 @@ export interface NginxInit {
 
 /** Creates the state file and nginx.conf in `dir` (weight 0); nginx is then started on that conf. */
 export async function initNginxDir(dir: string, init: NginxInit): Promise<NginxState> {
-  if (existsSync(join(dir, STATE_FILE))) throw new InconsistentStateError(`${join(dir, STATE_FILE)} exists already`);
+  if (existsSync(join(dir, STATE_FILE)))
+    throw new InconsistentStateError(`${join(dir, STATE_FILE)} exists already`);
   const state: NginxState = {
     listen: init.listen,
     activeColor: init.activeColor ?? 'blue',
@@ -63,18 +84,44 @@ function versionIn(body: unknown): string | null {
 
 /** GET on a fresh connection (no keep-alive pool): answered by whichever worker accepts it now. */
 function freshGet(address: string, path: string): Promise<{ status: number; body: string }> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1)),
+  ];
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, agent: false, timeout: 2000, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host, port, path, agent: false, timeout: 2000, headers: { connection: 'close' } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
   });
+}
+
+/** The nginx worker processes (children of the master in nginx.pid) and whether each still accepts. */
+async function workers(dir: string): Promise<Map<number, boolean> | null> {
+  try {
+    const master = Number((await readFile(join(dir, 'nginx.pid'), 'utf8')).trim());
+    const found = new Map<number, boolean>();
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== master) continue;
+      const title = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+      // An old worker renames itself "… is shutting down" once it has stopped accepting.
+      found.set(Number(entry), !title.includes('shutting down'));
+    }
+    return found;
+  } catch {
+    return null; // no /proc (not Linux) or no pid file: the generation check alone decides
+  }
 }
 
 function alive(pid: number): boolean {
@@ -129,6 +176,7 @@ export class NginxPlatform implements Platform {
     await writeFile(candidate, renderConf(next, this.dir));
     await check(this.runner, this.bin, ['-t', '-q', ...nginxArgs(this.dir, candidate)]);
     const previous = await readFile(conf, 'utf8').catch(() => null);
+    const before = await workers(this.dir);
     await rename(candidate, conf);
     try {
       await check(this.runner, this.bin, ['-s', 'reload', ...nginxArgs(this.dir)]);
@@ -136,33 +184,44 @@ export class NginxPlatform implements Platform {
       if (previous !== null) await writeFile(conf, previous);
       throw err;
     }
-    await this.waitForGeneration(next);
+    await this.waitForGeneration(next, before);
     const stateFile = join(this.dir, STATE_FILE);
     await writeFile(`${stateFile}.next`, `${JSON.stringify(next, null, 2)}\n`);
     await rename(`${stateFile}.next`, stateFile);
   }
 
   /**
-   * `nginx -s reload` only signals the master; new workers take over a moment later. The change
-   * counts as made once fresh connections are answered by the new config, a few times in a row.
+   * `nginx -s reload` only signals the master: it starts new workers, then tells the old ones to stop
+   * accepting; until they do, both take new connections. The change counts as made once fresh
+   * connections are answered by the new configuration and (on Linux) every worker from before the
+   * reload has stopped accepting (http://nginx.org/en/docs/control.html#reconfiguration).
    */
-  private async waitForGeneration(next: NginxState): Promise<void> {
+  private async waitForGeneration(next: NginxState, before: Map<number, boolean> | null): Promise<void> {
     const want = String(next.generation);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 15_000;
     let inARow = 0;
     let last = '';
-    while (inARow < 3) {
+    for (;;) {
       try {
         const r = await freshGet(next.listen, GENERATION_PATH);
-        last = r.body.trim();
-        inARow = r.status === 200 && last === want ? inARow + 1 : 0;
+        last = `generation ${r.body.trim()}`;
+        inARow = r.status === 200 && r.body.trim() === want ? inARow + 1 : 0;
       } catch (err) {
         last = (err as Error).message;
         inARow = 0;
       }
-      if (inARow >= 3) break;
-      if (Date.now() > deadline) throw new Error(`nginx did not load the new configuration (generation ${want}, answered ${last}); see ${join(this.dir, 'error.log')}`);
-      await new Promise((r) => setTimeout(r, inARow > 0 ? 5 : 20));
+      if (inARow >= 3) {
+        const now = before ? await workers(this.dir) : null;
+        const oldAccepting = now ? [...before!.keys()].filter((pid) => now.get(pid) === true) : [];
+        if (oldAccepting.length === 0) return;
+        last = `old workers ${oldAccepting.join(', ')} still accepting`;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `nginx did not load the new configuration (want generation ${want}; ${last}); see ${join(this.dir, 'error.log')}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 
@@ -172,7 +231,10 @@ export class NginxPlatform implements Platform {
 
   async start(tag: string): Promise<void> {
     const state = await this.loadConsistent();
-    if (state.weight > 0) throw new InconsistentStateError(`a canary is live at weight ${state.weight}: promote or abort it before starting another version`);
+    if (state.weight > 0)
+      throw new InconsistentStateError(
+        `a canary is live at weight ${state.weight}: promote or abort it before starting another version`,
+      );
     const idle = otherColour(state.activeColor);
     const address = state.upstreams[idle].address;
     // Locally the processes are the operator's: `start` waits until the idle colour's process runs
@@ -191,10 +253,15 @@ export class NginxPlatform implements Platform {
       } catch (err) {
         last = `unreachable (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message})`;
       }
-      if (Date.now() > deadline) throw new Error(`idle colour ${idle} at ${address} ${last}: deploy ${tag} there and retry`);
+      if (Date.now() > deadline)
+        throw new Error(`idle colour ${idle} at ${address} ${last}: deploy ${tag} there and retry`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    await this.apply({ ...state, weight: 0, upstreams: { ...state.upstreams, [idle]: { address, version: tag } } });
+    await this.apply({
+      ...state,
+      weight: 0,
+      upstreams: { ...state.upstreams, [idle]: { address, version: tag } },
+    });
   }
 
   async setWeight(weight: number): Promise<void> {
@@ -209,7 +276,8 @@ export class NginxPlatform implements Platform {
   async promote(): Promise<void> {
     const state = await this.loadConsistent();
     const preview = otherColour(state.activeColor);
-    if (state.upstreams[preview].version === null) throw new InconsistentStateError(`the preview colour ${preview} has no version to promote`);
+    if (state.upstreams[preview].version === null)
+      throw new InconsistentStateError(`the preview colour ${preview} has no version to promote`);
     await this.apply({ ...state, activeColor: preview, weight: 0 });
   }
 

@@ -78,5 +78,6 @@ export class LockedError extends Error {
 }
 
 export function assertWeight(weight: number): void {
-  if (!Number.isInteger(weight) || weight < 0 || weight > 100) throw new Error(`weight must be an integer 0–100, got ${weight}`);
+  if (!Number.isInteger(weight) || weight < 0 || weight > 100)
+    throw new Error(`weight must be an integer 0–100, got ${weight}`);
 }

@@ -12,7 +12,11 @@ export interface RecordedCommand {
 export class RecordingRunner implements CommandRunner {
   readonly calls: RecordedCommand[] = [];
 
-  constructor(private readonly respond: (call: RecordedCommand) => Partial<CommandResult> | Promise<Partial<CommandResult>> = () => ({})) {}
+  constructor(
+    private readonly respond: (
+      call: RecordedCommand,
+    ) => Partial<CommandResult> | Promise<Partial<CommandResult>> = () => ({}),
+  ) {}
 
   async run(command: string, args: string[]): Promise<CommandResult> {
     const call = { command, args: [...args] };

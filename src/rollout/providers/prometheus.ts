@@ -19,13 +19,17 @@ export function parseSampleValue(text: string): number {
 }
 
 export function valueOf(body: QueryResponse): number {
-  if (body.status !== 'success' || !body.data) throw new ProviderError(`prometheus: ${body.error ?? 'query failed'}`);
+  if (body.status !== 'success' || !body.data)
+    throw new ProviderError(`prometheus: ${body.error ?? 'query failed'}`);
   const { resultType, result } = body.data;
   if (resultType === 'scalar') return parseSampleValue((result as Sample)[1]);
   if (resultType === 'vector') {
     const vector = result as Array<{ value: Sample }>;
     if (vector.length === 0) return NaN;
-    if (vector.length > 1) throw new ProviderError(`prometheus: query returned ${vector.length} series, expected one (aggregate it)`);
+    if (vector.length > 1)
+      throw new ProviderError(
+        `prometheus: query returned ${vector.length} series, expected one (aggregate it)`,
+      );
     return parseSampleValue(vector[0].value[1]);
   }
   throw new ProviderError(`prometheus: unsupported result type ${resultType}`);
@@ -54,7 +58,8 @@ export class PrometheusProvider implements MetricsProvider {
     } catch {
       throw new ProviderError(`prometheus at ${this.base} answered ${response.status} without JSON`);
     }
-    if (!response.ok && body.status !== 'error') throw new ProviderError(`prometheus at ${this.base} answered ${response.status}`);
+    if (!response.ok && body.status !== 'error')
+      throw new ProviderError(`prometheus at ${this.base} answered ${response.status}`);
     return valueOf(body);
   }
 }

@@ -33,11 +33,22 @@ export class SteadyLoad {
   private timer?: NodeJS.Timeout;
   private hardStop?: NodeJS.Timeout;
   private inFlight = new Set<Promise<void>>();
-  private readonly s: LoadStats = { total: 0, ok: 0, failed: 0, networkErrors: 0, retried: 0, skipped: 0, byColour: {}, byStatus: {}, failedShare: 0 };
+  private readonly s: LoadStats = {
+    total: 0,
+    ok: 0,
+    failed: 0,
+    networkErrors: 0,
+    retried: 0,
+    skipped: 0,
+    byColour: {},
+    byStatus: {},
+    failedShare: 0,
+  };
 
   constructor(private readonly o: LoadOptions) {
     const host = new URL(o.baseUrl).hostname;
-    if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`load targets 127.0.0.1 only, not ${host}`);
+    if (host !== '127.0.0.1' && host !== 'localhost')
+      throw new Error(`load targets 127.0.0.1 only, not ${host}`);
   }
 
   start(): void {
@@ -66,7 +77,10 @@ export class SteadyLoad {
   private async one(): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const r = await fetch(`${this.o.baseUrl}${this.o.path}`, { headers: { authorization: `Bearer ${this.o.token}` }, signal: AbortSignal.timeout(10_000) });
+        const r = await fetch(`${this.o.baseUrl}${this.o.path}`, {
+          headers: { authorization: `Bearer ${this.o.token}` },
+          signal: AbortSignal.timeout(10_000),
+        });
         await r.arrayBuffer();
         this.s.total += 1;
         const ok = r.status >= 200 && r.status < 300;
@@ -112,12 +126,21 @@ export class SteadyLoad {
       retried: now.retried - earlier.retried,
       skipped: now.skipped - earlier.skipped,
       byColour,
-      byStatus: Object.fromEntries(Object.entries(now.byStatus).map(([k, v]) => [k, v - (earlier.byStatus[k] ?? 0)]).filter(([, v]) => (v as number) > 0)),
+      byStatus: Object.fromEntries(
+        Object.entries(now.byStatus)
+          .map(([k, v]) => [k, v - (earlier.byStatus[k] ?? 0)])
+          .filter(([, v]) => (v as number) > 0),
+      ),
       failedShare: total === 0 ? 0 : failed / total,
     };
   }
 
   stats(): LoadStats {
-    return { ...this.s, byColour: structuredClone(this.s.byColour), byStatus: { ...this.s.byStatus }, failedShare: this.s.total === 0 ? 0 : this.s.failed / this.s.total };
+    return {
+      ...this.s,
+      byColour: structuredClone(this.s.byColour),
+      byStatus: { ...this.s.byStatus },
+      failedShare: this.s.total === 0 ? 0 : this.s.failed / this.s.total,
+    };
   }
 }

@@ -10,7 +10,9 @@ export async function freePort(): Promise<number> {
     server.on('error', fail);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no free port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? done(address.port) : fail(new Error('no free port')),
+      );
     });
   });
 }
@@ -58,7 +60,13 @@ export class StageProcess {
 }
 
 /** Polls `probe` every `everyMs` until it returns true; fails with the last reason after `timeoutMs`. */
-export async function pollUntil(what: string, probe: () => Promise<boolean | string>, timeoutMs: number, everyMs = 200, alive?: () => boolean): Promise<void> {
+export async function pollUntil(
+  what: string,
+  probe: () => Promise<boolean | string>,
+  timeoutMs: number,
+  everyMs = 200,
+  alive?: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {

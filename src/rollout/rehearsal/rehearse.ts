@@ -44,7 +44,9 @@ export interface RehearsalReport {
 let runningTool: ReturnType<typeof spawn> | undefined;
 
 function tool(args: string[], onLine: (line: string) => void): Promise<number> {
-  const child = spawn(process.execPath, [resolve(__dirname, '../cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [resolve(__dirname, '../cli.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   createInterface({ input: child.stdout! }).on('line', onLine);
   createInterface({ input: child.stderr! }).on('line', onLine);
   runningTool = child;
@@ -85,13 +87,24 @@ async function rehearse(): Promise<number> {
   let stopDb: (() => Promise<void>) | undefined;
   let databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
   if (!databaseUrl) {
-    const db = await startEmbeddedPostgres(join(workDir, 'postgres'), randomBytes(12).toString('hex'), pino({ level: 'warn' }), 'bulwark');
+    const db = await startEmbeddedPostgres(
+      join(workDir, 'postgres'),
+      randomBytes(12).toString('hex'),
+      pino({ level: 'warn' }),
+      'bulwark',
+    );
     databaseUrl = db.url;
     stopDb = db.stop;
     say('embedded PostgreSQL started (no DATABASE_URL given)');
   }
 
-  const stage = new Stage({ workDir, databaseUrl, scenario, appEntry: values.app ? resolve(values.app) : undefined, log: say });
+  const stage = new Stage({
+    workDir,
+    databaseUrl,
+    scenario,
+    appEntry: values.app ? resolve(values.app) : undefined,
+    log: say,
+  });
   // Ctrl-C or a test timeout: tear the stage down rather than leave nginx and Prometheus behind.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
@@ -118,12 +131,22 @@ async function rehearse(): Promise<number> {
       process.stdout.write(`${line}\n`);
     };
     say(`$ bulwark-rollout start --tag ${CANARY_VERSION}`);
-    const startExit = await tool(['start', '--tag', CANARY_VERSION, ...common, ...(values.json ? ['--json'] : [])], show);
+    const startExit = await tool(
+      ['start', '--tag', CANARY_VERSION, ...common, ...(values.json ? ['--json'] : [])],
+      show,
+    );
     if (startExit !== 0) throw new Error(`start exited ${startExit}`);
     say('$ bulwark-rollout status');
     await tool(['status', ...common, ...(values.json ? ['--json'] : [])], show);
 
-    const runArgs = ['run', ...common, '--prometheus-url', stage.prometheusUrl, ...REHEARSAL_RUN_ARGS, '--json'];
+    const runArgs = [
+      'run',
+      ...common,
+      '--prometheus-url',
+      stage.prometheusUrl,
+      ...REHEARSAL_RUN_ARGS,
+      '--json',
+    ];
     say(`$ bulwark-rollout run ${REHEARSAL_RUN_ARGS.join(' ')}`);
     let prometheusStopped = false;
     const exitCode = await tool(runArgs, (line) => {
@@ -136,13 +159,20 @@ async function rehearse(): Promise<number> {
       }
       decisions.push(e);
       show(values.json ? line : `${(e.time ?? '').slice(11, 19)} ${formatText(e)}`);
-      if (scenario.stopPrometheusAfterFirstStep && !prometheusStopped && e.event === 'decision' && e.decision === 'advance') {
+      if (
+        scenario.stopPrometheusAfterFirstStep &&
+        !prometheusStopped &&
+        e.event === 'decision' &&
+        e.decision === 'advance'
+      ) {
         prometheusStopped = true;
         say('stopping prometheus now (the blind scenario)');
         void stage.stopPrometheus();
       }
     });
-    say(`the tool exited ${exitCode} (${exitCode === 0 ? 'promoted' : exitCode === 2 ? 'rolled back' : 'error'})`);
+    say(
+      `the tool exited ${exitCode} (${exitCode === 0 ? 'promoted' : exitCode === 2 ? 'rolled back' : 'error'})`,
+    );
 
     // Keep the load on a little: the tail shows where traffic goes once the tool is done.
     const exitedAt = Date.now();
@@ -156,13 +186,23 @@ async function rehearse(): Promise<number> {
     const tail = SteadyLoad.since(tailStart, end);
     say('$ bulwark-rollout status');
     await tool(['status', ...common, ...(values.json ? ['--json'] : [])], show);
-    say(`nginx weights now: blue=${routing.weights.blue} green=${routing.weights.green} (active ${routing.activeColor})`);
+    say(
+      `nginx weights now: blue=${routing.weights.blue} green=${routing.weights.green} (active ${routing.activeColor})`,
+    );
     const describe = (l: LoadStats): string =>
       `${l.total} requests, ${l.failed} failed (${(l.failedShare * 100).toFixed(2)} %), ${l.networkErrors} without answer; ` +
-      `by colour: ${Object.entries(l.byColour).map(([c, s]) => `${c} ${s.total} (${s.failed} failed)`).join(', ')}`;
+      `by colour: ${Object.entries(l.byColour)
+        .map(([c, s]) => `${c} ${s.total} (${s.failed} failed)`)
+        .join(', ')}`;
     say(`client view over the whole run: ${describe(load)}`);
     say(`client view from 1 s after the tool exited to the end: ${describe(tail)}`);
-    say(`40 requests through nginx afterwards reached: ${Object.entries(after.colours).map(([c, n]) => `${c} ${n}`).join(', ')}; versions ${Object.entries(after.versions).map(([v, n]) => `${v} ${n}`).join(', ')}`);
+    say(
+      `40 requests through nginx afterwards reached: ${Object.entries(after.colours)
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ')}; versions ${Object.entries(after.versions)
+        .map(([v, n]) => `${v} ${n}`)
+        .join(', ')}`,
+    );
 
     const report: RehearsalReport = {
       scenario: scenario.name,
@@ -180,7 +220,9 @@ async function rehearse(): Promise<number> {
       workDir,
     };
     if (values.report) await writeFile(values.report, JSON.stringify(report, null, 2));
-    say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${exitCode === scenario.expectedExit ? 'as expected' : `EXPECTED exit ${scenario.expectedExit}`}`);
+    say(
+      `done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${exitCode === scenario.expectedExit ? 'as expected' : `EXPECTED exit ${scenario.expectedExit}`}`,
+    );
     return exitCode;
   } finally {
     await stage.down();

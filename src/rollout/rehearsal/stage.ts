@@ -33,7 +33,8 @@ function which(names: string[]): string | null {
       if (existsSync(n)) return n;
       continue;
     }
-    for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin'])) if (existsSync(join(dir, n))) return join(dir, n);
+    for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin']))
+      if (existsSync(join(dir, n))) return join(dir, n);
   }
   return null;
 }
@@ -44,7 +45,13 @@ function freshGet(port: number, path: string): Promise<{ status: number; body: s
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body, upstream: String(res.headers['x-bulwark-upstream'] ?? '') }));
+      res.on('end', () =>
+        done({
+          status: res.statusCode ?? 0,
+          body,
+          upstream: String(res.headers['x-bulwark-upstream'] ?? ''),
+        }),
+      );
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
     req.on('error', fail);
@@ -84,11 +91,20 @@ export class Stage {
   async up(): Promise<void> {
     const nginx = which([defaultNginxBin()]);
     const prometheus = which(['prometheus']);
-    if (!nginx || !prometheus) throw new Error('nginx and prometheus are needed: run scripts/setup.d/30-rehearsal-tools.sh (Debian packages)');
+    if (!nginx || !prometheus)
+      throw new Error(
+        'nginx and prometheus are needed: run scripts/setup.d/30-rehearsal-tools.sh (Debian packages)',
+      );
     const appEntry = this.o.appEntry ?? resolve(__dirname, '../../main.js');
-    if (!existsSync(appEntry)) throw new Error(`${appEntry} is missing: build the service first (npm run build)`);
+    if (!existsSync(appEntry))
+      throw new Error(`${appEntry} is missing: build the service first (npm run build)`);
     await mkdir(this.o.workDir, { recursive: true });
-    this.ports = { blue: await freePort(), green: await freePort(), nginx: await freePort(), prometheus: await freePort() };
+    this.ports = {
+      blue: await freePort(),
+      green: await freePort(),
+      nginx: await freePort(),
+      prometheus: await freePort(),
+    };
 
     // Both colours at once: blue migrates; green waits for it (its readiness needs the migrations).
     const app = (colour: Colour, version: string, extra: Record<string, string>): StageProcess => {
@@ -111,14 +127,28 @@ export class Stage {
         DB_POOL_MAX: '10',
         ...extra,
       };
-      const p = new StageProcess(`app-${colour}`, process.execPath, [appEntry], env, join(this.o.workDir, `app-${colour}.log`));
+      const p = new StageProcess(
+        `app-${colour}`,
+        process.execPath,
+        [appEntry],
+        env,
+        join(this.o.workDir, `app-${colour}.log`),
+      );
       this.procs.push(p);
       return p;
     };
     const blue = app('blue', STABLE_VERSION, {});
     const green = app('green', CANARY_VERSION, this.o.scenario.canaryEnv);
     this.log(`blue  (active, ${STABLE_VERSION}) on :${this.ports.blue}`);
-    this.log(`green (preview, ${CANARY_VERSION}${Object.keys(this.o.scenario.canaryEnv).length ? `, ${Object.entries(this.o.scenario.canaryEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}) on :${this.ports.green}`);
+    this.log(
+      `green (preview, ${CANARY_VERSION}${
+        Object.keys(this.o.scenario.canaryEnv).length
+          ? `, ${Object.entries(this.o.scenario.canaryEnv)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`
+          : ''
+      }) on :${this.ports.green}`,
+    );
 
     // nginx: the platform's own files, weight 0 (all traffic to blue).
     await initNginxDir(this.nginxDir, {
@@ -128,7 +158,13 @@ export class Stage {
       activeColor: 'blue',
       versions: { blue: STABLE_VERSION, green: null },
     });
-    const nginxProc = new StageProcess('nginx', nginx, [...nginxArgs(this.nginxDir), '-g', 'daemon off;'], process.env, join(this.o.workDir, 'nginx.log'));
+    const nginxProc = new StageProcess(
+      'nginx',
+      nginx,
+      [...nginxArgs(this.nginxDir), '-g', 'daemon off;'],
+      process.env,
+      join(this.o.workDir, 'nginx.log'),
+    );
     this.procs.push(nginxProc);
     this.log(`nginx on :${this.ports.nginx} (${this.nginxDir})`);
 
@@ -149,14 +185,26 @@ export class Stage {
     this.prometheus = new StageProcess(
       'prometheus',
       prometheus,
-      [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${this.ports.prometheus}`, '--log.level=warn'],
+      [
+        `--config.file=${join(promDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${this.ports.prometheus}`,
+        '--log.level=warn',
+      ],
       process.env,
       join(this.o.workDir, 'prometheus.log'),
     );
     this.procs.push(this.prometheus);
     this.log(`prometheus on :${this.ports.prometheus}, scraping both every 1s`);
 
-    const ready = (p: StageProcess, url: string, what: string) => pollUntil(what, async () => (await httpStatus(url)) === 200 || 'not ready', 90_000, 200, () => p.running);
+    const ready = (p: StageProcess, url: string, what: string) =>
+      pollUntil(
+        what,
+        async () => (await httpStatus(url)) === 200 || 'not ready',
+        90_000,
+        200,
+        () => p.running,
+      );
     await Promise.all([
       ready(blue, `http://127.0.0.1:${this.ports.blue}/health/ready`, 'blue ready'),
       ready(green, `http://127.0.0.1:${this.ports.green}/health/ready`, 'green ready'),
@@ -171,7 +219,12 @@ export class Stage {
     const base = `http://127.0.0.1:${this.ports.blue}`;
     const email = `load-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@rehearsal.test`;
     const password = 'rehearsal-password-1';
-    const post = (path: string, body: object) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: object) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const reg = await post('/v1/auth/register', { email, password, name: 'Rehearsal load' });
     if (reg.status !== 201) throw new Error(`register answered ${reg.status}: ${await reg.text()}`);
     const login = await post('/v1/auth/login', { email, password });
@@ -180,7 +233,13 @@ export class Stage {
   }
 
   async startLoad(): Promise<void> {
-    this.load = new SteadyLoad({ baseUrl: this.nginxUrl, path: '/v1/users/me', token: await this.token(), ratePerSecond: this.o.loadRate ?? LOAD_RATE, colourOf: this.colourOf });
+    this.load = new SteadyLoad({
+      baseUrl: this.nginxUrl,
+      path: '/v1/users/me',
+      token: await this.token(),
+      ratePerSecond: this.o.loadRate ?? LOAD_RATE,
+      colourOf: this.colourOf,
+    });
     this.load.start();
   }
 
@@ -191,8 +250,20 @@ export class Stage {
       const body = (await r.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
       return Number(body.data?.result?.[0]?.value[1] ?? NaN);
     };
-    await pollUntil('prometheus scraping both colours', async () => (await q('sum(up{job="bulwark"})')) === 2 || 'targets not up yet', 30_000, 250);
-    await pollUntil('stable traffic visible in prometheus', async () => (await q('sum(increase(http_requests_total{color="blue",route!~"/metrics|/health/.*"}[10s]))')) > 0 || 'no traffic yet', 30_000, 250);
+    await pollUntil(
+      'prometheus scraping both colours',
+      async () => (await q('sum(up{job="bulwark"})')) === 2 || 'targets not up yet',
+      30_000,
+      250,
+    );
+    await pollUntil(
+      'stable traffic visible in prometheus',
+      async () =>
+        (await q('sum(increase(http_requests_total{color="blue",route!~"/metrics|/health/.*"}[10s]))')) > 0 ||
+        'no traffic yet',
+      30_000,
+      250,
+    );
   }
 
   /**
@@ -203,7 +274,12 @@ export class Stage {
     const deadline = Date.now() + 45_000;
     for (;;) {
       const from = this.load!.stats();
-      await pollUntil('load answered', async () => (this.load!.stats().total - from.total >= 100 ? true : 'fewer than 100 answers'), 30_000, 100);
+      await pollUntil(
+        'load answered',
+        async () => (this.load!.stats().total - from.total >= 100 ? true : 'fewer than 100 answers'),
+        30_000,
+        100,
+      );
       const s = SteadyLoad.since(from, this.load!.stats());
       if (s.failedShare <= 0.01 && s.networkErrors === 0) return;
       if (Date.now() > deadline) {
@@ -219,10 +295,20 @@ export class Stage {
   }
 
   /** The weights nginx really routes by, read back from its config, and the platform's state. */
-  async routing(): Promise<{ weights: Record<Colour, number>; activeColor: Colour; weight: number; versions: Record<Colour, string | null> }> {
+  async routing(): Promise<{
+    weights: Record<Colour, number>;
+    activeColor: Colour;
+    weight: number;
+    versions: Record<Colour, string | null>;
+  }> {
     const weights = parseConfWeights(await readFile(join(this.nginxDir, CONF_FILE), 'utf8'));
     const state = parseState(await readFile(join(this.nginxDir, STATE_FILE), 'utf8'));
-    return { weights, activeColor: state.activeColor, weight: state.weight, versions: { blue: state.upstreams.blue.version, green: state.upstreams.green.version } };
+    return {
+      weights,
+      activeColor: state.activeColor,
+      weight: state.weight,
+      versions: { blue: state.upstreams.blue.version, green: state.upstreams.green.version },
+    };
   }
 
   /**
@@ -234,7 +320,11 @@ export class Stage {
     const colours: Record<string, number> = {};
     const versions: Record<string, number> = {};
     for (let i = 0; i < n; i++) {
-      const r = await freshGet(this.ports.nginx, '/health/live').catch((err: Error) => ({ status: 0, body: '', upstream: `error: ${err.message}` }));
+      const r = await freshGet(this.ports.nginx, '/health/live').catch((err: Error) => ({
+        status: 0,
+        body: '',
+        upstream: `error: ${err.message}`,
+      }));
       const colour = this.colourOf(r.upstream) ?? (r.status === 0 ? r.upstream : 'unknown');
       colours[colour] = (colours[colour] ?? 0) + 1;
       const version = r.body.match(/"version":"([^"]+)"/)?.[1] ?? 'unknown';
