@@ -26,10 +26,26 @@ interface BenchResult {
   quick: boolean;
   machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string };
   versions: Record<string, string | null>;
-  statementCheck: Record<string, { same: boolean; bulwark: { status: number; statements: string[] }; baseline: { status: number; statements: string[] } }>;
+  statementCheck: Record<
+    string,
+    {
+      same: boolean;
+      bulwark: { status: number; statements: string[] };
+      baseline: { status: number; statements: string[] };
+    }
+  >;
   coldStartMs: { runs: number[]; median: number };
   metricsScrape: { distinctPaths: number; medianMs: number; series: number };
-  scenarios: Record<string, { connections: number; bulwark: RunFigures; baseline: RunFigures | null; ratio: number | null; runs: { bulwark: unknown[]; baseline: unknown[] } }>;
+  scenarios: Record<
+    string,
+    {
+      connections: number;
+      bulwark: RunFigures;
+      baseline: RunFigures | null;
+      ratio: number | null;
+      runs: { bulwark: unknown[]; baseline: unknown[] };
+    }
+  >;
   ratios: Record<'createOrder' | 'productRead' | 'orderRead' | 'mixed', number>;
   targets: Array<{ name: string; target: string; met: boolean }>;
 }
@@ -78,7 +94,8 @@ describe('npm run bench --quick', () => {
   it('records the machine, the versions and the ratios', () => {
     expect(result.machine.cpus).toBeGreaterThan(0);
     expect(result.machine.node).toBe(process.versions.node);
-    for (const name of ['nestCore', 'fastify', 'pg', 'typeorm', 'autocannon', 'postgres']) expect(result.versions[name]).toEqual(expect.any(String));
+    for (const name of ['nestCore', 'fastify', 'pg', 'typeorm', 'autocannon', 'postgres'])
+      expect(result.versions[name]).toEqual(expect.any(String));
     expect(Object.keys(result.ratios).sort()).toEqual(['createOrder', 'mixed', 'orderRead', 'productRead']);
     for (const value of Object.values(result.ratios)) expect(value).toBeGreaterThan(0);
     expect(result.targets.length).toBeGreaterThan(0);
@@ -87,7 +104,11 @@ describe('npm run bench --quick', () => {
   it('the baseline issues exactly the statements Bulwark issues, route by route', () => {
     expect(Object.keys(result.statementCheck).sort()).toEqual(['createOrder', 'orderRead', 'productRead']);
     for (const [route, check] of Object.entries(result.statementCheck)) {
-      expect({ route, statements: check.baseline.statements, status: check.baseline.status }).toEqual({ route, statements: check.bulwark.statements, status: check.bulwark.status });
+      expect({ route, statements: check.baseline.statements, status: check.baseline.status }).toEqual({
+        route,
+        statements: check.bulwark.statements,
+        status: check.bulwark.status,
+      });
       expect(check.same).toBe(true);
     }
     expect(result.statementCheck.productRead.bulwark.status).toBe(200);
@@ -115,7 +136,11 @@ describe('npm run bench --quick', () => {
     }
     for (const name of ['productRead', 'orderRead']) {
       for (const server of [result.scenarios[name].bulwark, result.scenarios[name].baseline]) {
-        expect({ name, non2xx: server?.non2xx, errors: server?.errors }).toEqual({ name, non2xx: 0, errors: 0 });
+        expect({ name, non2xx: server?.non2xx, errors: server?.errors }).toEqual({
+          name,
+          non2xx: 0,
+          errors: 0,
+        });
       }
     }
     expect(result.scenarios.login.bulwark.requests).toBeGreaterThan(0);
@@ -135,7 +160,9 @@ describe('npm run bench --quick', () => {
     const client = new Client({ connectionString: adminUrl() });
     await client.connect();
     try {
-      const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'");
+      const { rows } = await client.query<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'",
+      );
       expect(rows).toEqual([]);
     } finally {
       await client.end();
