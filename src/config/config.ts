@@ -26,6 +26,7 @@ export interface AppConfig {
   faults: { enabled: boolean; errorRate: number; latencyMs: number };
   dbPoolMax: number;
   dbStatementTimeoutMs: number;
+  dbConnectTimeoutMs: number;
   corsOrigins: string[];
   trustProxy: boolean;
   webhooksAllowPrivate: boolean;
@@ -194,6 +195,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     dbPoolMax: r.int('DB_POOL_MAX', 10, 1, 500),
     dbStatementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    dbConnectTimeoutMs: r.int('DB_CONNECT_TIMEOUT_MS', 1000, 100, 60_000),
     corsOrigins,
     trustProxy: r.bool('TRUST_PROXY', false),
     webhooksAllowPrivate: r.bool('WEBHOOKS_ALLOW_PRIVATE', false),

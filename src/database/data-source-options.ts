@@ -5,22 +5,19 @@ import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/config';
 
 /**
- * Longest time one attempt to open a connection may take. A database that is down refuses at once;
- * one that does not answer at all (a lost host) is given up on after this, so requests fail fast
- * with 503 instead of hanging.
- */
-export const CONNECT_TIMEOUT_MS = 800;
-
-/**
  * pg-pool uses one `connectionTimeoutMillis` both for waiting in its queue and for opening a
  * connection (https://node-postgres.com/apis/pool). A burst of requests against a healthy database
  * must be allowed to queue for longer than a dead database may take to refuse, so the pool gets the
- * queue bound and its clients get this shorter bound for the connect itself.
+ * queue bound and its clients get the shorter `DB_CONNECT_TIMEOUT_MS` for the connect itself. A
+ * database that is down refuses at once; one that does not answer at all (a lost host) is given up
+ * on after that bound: 503, never a hang.
  */
-export class BoundedConnectClient extends Client {
-  constructor(config?: string | ClientConfig) {
-    super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  }
+export function boundedConnectClient(connectTimeoutMs: number): typeof Client {
+  return class BoundedConnectClient extends Client {
+    constructor(config?: string | ClientConfig) {
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: connectTimeoutMs });
+    }
+  };
 }
 
 /**
@@ -49,7 +46,7 @@ export function buildDataSourceOptions(config: AppConfig, logger?: Logger): Data
       logger?.warn({ code: error.code, reason: error.message }, 'database pool: idle connection lost'),
     extra: {
       max: config.dbPoolMax,
-      Client: BoundedConnectClient,
+      Client: boundedConnectClient(config.dbConnectTimeoutMs),
       // Waiting for a free connection is bounded by the statement budget: a queue, not a hang.
       connectionTimeoutMillis: config.dbStatementTimeoutMs,
       idleTimeoutMillis: 30_000,

@@ -31,7 +31,7 @@ export interface StartOptions {
 export async function startService(options: StartOptions = {}): Promise<ServiceProcess> {
   const port = Number(options.env?.PORT ?? (await freePort()));
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...options.env, PORT: String(port) })) {
+  for (const [k, v] of Object.entries({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DB_CONNECT_TIMEOUT_MS: '5000', ...options.env, PORT: String(port) })) {
     if (v !== undefined) env[k] = v;
   }
   const child = spawn(process.execPath, [join(DIST_DIR, options.script ?? 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
