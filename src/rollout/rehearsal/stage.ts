@@ -320,7 +320,9 @@ export class Stage {
     const colours: Record<string, number> = {};
     const versions: Record<string, number> = {};
     for (let i = 0; i < n; i++) {
-      const r = await freshGet(this.ports.nginx, '/health/live').catch((err: Error) => ({
+      // The probe asks where traffic goes, not whether a loaded machine answers in time: one retry
+      // on a transport error (both attempts failing is still counted, as an error).
+      const r = await freshGet(this.ports.nginx, '/health/live').catch(() => freshGet(this.ports.nginx, '/health/live')).catch((err: Error) => ({
         status: 0,
         body: '',
         upstream: `error: ${err.message}`,
