@@ -17,6 +17,27 @@ done
 echo "== build"
 npm run build
 
-echo "== jest"
-# Two workers on two cores; system specs start real processes and set their own timeouts.
-exec npx jest --ci --maxWorkers=2 "$@"
+mkdir -p .tmp
+rm -f .tmp/jest-*.json
+status=0
+
+echo "== jest: unit and e2e (in-process, two workers)"
+npx jest --ci --selectProjects unit e2e --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json "$@" || status=1
+
+echo "== jest: system (real processes: one spec at a time)"
+# System specs start several processes each (service instances, PostgreSQL, nginx, Prometheus,
+# Redis) and some bound latencies; two of them side by side on two cores starve each other.
+npx jest --ci --selectProjects system --runInBand --json --outputFile=.tmp/jest-system.json "$@" || status=1
+
+# One closing line for both runs: "N passed, N failed".
+node -e '
+  const fs = require("node:fs");
+  let passed = 0, failed = 0;
+  for (const f of [".tmp/jest-fast.json", ".tmp/jest-system.json"]) {
+    if (!fs.existsSync(f)) { failed += 1; continue; }
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0);
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+'
+exit $status
