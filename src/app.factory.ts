@@ -12,7 +12,7 @@ import type { AppConfig } from './config/config';
 import { setupOpenApi } from './docs/openapi';
 import { installFaultInjection } from './faults/fault-injection';
 import { installAccessLog } from './logging/access-log';
-import { createLogger } from './logging/logger';
+import { createAccessLogger, createLogger, stdoutDestination } from './logging/logger';
 import { installHttpMetrics } from './metrics/http-metrics';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -33,7 +33,8 @@ export interface BulwarkApp {
  * `config.databaseUrl` must already be resolved (see src/runtime.ts for the embedded database).
  */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<BulwarkApp> {
-  const logger = createLogger(config, options.logDestination);
+  const destination = options.logDestination ?? stdoutDestination();
+  const logger = createLogger(config, destination);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
@@ -63,7 +64,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     done(null, payload);
   });
   installLenientJsonParser(fastify);
-  installAccessLog(fastify, logger);
+  installAccessLog(fastify, createAccessLogger(config, destination));
   installHttpMetrics(fastify, app.get(MetricsService));
   installFaultInjection(fastify, config.faults, logger);
 

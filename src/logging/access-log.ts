@@ -9,7 +9,11 @@ export function routeTemplate(request: { routeOptions?: { url?: string } }): str
   return request.routeOptions?.url ?? UNMATCHED_ROUTE;
 }
 
-/** One JSON line per request, written when the response is finished (whatever produced it). */
+/**
+ * One JSON line per request, written when the response is finished (whatever produced it). The
+ * logger given here does not redact (see `createAccessLogger`): the line holds exactly these fields,
+ * none of which can carry a secret — never add headers, the URL's query or a body to it.
+ */
 export function installAccessLog(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;

@@ -30,17 +30,29 @@ export function serializeError(error: unknown): unknown {
   return serialized;
 }
 
-/** The service's one pino logger: JSON lines, every line labelled with version and colour. */
-export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level: config.logLevel,
-      base: { app_version: config.appVersion, color: config.releaseColor },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      serializers: { err: serializeError },
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination ?? pino.destination({ fd: 1, sync: false }),
-  );
+export function stdoutDestination(): DestinationStream {
+  return pino.destination({ fd: 1, sync: false });
+}
+
+function baseOptions(config: AppConfig): pino.LoggerOptions {
+  return {
+    level: config.logLevel,
+    base: { app_version: config.appVersion, color: config.releaseColor },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+/** The service's pino logger: JSON lines, every line labelled with version and colour, secrets redacted. */
+export function createLogger(config: AppConfig, destination: DestinationStream = stdoutDestination()): Logger {
+  return pino({ ...baseOptions(config), redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } }, destination);
+}
+
+/**
+ * The access log's writer, on the same destination. Its lines are built field by field from a fixed
+ * list that holds no secret (src/logging/access-log.ts), so they skip the redaction pass, which with
+ * wildcard paths costs ~20× the rest of writing a line (measured by `npm run bench --cpu-prof`).
+ */
+export function createAccessLogger(config: AppConfig, destination: DestinationStream): Logger {
+  return pino(baseOptions(config), destination);
 }
