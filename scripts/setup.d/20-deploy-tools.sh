@@ -8,13 +8,7 @@ missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
-if [ "${#missing[@]}" -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  # Another setup step may hold the dpkg lock: wait for it rather than fail.
-  apt_opts=(-o DPkg::Lock::Timeout=600)
-  apt-get "${apt_opts[@]}" update -qq
-  apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash scripts/tools/apt-install.sh "${missing[@]}"
 
 bash scripts/tools/install-helm.sh 4
 bash scripts/tools/install-helm.sh 3
