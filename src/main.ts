@@ -1,23 +1,14 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
-import { ConfigError, loadConfig } from './config/config';
+import { loadConfigOrExit } from './config/config';
 import { createLogger } from './logging/logger';
 import { prepareRuntime } from './runtime';
 import { createFirstAdmin } from './users/first-admin';
 import { exitAfterFlush, installShutdown } from './shutdown';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const problem of error.problems) process.stderr.write(`configuration error: ${problem}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const bootLogger = createLogger(config);
   const runtime = await prepareRuntime(config, bootLogger);
   try {

@@ -216,6 +216,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return config;
 }
 
+export const EX_CONFIG = 78;
+
+/**
+ * For the process entry points (the service, `migrate`): the configuration, or one line per bad
+ * variable on stderr and exit code 78 (EX_CONFIG).
+ */
+export function loadConfigOrExit(env: Env = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) process.stderr.write(`configuration error: ${problem}\n`);
+    process.exit(EX_CONFIG);
+  }
+}
+
 /** Values for tests: valid defaults with the given overrides. */
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ...overrides };

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { ConfigError, loadConfig } from '../config/config';
+import { loadConfigOrExit } from '../config/config';
 import { createLogger } from '../logging/logger';
 import { prepareRuntime } from '../runtime';
 import { exitAfterFlush } from '../shutdown';
@@ -12,16 +12,7 @@ import { runMigrations } from './migrator';
  * migrations to the configured database (or the embedded one) and exits 0, or 1 on failure.
  */
 async function migrate(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const problem of error.problems) process.stderr.write(`configuration error: ${problem}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config);
   const runtime = await prepareRuntime(config, logger);
   const dataSource = new DataSource(buildDataSourceOptions(runtime.config, logger));

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createInterface } from 'node:readline';
 import { DataSource } from 'typeorm';
 import { adminPasswordFromEnv } from '../config/admin-password';
-import { ConfigError, loadConfig } from '../config/config';
+import { ConfigError, EX_CONFIG, loadConfig } from '../config/config';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { runMigrations } from '../database/migrator';
 import { createLogger } from '../logging/logger';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) fail(error.problems.join('; '), 78);
+    if (error instanceof ConfigError) fail(error.problems.join('; '), EX_CONFIG);
     throw error;
   }
   const logger = createLogger({ ...config, logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
