@@ -17,6 +17,9 @@ done
 echo "== build"
 npm run build
 
+echo "== lint (ESLint, Prettier)"
+npm run lint
+
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
 status=0

@@ -70,7 +70,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   await app.register(helmet, { global: true });
   if (config.corsOrigins.length > 0) {
-    await app.register(cors, { origin: config.corsOrigins, credentials: false, exposedHeaders: ['X-Request-Id', 'ETag', 'Location', 'Retry-After', 'Idempotent-Replayed'] });
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      credentials: false,
+      exposedHeaders: ['X-Request-Id', 'ETag', 'Location', 'Retry-After', 'Idempotent-Replayed'],
+    });
   }
 
   setupOpenApi(app, config);

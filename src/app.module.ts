@@ -39,7 +39,12 @@ export class AppModule {
         ConfigModule.register(config),
         CoreModule.register(logger),
         LoggerModule.forRoot({
-          pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: (req) => (req as { id?: string }).id ?? '' },
+          pinoHttp: {
+            logger,
+            autoLogging: false,
+            quietReqLogger: true,
+            genReqId: (req) => (req as { id?: string }).id ?? '',
+          },
         }),
         DatabaseModule.forRoot(config, logger),
         AuditModule,
@@ -66,4 +71,3 @@ export class AppModule {
     };
   }
 }
-

@@ -19,7 +19,10 @@ async function main(): Promise<void> {
     installShutdown(app, runtime, logger);
     await app.listen({ port: runtime.config.port, host: '0.0.0.0' });
     if (runtime.config.faults.enabled) {
-      logger.warn({ faults: runtime.config.faults }, 'FAULT INJECTION IS ON: /v1 requests will fail or slow down on purpose');
+      logger.warn(
+        { faults: runtime.config.faults },
+        'FAULT INJECTION IS ON: /v1 requests will fail or slow down on purpose',
+      );
     }
     logger.info({ port: runtime.config.port, embedded: Boolean(runtime.embedded) }, 'Bulwark is listening');
   } catch (error) {

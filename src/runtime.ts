@@ -22,7 +22,11 @@ export async function prepareRuntime(config: AppConfig, logger: Logger): Promise
     embedded = await startEmbeddedPostgres(config.dataDir, secrets.postgresPassword, logger);
   }
   return {
-    config: { ...config, databaseUrl: embedded?.url ?? config.databaseUrl, jwtSecret: config.jwtSecret ?? secrets?.jwtSecret },
+    config: {
+      ...config,
+      databaseUrl: embedded?.url ?? config.databaseUrl,
+      jwtSecret: config.jwtSecret ?? secrets?.jwtSecret,
+    },
     embedded,
   };
 }

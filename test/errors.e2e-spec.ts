@@ -6,11 +6,21 @@ import { signedInUser, uniqueEmail } from './helpers/auth';
 const PROBLEM = /^application\/problem\+json/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: <T>() => T }, status: number, code: string) {
+function expectProblem(
+  res: { statusCode: number; headers: Record<string, unknown>; json: <T>() => T },
+  status: number,
+  code: string,
+) {
   expect(res.statusCode).toBe(status);
   expect(res.headers['content-type']).toMatch(PROBLEM);
   const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(body).toMatchObject({
+    status,
+    code,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   expect(body.requestId).toBe(res.headers['x-request-id']);
   const text = JSON.stringify(body);
   expect(text).not.toMatch(/\bat .*\.(js|ts):\d+|SELECT |INSERT |UPDATE |QueryFailedError|stack/);
@@ -33,18 +43,34 @@ describe('errors, request ids and logging (e2e)', () => {
   });
 
   it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
-    const res = await t.inject({ method: 'POST', url: '/v1/auth/register', headers: { 'content-type': 'application/json' }, payload: '{"email": "a@b.c",' });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/v1/auth/register',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email": "a@b.c",',
+    });
     expectProblem(res, 400, 'MALFORMED_JSON');
   });
 
   it('checks authentication before the body: malformed JSON without a token is 401', async () => {
-    const res = await t.inject({ method: 'POST', url: '/v1/orders', headers: { 'content-type': 'application/json' }, payload: '{nope' });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { 'content-type': 'application/json' },
+      payload: '{nope',
+    });
     expectProblem(res, 401, 'UNAUTHENTICATED');
   });
 
   it('answers invalid fields with 400 VALIDATION_FAILED and one entry per field', async () => {
-    const res = await t.inject({ method: 'POST', url: '/v1/auth/register', payload: { email: 'not-an-email', password: 'short', name: 'N' } });
-    const body = expectProblem(res, 400, 'VALIDATION_FAILED') as { errors: Array<{ field: string; message: string }> };
+    const res = await t.inject({
+      method: 'POST',
+      url: '/v1/auth/register',
+      payload: { email: 'not-an-email', password: 'short', name: 'N' },
+    });
+    const body = expectProblem(res, 400, 'VALIDATION_FAILED') as {
+      errors: Array<{ field: string; message: string }>;
+    };
     const fields = body.errors.map((e) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['email', 'password']));
     for (const e of body.errors) expect(e.message).toEqual(expect.any(String));
@@ -81,10 +107,18 @@ describe('errors, request ids and logging (e2e)', () => {
   });
 
   it('echoes a valid X-Request-Id and replaces an invalid one', async () => {
-    const kept = await t.inject({ method: 'GET', url: '/v1/nowhere', headers: { 'x-request-id': 'trace-abc_123.x' } });
+    const kept = await t.inject({
+      method: 'GET',
+      url: '/v1/nowhere',
+      headers: { 'x-request-id': 'trace-abc_123.x' },
+    });
     expect(kept.headers['x-request-id']).toBe('trace-abc_123.x');
     expect(kept.json()).toMatchObject({ requestId: 'trace-abc_123.x' });
-    const replaced = await t.inject({ method: 'GET', url: '/v1/nowhere', headers: { 'x-request-id': 'bad id with spaces' } });
+    const replaced = await t.inject({
+      method: 'GET',
+      url: '/v1/nowhere',
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
     expect(replaced.headers['x-request-id']).toMatch(UUID);
     const generated = await t.inject({ method: 'GET', url: '/v1/nowhere' });
     expect(generated.headers['x-request-id']).toMatch(UUID);
@@ -93,7 +127,11 @@ describe('errors, request ids and logging (e2e)', () => {
 
   it('writes one access-log line per request with route template, status, duration and ids', async () => {
     const user = await signedInUser(t);
-    await t.inject({ method: 'GET', url: '/v1/users/me', headers: { ...user.auth, 'x-request-id': 'log-line-check' } });
+    await t.inject({
+      method: 'GET',
+      url: '/v1/users/me',
+      headers: { ...user.auth, 'x-request-id': 'log-line-check' },
+    });
     const lines = t.logs.filter((l) => l.requestId === 'log-line-check' && l.msg === 'request');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
@@ -110,11 +148,23 @@ describe('errors, request ids and logging (e2e)', () => {
   it('never writes passwords, tokens or the Authorization header to the log', async () => {
     const password = 'Very-Secret-Password-42';
     const email = uniqueEmail();
-    await t.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password, name: 'Logged' } });
+    await t.inject({
+      method: 'POST',
+      url: '/v1/auth/register',
+      payload: { email, password, name: 'Logged' },
+    });
     const login = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
     const { accessToken, refreshToken } = login.json<{ accessToken: string; refreshToken: string }>();
-    await t.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: `Bearer ${accessToken}`, cookie: 'sid=cookie-secret-9' } });
-    await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'Wrong-Password-77' } });
+    await t.inject({
+      method: 'GET',
+      url: '/v1/users/me',
+      headers: { authorization: `Bearer ${accessToken}`, cookie: 'sid=cookie-secret-9' },
+    });
+    await t.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password: 'Wrong-Password-77' },
+    });
     const text = t.logText();
     for (const secret of [password, 'Wrong-Password-77', accessToken, refreshToken, 'cookie-secret-9']) {
       expect(text).not.toContain(secret);
@@ -126,7 +176,12 @@ describe('errors, request ids and logging (e2e)', () => {
     const ds = t.app.get(DataSource);
     await ds.query('ALTER TABLE audit_log RENAME TO audit_log_hidden');
     try {
-      const res = await t.inject({ method: 'PATCH', url: '/v1/users/me', headers: { ...user.auth, 'x-request-id': 'boom-500' }, payload: { name: 'New name' } });
+      const res = await t.inject({
+        method: 'PATCH',
+        url: '/v1/users/me',
+        headers: { ...user.auth, 'x-request-id': 'boom-500' },
+        payload: { name: 'New name' },
+      });
       const body = expectProblem(res, 500, 'INTERNAL_ERROR');
       expect(JSON.stringify(body)).not.toContain('audit_log');
       const logged = t.logs.find((l) => l.requestId === 'boom-500' && l.msg === 'unexpected error');
@@ -139,7 +194,10 @@ describe('errors, request ids and logging (e2e)', () => {
   it('answers 503 SERVICE_UNAVAILABLE fast when the database refuses connections, and recovers by itself', async () => {
     const user = await signedInUser(t);
     await adminQuery(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS false`);
-    await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [t.db.name]);
+    await adminQuery(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+      [t.db.name],
+    );
     try {
       const started = Date.now();
       const res = await t.inject({ method: 'GET', url: '/v1/users/me', headers: user.auth });
@@ -156,7 +214,10 @@ describe('errors, request ids and logging (e2e)', () => {
 
   it('survives pg_terminate_backend on its pooled connections', async () => {
     const user = await signedInUser(t);
-    await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [t.db.name]);
+    await adminQuery(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+      [t.db.name],
+    );
     // The first request may meet a connection killed under it (503); the process survives and the
     // pool replaces the dead connections.
     const first = await t.inject({ method: 'GET', url: '/v1/users/me', headers: user.auth });
@@ -183,9 +244,17 @@ describe('CORS (e2e)', () => {
   });
 
   it('allows only the listed origins', async () => {
-    const allowed = await t.inject({ method: 'OPTIONS', url: '/v1/users/me', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } });
+    const allowed = await t.inject({
+      method: 'OPTIONS',
+      url: '/v1/users/me',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    });
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
-    const refused = await t.inject({ method: 'OPTIONS', url: '/v1/users/me', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const refused = await t.inject({
+      method: 'OPTIONS',
+      url: '/v1/users/me',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

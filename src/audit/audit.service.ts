@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { cursorMicrosSql, cursorTimestampSql, decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination/cursor';
+import {
+  cursorMicrosSql,
+  cursorTimestampSql,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  Page,
+  toPage,
+} from '../common/pagination/cursor';
 import type { AuditQueryDto } from './audit-query.dto';
 
 export interface AuditEntryView {

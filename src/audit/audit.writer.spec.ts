@@ -23,7 +23,13 @@ describe('AuditWriter', () => {
     expect(query).toHaveBeenCalledTimes(1);
     const [sql, params] = query.mock.calls[0] as [string, unknown[]];
     expect(sql).toMatch(/^INSERT INTO audit_log/);
-    expect(params.slice(0, 5)).toEqual([entry.actorId, entry.action, entry.entity, entry.entityId, entry.requestId]);
+    expect(params.slice(0, 5)).toEqual([
+      entry.actorId,
+      entry.action,
+      entry.entity,
+      entry.entityId,
+      entry.requestId,
+    ]);
     expect(JSON.parse(params[5] as string)).toEqual({ name: { from: 'a', to: 'b' }, passwordChanged: true });
     expect(params[5]).not.toContain('never-stored');
   });
@@ -31,7 +37,9 @@ describe('AuditWriter', () => {
   it('refuses to write outside a transaction (it never opens its own)', async () => {
     const { manager, query } = managerWith(false);
     await expect(new AuditWriter().record(manager, entry)).rejects.toThrow(/inside the transaction/);
-    await expect(new AuditWriter().record({ query } as unknown as EntityManager, entry)).rejects.toThrow(/inside the transaction/);
+    await expect(new AuditWriter().record({ query } as unknown as EntityManager, entry)).rejects.toThrow(
+      /inside the transaction/,
+    );
     expect(query).not.toHaveBeenCalled();
   });
 

@@ -25,7 +25,14 @@ export class AuditWriter {
     assertInTransaction(manager, `AuditWriter.record(${entry.action})`);
     await manager.query(
       'INSERT INTO audit_log (actor_id, action, entity, entity_id, request_id, changes) VALUES ($1, $2, $3, $4, $5, $6)',
-      [entry.actorId, entry.action, entry.entity, entry.entityId, entry.requestId, JSON.stringify(redactSecrets(entry.changes ?? {}))],
+      [
+        entry.actorId,
+        entry.action,
+        entry.entity,
+        entry.entityId,
+        entry.requestId,
+        JSON.stringify(redactSecrets(entry.changes ?? {})),
+      ],
     );
   }
 }

@@ -3,7 +3,8 @@
  * `changes` wherever they are nested, as a second line of defence behind the services, which never
  * put them there. A boolean under such a key (`passwordChanged: true`) carries no secret and stays.
  */
-const SECRET_KEY = /pass(word|wd|phrase)?|secret|token|hash|api[-_]?key|private[-_]?key|credential|authorization|cookie|signature/i;
+const SECRET_KEY =
+  /pass(word|wd|phrase)?|secret|token|hash|api[-_]?key|private[-_]?key|credential|authorization|cookie|signature/i;
 
 const ARGON2_HASH = /^\$argon2(id|i|d)\$/;
 

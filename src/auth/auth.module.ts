@@ -16,7 +16,12 @@ import { Session } from './session.entity';
  * in AppModule, in order: authentication, roles, rate limits.
  */
 @Module({
-  imports: [PassportModule, CredentialsModule, UsersModule, TypeOrmModule.forFeature([Session, RefreshToken])],
+  imports: [
+    PassportModule,
+    CredentialsModule,
+    UsersModule,
+    TypeOrmModule.forFeature([Session, RefreshToken]),
+  ],
   controllers: [AuthController],
   providers: [AuthService, JwtStrategy, JwtAuthGuard, RolesGuard],
   exports: [JwtAuthGuard, RolesGuard, CredentialsModule],

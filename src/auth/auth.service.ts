@@ -48,7 +48,8 @@ export class AuthService {
         return toUserView(user);
       });
     } catch (error) {
-      if (sqlState(error) === UNIQUE_VIOLATION) throw new AppError('EMAIL_TAKEN', 'This e-mail is already registered.');
+      if (sqlState(error) === UNIQUE_VIOLATION)
+        throw new AppError('EMAIL_TAKEN', 'This e-mail is already registered.');
       throw error;
     }
   }
@@ -69,8 +70,11 @@ export class AuthService {
     } else if (user.disabled) {
       failure = 'disabled';
     }
-    if (failure !== undefined || !user) return this.loginFailed(email, user?.id ?? null, failure ?? 'unknown_email', actor);
-    const rehash = this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(dto.password) : undefined;
+    if (failure !== undefined || !user)
+      return this.loginFailed(email, user?.id ?? null, failure ?? 'unknown_email', actor);
+    const rehash = this.hasher.needsRehash(user.passwordHash)
+      ? await this.hasher.hash(dto.password)
+      : undefined;
     const refresh = this.tokens.newRefreshToken();
     const login = await this.transactions.run(async (manager) => {
       // The password was checked outside the transaction (argon2 is slow): it must still be the
@@ -96,7 +100,12 @@ export class AuthService {
   }
 
   /** Records the failed try (the failure itself is the change recorded: its own transaction), then refuses. */
-  private async loginFailed(email: string, userId: string | null, reason: LoginFailure, actor: Actor): Promise<never> {
+  private async loginFailed(
+    email: string,
+    userId: string | null,
+    reason: LoginFailure,
+    actor: Actor,
+  ): Promise<never> {
     await this.transactions.run((manager) =>
       this.audit.record(manager, {
         action: AUDIT_ACTIONS.AUTH_LOGIN_FAILED,
@@ -130,11 +139,16 @@ export class AuthService {
           requestId: actor.requestId,
           changes: { sessionId: spent.sessionId },
         });
-        return { ok: true as const, pair: this.tokens.pair({ id: spent.userId, role: spent.role }, spent.sessionId, next.token) };
+        return {
+          ok: true as const,
+          pair: this.tokens.pair({ id: spent.userId, role: spent.role }, spent.sessionId, next.token),
+        };
       }
       const known = await this.sessions.inspectRefreshToken(manager, hash);
       if (known?.spent) {
-        if (await this.sessions.revoke(manager, known.sessionId, SESSION_REVOKED_REASONS.REFRESH_TOKEN_REUSED)) {
+        if (
+          await this.sessions.revoke(manager, known.sessionId, SESSION_REVOKED_REASONS.REFRESH_TOKEN_REUSED)
+        ) {
           await this.audit.record(manager, {
             action: AUDIT_ACTIONS.AUTH_REFRESH_TOKEN_REUSED,
             actorId: null,
@@ -151,7 +165,10 @@ export class AuthService {
     // Thrown after the commit: the revocation of a reused token's login must stick.
     if (!outcome.ok) {
       throw outcome.code === 'REFRESH_TOKEN_REUSED'
-        ? new AppError('REFRESH_TOKEN_REUSED', 'This refresh token was already used; its login has been ended.')
+        ? new AppError(
+            'REFRESH_TOKEN_REUSED',
+            'This refresh token was already used; its login has been ended.',
+          )
         : new AppError('UNAUTHENTICATED', 'The refresh token is not valid.');
     }
     return outcome.pair;
@@ -164,7 +181,8 @@ export class AuthService {
     const hash = hashRefreshToken(refreshToken);
     await this.transactions.run(async (manager) => {
       const known = await this.sessions.inspectRefreshToken(manager, hash);
-      if (!known || known.userId !== caller.id) throw new AppError('UNAUTHENTICATED', 'The refresh token is not valid.');
+      if (!known || known.userId !== caller.id)
+        throw new AppError('UNAUTHENTICATED', 'The refresh token is not valid.');
       if (!(await this.sessions.revoke(manager, known.sessionId, SESSION_REVOKED_REASONS.LOGOUT))) return; // already ended
       await this.audit.record(manager, {
         action: AUDIT_ACTIONS.AUTH_LOGOUT,

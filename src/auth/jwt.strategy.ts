@@ -22,7 +22,6 @@ export interface AccessClaims {
   sid: string;
 }
 
-
 /**
  * passport-jwt verifying with HS256 only (`alg: none`, HS512, RS256… are refused by jsonwebtoken's
  * `algorithms` list) and an unexpired `exp`; `validate` additionally requires `exp` to be present,
@@ -33,7 +32,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   constructor() {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKeyProvider: (request: FastifyRequest, _rawToken: string, done: (error: Error | null, secret?: string | Buffer) => void) => {
+      secretOrKeyProvider: (
+        request: FastifyRequest,
+        _rawToken: string,
+        done: (error: Error | null, secret?: string | Buffer) => void,
+      ) => {
         const secret = (request as unknown as Record<symbol, KeyObject | undefined>)[JWT_SECRET_OF_REQUEST];
         // A KeyObject (jsonwebtoken 9 takes one; passport-jwt's typings predate it), see JwtAuthGuard.
         if (secret) done(null, secret as unknown as Buffer);

@@ -2,11 +2,16 @@ import type { DataSource } from 'typeorm';
 import { isConnectionLost } from '../common/errors/database-errors';
 import { SessionsRepository } from './sessions.repository';
 
-const killed = () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+const killed = () =>
+  Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
 
 describe('SessionsRepository.findCaller', () => {
   it('retries at once when the pooled connection was killed under it, and answers the caller', async () => {
-    const query = jest.fn().mockRejectedValueOnce(killed()).mockRejectedValueOnce(new Error('Connection terminated unexpectedly')).mockResolvedValue([{ role: 'admin' }]);
+    const query = jest
+      .fn()
+      .mockRejectedValueOnce(killed())
+      .mockRejectedValueOnce(new Error('Connection terminated unexpectedly'))
+      .mockResolvedValue([{ role: 'admin' }]);
     const repo = new SessionsRepository({ query } as unknown as DataSource);
     await expect(repo.findCaller('s', 'u')).resolves.toEqual({ id: 'u', role: 'admin', sessionId: 's' });
     expect(query).toHaveBeenCalledTimes(3);
@@ -14,10 +19,18 @@ describe('SessionsRepository.findCaller', () => {
 
   it('gives up after three attempts, and never retries other failures', async () => {
     const always = jest.fn().mockRejectedValue(killed());
-    await expect(new SessionsRepository({ query: always } as unknown as DataSource).findCaller('s', 'u')).rejects.toThrow('terminating');
+    await expect(
+      new SessionsRepository({ query: always } as unknown as DataSource).findCaller('s', 'u'),
+    ).rejects.toThrow('terminating');
     expect(always).toHaveBeenCalledTimes(3);
-    const timeout = jest.fn().mockRejectedValue(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
-    await expect(new SessionsRepository({ query: timeout } as unknown as DataSource).findCaller('s', 'u')).rejects.toThrow('timeout');
+    const timeout = jest
+      .fn()
+      .mockRejectedValue(
+        Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
+      );
+    await expect(
+      new SessionsRepository({ query: timeout } as unknown as DataSource).findCaller('s', 'u'),
+    ).rejects.toThrow('timeout');
     expect(timeout).toHaveBeenCalledTimes(1);
   });
 

@@ -37,11 +37,18 @@ export class SessionsRepository {
   }
 
   async create(manager: EntityManager, userId: string): Promise<string> {
-    const rows = (await manager.query('INSERT INTO sessions (user_id) VALUES ($1) RETURNING id', [userId])) as Array<{ id: string }>;
+    const rows = (await manager.query('INSERT INTO sessions (user_id) VALUES ($1) RETURNING id', [
+      userId,
+    ])) as Array<{ id: string }>;
     return rows[0].id;
   }
 
-  async addRefreshToken(manager: EntityManager, sessionId: string, tokenHash: Buffer, ttlSeconds: number): Promise<void> {
+  async addRefreshToken(
+    manager: EntityManager,
+    sessionId: string,
+    tokenHash: Buffer,
+    ttlSeconds: number,
+  ): Promise<void> {
     await manager.query(
       `INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, now() + $3 * interval '1 second')`,
       [sessionId, tokenHash, ttlSeconds],
@@ -53,7 +60,10 @@ export class SessionsRepository {
    * enabled. The conditional UPDATE makes rotation race-safe: of two concurrent uses exactly one
    * gets the row (the other waits for the row lock, then sees `used_at` set).
    */
-  async spendRefreshToken(manager: EntityManager, tokenHash: Buffer): Promise<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] } | undefined> {
+  async spendRefreshToken(
+    manager: EntityManager,
+    tokenHash: Buffer,
+  ): Promise<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] } | undefined> {
     const rows = await queryRows<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] }>(
       manager,
       `UPDATE refresh_tokens rt SET used_at = now()
@@ -67,7 +77,10 @@ export class SessionsRepository {
   }
 
   /** What is known of a refresh token that could not be spent. */
-  async inspectRefreshToken(manager: EntityManager, tokenHash: Buffer): Promise<{ sessionId: string; userId: string; spent: boolean; sessionRevoked: boolean } | undefined> {
+  async inspectRefreshToken(
+    manager: EntityManager,
+    tokenHash: Buffer,
+  ): Promise<{ sessionId: string; userId: string; spent: boolean; sessionRevoked: boolean } | undefined> {
     const rows = (await manager.query(
       `SELECT rt.session_id AS "sessionId", s.user_id AS "userId", rt.used_at IS NOT NULL AS spent, s.revoked_at IS NOT NULL AS "sessionRevoked"
          FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
@@ -79,15 +92,20 @@ export class SessionsRepository {
 
   /** Ends one login (its access tokens and refresh tokens at once). True when it was live. */
   async revoke(manager: EntityManager, sessionId: string, reason: SessionRevokedReason): Promise<boolean> {
-    const rows = await queryRows(manager, 'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [
-      sessionId,
-      reason,
-    ]);
+    const rows = await queryRows(
+      manager,
+      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+      [sessionId, reason],
+    );
     return rows.length > 0;
   }
 
   /** Ends every login of a user (password change, disabling). Returns how many were live. */
-  async revokeAllOfUser(manager: EntityManager, userId: string, reason: SessionRevokedReason): Promise<number> {
+  async revokeAllOfUser(
+    manager: EntityManager,
+    userId: string,
+    reason: SessionRevokedReason,
+  ): Promise<number> {
     const rows = await queryRows(
       manager,
       'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',

@@ -27,6 +27,11 @@ describe('TokenIssuer', () => {
   });
 
   it('answers the contract pair', () => {
-    expect(issuer.pair({ id: 'u', role: 'user' }, 's', 'r')).toEqual({ accessToken: expect.any(String), refreshToken: 'r', tokenType: 'Bearer', expiresIn: 900 });
+    expect(issuer.pair({ id: 'u', role: 'user' }, 's', 'r')).toEqual({
+      accessToken: expect.any(String),
+      refreshToken: 'r',
+      tokenType: 'Bearer',
+      expiresIn: 900,
+    });
   });
 });

@@ -49,6 +49,11 @@ export class TokenIssuer {
   }
 
   pair(user: Pick<AuthenticatedUser, 'id' | 'role'>, sessionId: string, refreshToken: string): TokenPair {
-    return { accessToken: this.signAccessToken(user, sessionId), refreshToken, tokenType: 'Bearer', expiresIn: this.config.accessTokenTtl };
+    return {
+      accessToken: this.signAccessToken(user, sessionId),
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.config.accessTokenTtl,
+    };
   }
 }

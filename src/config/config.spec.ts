@@ -95,23 +95,58 @@ describe('loadConfig', () => {
       DATABASE_URL: 'mysql://x',
     });
     expect(problems).toHaveLength(7);
-    for (const name of ['PORT', 'RELEASE_COLOR', 'FAULT_ERROR_RATE', 'DB_POOL_MAX', 'LOG_LEVEL', 'TRUST_PROXY', 'DATABASE_URL']) {
+    for (const name of [
+      'PORT',
+      'RELEASE_COLOR',
+      'FAULT_ERROR_RATE',
+      'DB_POOL_MAX',
+      'LOG_LEVEL',
+      'TRUST_PROXY',
+      'DATABASE_URL',
+    ]) {
       expect(problems.filter((p) => p.startsWith(`${name}:`))).toHaveLength(1);
     }
   });
 
   it('requires a JWT secret of at least 32 bytes in production only', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET: required when NODE_ENV=production']);
-    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toEqual(['JWT_SECRET: must be at least 32 bytes']);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toEqual([
+      'JWT_SECRET: must be at least 32 bytes',
+    ]);
     expect(problemsOf({ NODE_ENV: 'development' })).toEqual([]);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) }).jwtSecret).toBe('s'.repeat(32));
   });
 
   it('reads the webhook dispatcher settings and refuses a short WEBHOOK_SECRET_KEY', () => {
-    expect(loadConfig({}).webhooks).toMatchObject({ dispatcherEnabled: true, maxAttempts: 10, timeoutMs: 5000, secretKey: undefined });
+    expect(loadConfig({}).webhooks).toMatchObject({
+      dispatcherEnabled: true,
+      maxAttempts: 10,
+      timeoutMs: 5000,
+      secretKey: undefined,
+    });
     expect(
-      loadConfig({ WEBHOOK_DISPATCHER_ENABLED: 'false', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_BASE_DELAY_MS: '50', WEBHOOK_MAX_DELAY_MS: '400', WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_POLL_INTERVAL_MS: '20', WEBHOOK_BREAKER_THRESHOLD: '2', WEBHOOK_BREAKER_HALF_OPEN_MS: '300', WEBHOOK_SECRET_KEY: 'k'.repeat(32) }).webhooks,
-    ).toEqual({ dispatcherEnabled: false, maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 400, timeoutMs: 1000, pollIntervalMs: 20, breakerThreshold: 2, breakerHalfOpenMs: 300, secretKey: 'k'.repeat(32) });
+      loadConfig({
+        WEBHOOK_DISPATCHER_ENABLED: 'false',
+        WEBHOOK_MAX_ATTEMPTS: '3',
+        WEBHOOK_BASE_DELAY_MS: '50',
+        WEBHOOK_MAX_DELAY_MS: '400',
+        WEBHOOK_TIMEOUT_MS: '1000',
+        WEBHOOK_POLL_INTERVAL_MS: '20',
+        WEBHOOK_BREAKER_THRESHOLD: '2',
+        WEBHOOK_BREAKER_HALF_OPEN_MS: '300',
+        WEBHOOK_SECRET_KEY: 'k'.repeat(32),
+      }).webhooks,
+    ).toEqual({
+      dispatcherEnabled: false,
+      maxAttempts: 3,
+      baseDelayMs: 50,
+      maxDelayMs: 400,
+      timeoutMs: 1000,
+      pollIntervalMs: 20,
+      breakerThreshold: 2,
+      breakerHalfOpenMs: 300,
+      secretKey: 'k'.repeat(32),
+    });
     expect(problemsOf({ WEBHOOK_SECRET_KEY: 'short', WEBHOOK_MAX_ATTEMPTS: '0' }).sort()).toEqual([
       'WEBHOOK_MAX_ATTEMPTS: must be a whole number from 1 to 50 (got "0")',
       'WEBHOOK_SECRET_KEY: must be at least 32 bytes',

@@ -46,7 +46,9 @@ export class Admission {
       const timer = setTimeout(() => {
         const index = this.waiters.indexOf(waiter);
         if (index >= 0) this.waiters.splice(index, 1);
-        reject(new ServiceUnavailableError('Too many operations are waiting for the database; retry shortly.'));
+        reject(
+          new ServiceUnavailableError('Too many operations are waiting for the database; retry shortly.'),
+        );
       }, this.maxWaitMs);
       this.waiters.push(waiter);
     });

@@ -15,7 +15,10 @@ import type { AppConfig } from '../config/config';
 export function boundedConnectClient(connectTimeoutMs: number): typeof Client {
   return class BoundedConnectClient extends Client {
     constructor(config?: string | ClientConfig) {
-      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: connectTimeoutMs });
+      super({
+        ...(typeof config === 'string' ? { connectionString: config } : config),
+        connectionTimeoutMillis: connectTimeoutMs,
+      });
     }
   };
 }

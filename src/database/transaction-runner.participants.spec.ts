@@ -60,7 +60,10 @@ describe('TransactionRunner participants', () => {
   it('a participant refusing at begin aborts before the work', async () => {
     const log: string[] = [];
     const runner = new TransactionRunner(fakeDataSource(log));
-    runner.register({ ...recorder(log, false), onBegin: async () => Promise.reject(new Error('in progress')) });
+    runner.register({
+      ...recorder(log, false),
+      onBegin: async () => Promise.reject(new Error('in progress')),
+    });
     const work = jest.fn();
     await expect(runner.run(work)).rejects.toThrow('in progress');
     expect(work).not.toHaveBeenCalled();

@@ -59,7 +59,11 @@ export class TransactionRunner {
     private readonly dataSource: DataSource,
     @Optional() @Inject(APP_CONFIG) config?: AppConfig,
   ) {
-    if (config) this.admission = new Admission(Math.max(1, config.dbPoolMax - POOL_HEADROOM), config.dbStatementTimeoutMs);
+    if (config)
+      this.admission = new Admission(
+        Math.max(1, config.dbPoolMax - POOL_HEADROOM),
+        config.dbStatementTimeoutMs,
+      );
   }
 
   /** Registered once at start by the module that owns the participant (see IdempotencyParticipant). */
@@ -67,10 +71,15 @@ export class TransactionRunner {
     if (!this.participants.includes(participant)) this.participants.push(participant);
   }
 
-  async run<T>(work: (manager: EntityManager) => Promise<T>, isolation: IsolationLevel = 'READ COMMITTED'): Promise<T> {
+  async run<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    isolation: IsolationLevel = 'READ COMMITTED',
+  ): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await (this.admission ? this.admission.run(() => this.attempt(work, isolation)) : this.attempt(work, isolation));
+        return await (this.admission
+          ? this.admission.run(() => this.attempt(work, isolation))
+          : this.attempt(work, isolation));
       } catch (error) {
         if (!isRetryableTransactionError(error) || attempt >= MAX_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
@@ -78,7 +87,10 @@ export class TransactionRunner {
     }
   }
 
-  private async attempt<T>(work: (manager: EntityManager) => Promise<T>, isolation: IsolationLevel): Promise<T> {
+  private async attempt<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    isolation: IsolationLevel,
+  ): Promise<T> {
     const participants = this.participants;
     if (participants.length === 0) return this.dataSource.transaction(isolation, work);
 

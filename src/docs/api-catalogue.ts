@@ -18,17 +18,39 @@ export const SCHEMAS: Record<string, Record<string, unknown>> = {
   User: {
     type: 'object',
     required: ['id', 'email', 'name', 'role', 'disabled', 'createdAt', 'updatedAt'],
-    properties: { id: uuid, email: { type: 'string', format: 'email' }, name: { type: 'string' }, role: { type: 'string', enum: ['user', 'admin'] }, disabled: { type: 'boolean' }, createdAt: ts, updatedAt: ts },
+    properties: {
+      id: uuid,
+      email: { type: 'string', format: 'email' },
+      name: { type: 'string' },
+      role: { type: 'string', enum: ['user', 'admin'] },
+      disabled: { type: 'boolean' },
+      createdAt: ts,
+      updatedAt: ts,
+    },
   },
   TokenPair: {
     type: 'object',
     required: ['accessToken', 'refreshToken', 'tokenType', 'expiresIn'],
-    properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string' }, tokenType: { type: 'string', enum: ['Bearer'] }, expiresIn: { ...int, description: 'seconds' } },
+    properties: {
+      accessToken: { type: 'string' },
+      refreshToken: { type: 'string' },
+      tokenType: { type: 'string', enum: ['Bearer'] },
+      expiresIn: { ...int, description: 'seconds' },
+    },
   },
   Product: {
     type: 'object',
     required: ['id', 'sku', 'name', 'priceCents', 'stock', 'version', 'createdAt', 'updatedAt'],
-    properties: { id: uuid, sku: { type: 'string' }, name: { type: 'string' }, priceCents: int, stock: int, version: int, createdAt: ts, updatedAt: ts },
+    properties: {
+      id: uuid,
+      sku: { type: 'string' },
+      name: { type: 'string' },
+      priceCents: int,
+      stock: int,
+      version: int,
+      createdAt: ts,
+      updatedAt: ts,
+    },
   },
   Order: {
     type: 'object',
@@ -37,7 +59,14 @@ export const SCHEMAS: Record<string, Record<string, unknown>> = {
       id: uuid,
       userId: uuid,
       status: { type: 'string', enum: ['confirmed', 'cancelled'] },
-      items: { type: 'array', items: { type: 'object', required: ['productId', 'quantity', 'unitPriceCents'], properties: { productId: uuid, quantity: int, unitPriceCents: int } } },
+      items: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['productId', 'quantity', 'unitPriceCents'],
+          properties: { productId: uuid, quantity: int, unitPriceCents: int },
+        },
+      },
       totalCents: int,
       version: int,
       createdAt: ts,
@@ -47,21 +76,51 @@ export const SCHEMAS: Record<string, Record<string, unknown>> = {
   AuditEntry: {
     type: 'object',
     required: ['id', 'at', 'actorId', 'action', 'entity', 'entityId', 'requestId', 'changes'],
-    properties: { id: uuid, at: ts, actorId: { ...uuid, nullable: true }, action: { type: 'string', example: 'order.created' }, entity: { type: 'string' }, entityId: { type: 'string', nullable: true }, requestId: { type: 'string' }, changes: { type: 'object', additionalProperties: true } },
+    properties: {
+      id: uuid,
+      at: ts,
+      actorId: { ...uuid, nullable: true },
+      action: { type: 'string', example: 'order.created' },
+      entity: { type: 'string' },
+      entityId: { type: 'string', nullable: true },
+      requestId: { type: 'string' },
+      changes: { type: 'object', additionalProperties: true },
+    },
   },
   Webhook: {
     type: 'object',
     required: ['id', 'url', 'events'],
-    properties: { id: uuid, url: { type: 'string', format: 'uri' }, events: { type: 'array', items: { type: 'string', enum: ['order.created', 'order.cancelled'] } }, createdAt: ts },
+    properties: {
+      id: uuid,
+      url: { type: 'string', format: 'uri' },
+      events: { type: 'array', items: { type: 'string', enum: ['order.created', 'order.cancelled'] } },
+      createdAt: ts,
+    },
     additionalProperties: true,
   },
   WebhookCreated: {
-    allOf: [{ $ref: '#/components/schemas/Webhook' }, { type: 'object', required: ['secret'], properties: { secret: { type: 'string', description: 'Signing secret (Standard Webhooks), shown only in this answer' } } }],
+    allOf: [
+      { $ref: '#/components/schemas/Webhook' },
+      {
+        type: 'object',
+        required: ['secret'],
+        properties: {
+          secret: {
+            type: 'string',
+            description: 'Signing secret (Standard Webhooks), shown only in this answer',
+          },
+        },
+      },
+    ],
   },
   WebhookDelivery: {
     type: 'object',
     required: ['id', 'status'],
-    properties: { id: uuid, status: { type: 'string', enum: ['pending', 'delivered', 'dead'] }, attempts: int },
+    properties: {
+      id: uuid,
+      status: { type: 'string', enum: ['pending', 'delivered', 'dead'] },
+      attempts: int,
+    },
     additionalProperties: true,
   },
 };
@@ -71,7 +130,10 @@ export function pageOf(schema: string): Record<string, unknown> {
   return {
     type: 'object',
     required: ['data', 'nextCursor'],
-    properties: { data: { type: 'array', items: { $ref: `#/components/schemas/${schema}` } }, nextCursor: { type: 'string', nullable: true } },
+    properties: {
+      data: { type: 'array', items: { $ref: `#/components/schemas/${schema}` } },
+      nextCursor: { type: 'string', nullable: true },
+    },
   };
 }
 
@@ -107,5 +169,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/webhooks': { answer: 'page:Webhook' },
   'DELETE /v1/webhooks/{id}': {},
   'GET /v1/webhooks/{id}/deliveries': { answer: 'page:WebhookDelivery' },
-  'POST /v1/webhooks/deliveries/{id}/retry': { answer: 'WebhookDelivery', problems: ['INVALID_STATE_TRANSITION'] },
+  'POST /v1/webhooks/deliveries/{id}/retry': {
+    answer: 'WebhookDelivery',
+    problems: ['INVALID_STATE_TRANSITION'],
+  },
 };

@@ -20,13 +20,22 @@ type Operation = {
   parameters?: Array<{ in: string }>;
   requestBody?: unknown;
   security?: unknown[];
-  responses: Record<string, { description?: string; content?: Record<string, { schema?: Record<string, unknown> }> }>;
+  responses: Record<
+    string,
+    { description?: string; content?: Record<string, { schema?: Record<string, unknown> }> }
+  >;
   'x-roles'?: string[];
 };
 
 const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 /** Nest's RequestMethod enum values. */
-const REQUEST_METHODS: Record<number, (typeof HTTP_METHODS)[number]> = { 0: 'get', 1: 'post', 2: 'put', 3: 'delete', 4: 'patch' };
+const REQUEST_METHODS: Record<number, (typeof HTTP_METHODS)[number]> = {
+  0: 'get',
+  1: 'post',
+  2: 'put',
+  3: 'delete',
+  4: 'patch',
+};
 const annotated = new WeakSet<object>();
 
 /**
@@ -42,22 +51,28 @@ function annotateHandlers(app: NestFastifyApplication): void {
       const proto = controller.prototype as Record<string, unknown>;
       for (const name of Object.getOwnPropertyNames(proto)) {
         const handler = proto[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
-        for (const type of (Reflect.getMetadata('design:paramtypes', proto, name) as unknown[] | undefined) ?? []) {
+        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined)
+          continue;
+        for (const type of (Reflect.getMetadata('design:paramtypes', proto, name) as unknown[] | undefined) ??
+          []) {
           if (typeof type === 'function') describeValidatedClass(type as ClassRef);
         }
         if (annotated.has(handler)) continue;
         annotated.add(handler);
-        const isPublic = Reflect.getMetadata(IS_PUBLIC, handler) ?? Reflect.getMetadata(IS_PUBLIC, controller);
-        if (!isPublic) ApiBearerAuth()(proto, name, Object.getOwnPropertyDescriptor(proto, name) as PropertyDescriptor);
+        const isPublic =
+          Reflect.getMetadata(IS_PUBLIC, handler) ?? Reflect.getMetadata(IS_PUBLIC, controller);
+        if (!isPublic)
+          ApiBearerAuth()(proto, name, Object.getOwnPropertyDescriptor(proto, name) as PropertyDescriptor);
       }
     }
   }
 }
 
 function codesOf(response: Operation['responses'][string] | undefined): ErrorCode[] {
-  const schema = response?.content?.[PROBLEM_CONTENT_TYPE]?.schema ?? response?.content?.['application/json']?.schema;
-  const allOf = (schema?.allOf as Array<{ properties?: { code?: { enum?: ErrorCode[] } } }> | undefined) ?? [];
+  const schema =
+    response?.content?.[PROBLEM_CONTENT_TYPE]?.schema ?? response?.content?.['application/json']?.schema;
+  const allOf =
+    (schema?.allOf as Array<{ properties?: { code?: { enum?: ErrorCode[] } } }> | undefined) ?? [];
   return allOf.flatMap((part) => part.properties?.code?.enum ?? []);
 }
 
@@ -106,7 +121,14 @@ function complete(document: OpenAPIObject): OpenAPIObject {
         detail: { type: 'string' },
         code: { type: 'string', enum: Object.keys(ERROR_CODES) },
         requestId: { type: 'string' },
-        errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+        errors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['field', 'message'],
+            properties: { field: { type: 'string' }, message: { type: 'string' } },
+          },
+        },
       },
     },
     ...(SCHEMAS as NonNullable<typeof document.components.schemas>),
@@ -123,9 +145,12 @@ function complete(document: OpenAPIObject): OpenAPIObject {
       }
       const entry = OPERATIONS[`${method.toUpperCase()} ${path}`];
       const success = Object.keys(op.responses).find((s) => s.startsWith('2'));
-      if (success && !op.responses[success].description) op.responses[success].description = STATUS_CODES[Number(success)] ?? 'Success';
+      if (success && !op.responses[success].description)
+        op.responses[success].description = STATUS_CODES[Number(success)] ?? 'Success';
       if (entry?.answer && success && !op.responses[success].content) {
-        const schema = entry.answer.startsWith('page:') ? pageOf(entry.answer.slice(5)) : { $ref: `#/components/schemas/${entry.answer}` };
+        const schema = entry.answer.startsWith('page:')
+          ? pageOf(entry.answer.slice(5))
+          : { $ref: `#/components/schemas/${entry.answer}` };
         op.responses[success].content = { 'application/json': { schema } };
       }
       addProblems(op, [...commonProblems(path, op), ...(entry?.problems ?? [])]);
@@ -144,13 +169,20 @@ function markRoles(app: NestFastifyApplication, document: OpenAPIObject): void {
       const proto = controller.prototype as Record<string, unknown>;
       for (const name of Object.getOwnPropertyNames(proto)) {
         const handler = proto[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
-        const roles = (Reflect.getMetadata(ROLES, handler) ?? Reflect.getMetadata(ROLES, controller)) as string[] | undefined;
+        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined)
+          continue;
+        const roles = (Reflect.getMetadata(ROLES, handler) ?? Reflect.getMetadata(ROLES, controller)) as
+          string[] | undefined;
         if (!roles?.length) continue;
         const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
-        const path = `/${[base, sub].map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+        const path = `/${[base, sub]
+          .map((p) => p.replace(/^\/+|\/+$/g, ''))
+          .filter(Boolean)
+          .join('/')}`.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
         const method = REQUEST_METHODS[Number(Reflect.getMetadata(METHOD_METADATA, handler))];
-        const op = method ? (document.paths[path] as Record<string, Operation | undefined> | undefined)?.[method] : undefined;
+        const op = method
+          ? (document.paths[path] as Record<string, Operation | undefined> | undefined)?.[method]
+          : undefined;
         if (op) op['x-roles'] = roles;
       }
     }
@@ -164,7 +196,9 @@ export function buildOpenApiDocument(app: NestFastifyApplication, config: AppCon
     app,
     new DocumentBuilder()
       .setTitle('Bulwark API')
-      .setDescription('Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. Lists are cursor-paginated.')
+      .setDescription(
+        'Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`. Lists are cursor-paginated.',
+      )
       .setVersion(config.appVersion)
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
@@ -176,6 +210,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication, config: AppCon
 /** `/docs` (Swagger UI) and `/docs/openapi.json`, not authenticated (CONTRACT section 3). */
 export function setupOpenApi(app: NestFastifyApplication, config: AppConfig): void {
   const document = buildOpenApiDocument(app, config);
-  SwaggerModule.setup(DOCS_PATH, app, document, { ui: false, raw: ['json'], jsonDocumentUrl: OPENAPI_JSON_PATH });
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    ui: false,
+    raw: ['json'],
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+  });
   installSwaggerUi(app.getHttpAdapter().getInstance(), DOCS_PATH, OPENAPI_JSON_PATH);
 }

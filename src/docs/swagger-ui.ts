@@ -37,7 +37,9 @@ function page(base: string): string {
 export function installSwaggerUi(fastify: FastifyInstance, docsPath: string, jsonPath: string): void {
   const base = `/${docsPath}`;
   const dir = dirname(require.resolve('swagger-ui-dist/package.json'));
-  const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(join(dir, name)) }]));
+  const files = new Map(
+    Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(join(dir, name)) }]),
+  );
   const html = page(base);
   const init = `window.onload = function () {
   window.ui = SwaggerUIBundle({ url: '/${jsonPath}', dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: true,
@@ -45,8 +47,12 @@ export function installSwaggerUi(fastify: FastifyInstance, docsPath: string, jso
 };
 `;
   fastify.get(base, (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
-  fastify.get(`${base}/swagger-ui-init.js`, (_request, reply) => reply.type('application/javascript; charset=utf-8').send(init));
+  fastify.get(`${base}/swagger-ui-init.js`, (_request, reply) =>
+    reply.type('application/javascript; charset=utf-8').send(init),
+  );
   for (const [name, file] of files) {
-    fastify.get(`${base}/${name}`, (_request, reply) => reply.header('cache-control', 'public, max-age=86400').type(file.type).send(file.body));
+    fastify.get(`${base}/${name}`, (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=86400').type(file.type).send(file.body),
+    );
   }
 }

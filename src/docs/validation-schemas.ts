@@ -5,7 +5,9 @@ import { getMetadataStorage } from 'class-validator';
 /** class-transformer's `@Type` registry (not in its typed public API; the package has no exports map). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
-  defaultMetadataStorage: { findTypeMetadata(target: ClassRef, property: string): { typeFunction(): unknown } | undefined };
+  defaultMetadataStorage: {
+    findTypeMetadata(target: ClassRef, property: string): { typeFunction(): unknown } | undefined;
+  };
 };
 
 /** Swagger's own property metadata key (`@ApiProperty`): a property that has it is left alone. */
@@ -24,27 +26,73 @@ function applyRule(rule: Meta, schema: Schema, items: Schema): void {
   const target = rule.each ? items : schema;
   const [a, b] = rule.constraints ?? [];
   switch (rule.name) {
-    case 'isString': target.type = 'string'; break;
-    case 'isInt': target.type = 'integer'; break;
-    case 'isNumber': case 'isNumberString': target.type = 'number'; break;
-    case 'isBoolean': target.type = 'boolean'; break;
-    case 'isEmail': Object.assign(target, { type: 'string', format: 'email' }); break;
-    case 'isUuid': case 'isUUID': Object.assign(target, { type: 'string', format: 'uuid' }); break;
-    case 'isUrl': case 'isURL': Object.assign(target, { type: 'string', format: 'uri' }); break;
-    case 'isISO8601': case 'isIso8601': case 'isDateString': Object.assign(target, { type: 'string', format: 'date-time' }); break;
-    case 'min': target.minimum = a; break;
-    case 'max': target.maximum = a; break;
-    case 'minLength': target.minLength = a; break;
-    case 'maxLength': target.maxLength = a; break;
-    case 'isLength': Object.assign(target, { minLength: a, ...(b !== undefined ? { maxLength: b } : {}) }); break;
-    case 'matches': if (a instanceof RegExp) target.pattern = a.source; break;
-    case 'isIn': target.enum = a; break;
-    case 'isEnum': target.enum = Object.values(a as object); break;
-    case 'isArray': schema.type = 'array'; break;
-    case 'arrayMinSize': schema.minItems = a; break;
-    case 'arrayMaxSize': schema.maxItems = a; break;
-    case 'arrayUnique': schema.uniqueItems = true; break;
-    default: break;
+    case 'isString':
+      target.type = 'string';
+      break;
+    case 'isInt':
+      target.type = 'integer';
+      break;
+    case 'isNumber':
+    case 'isNumberString':
+      target.type = 'number';
+      break;
+    case 'isBoolean':
+      target.type = 'boolean';
+      break;
+    case 'isEmail':
+      Object.assign(target, { type: 'string', format: 'email' });
+      break;
+    case 'isUuid':
+    case 'isUUID':
+      Object.assign(target, { type: 'string', format: 'uuid' });
+      break;
+    case 'isUrl':
+    case 'isURL':
+      Object.assign(target, { type: 'string', format: 'uri' });
+      break;
+    case 'isISO8601':
+    case 'isIso8601':
+    case 'isDateString':
+      Object.assign(target, { type: 'string', format: 'date-time' });
+      break;
+    case 'min':
+      target.minimum = a;
+      break;
+    case 'max':
+      target.maximum = a;
+      break;
+    case 'minLength':
+      target.minLength = a;
+      break;
+    case 'maxLength':
+      target.maxLength = a;
+      break;
+    case 'isLength':
+      Object.assign(target, { minLength: a, ...(b !== undefined ? { maxLength: b } : {}) });
+      break;
+    case 'matches':
+      if (a instanceof RegExp) target.pattern = a.source;
+      break;
+    case 'isIn':
+      target.enum = a;
+      break;
+    case 'isEnum':
+      target.enum = Object.values(a as object);
+      break;
+    case 'isArray':
+      schema.type = 'array';
+      break;
+    case 'arrayMinSize':
+      schema.minItems = a;
+      break;
+    case 'arrayMaxSize':
+      schema.maxItems = a;
+      break;
+    case 'arrayUnique':
+      schema.uniqueItems = true;
+      break;
+    default:
+      break;
   }
 }
 
@@ -59,9 +107,14 @@ export function describeValidatedClass(cls: ClassRef): void {
   described.add(cls);
   const rules = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false) as unknown as Meta[];
   if (rules.length === 0) return;
-  const documented = new Set<string>(((Reflect.getMetadata(SWAGGER_PROPERTIES, cls.prototype) as string[] | undefined) ?? []).map((p) => p.replace(/^:/, '')));
+  const documented = new Set<string>(
+    ((Reflect.getMetadata(SWAGGER_PROPERTIES, cls.prototype) as string[] | undefined) ?? []).map((p) =>
+      p.replace(/^:/, ''),
+    ),
+  );
   const byProperty = new Map<string, Meta[]>();
-  for (const rule of rules) byProperty.set(rule.propertyName, [...(byProperty.get(rule.propertyName) ?? []), rule]);
+  for (const rule of rules)
+    byProperty.set(rule.propertyName, [...(byProperty.get(rule.propertyName) ?? []), rule]);
 
   for (const [property, propertyRules] of byProperty) {
     if (documented.has(property)) continue;
@@ -72,7 +125,8 @@ export function describeValidatedClass(cls: ClassRef): void {
     for (const rule of propertyRules) {
       if (rule.name === 'isOptional') required = false;
       else if (rule.type === 'nestedValidation') {
-        nested = defaultMetadataStorage.findTypeMetadata(cls, property)?.typeFunction() as ClassRef | undefined;
+        nested = defaultMetadataStorage.findTypeMetadata(cls, property)?.typeFunction() as
+          ClassRef | undefined;
       } else applyRule(rule, schema, items);
     }
     const designType = Reflect.getMetadata('design:type', cls.prototype as object, property) as unknown;

@@ -16,14 +16,24 @@ export function isFaultTarget(url: string): boolean {
  * The hook runs first (onRequest), so an injected failure looks to the rollout gate exactly like a
  * broken release: a 5xx on the real route template, with its latency.
  */
-export function installFaultInjection(fastify: FastifyInstance, faults: AppConfig['faults'], logger: Logger, random: () => number = Math.random): void {
+export function installFaultInjection(
+  fastify: FastifyInstance,
+  faults: AppConfig['faults'],
+  logger: Logger,
+  random: () => number = Math.random,
+): void {
   if (!faults.enabled || (faults.errorRate <= 0 && faults.latencyMs <= 0)) return;
   const { errorRate, latencyMs } = faults;
   fastify.addHook('onRequest', async (request, reply) => {
     if (!isFaultTarget(request.url)) return;
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     if (errorRate > 0 && random() < errorRate) {
-      sendProblem(new AppError('FAULT_INJECTED', 'Fault injection is on (FAULTS_ENABLED): this failure is deliberate.'), request, reply, logger);
+      sendProblem(
+        new AppError('FAULT_INJECTED', 'Fault injection is on (FAULTS_ENABLED): this failure is deliberate.'),
+        request,
+        reply,
+        logger,
+      );
       return reply;
     }
   });

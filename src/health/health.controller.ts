@@ -28,7 +28,9 @@ export class HealthController {
   /** The process can serve. Never touches the database: an outage must not get pods restarted. */
   @Get('live')
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness: the process can serve (no database check); reports version and colour' })
+  @ApiOperation({
+    summary: 'Liveness: the process can serve (no database check); reports version and colour',
+  })
   live(): Promise<HealthCheckResult> {
     const { appVersion: version, releaseColor: color } = this.config;
     return this.health.check([() => this.indicators.check('app').up({ version, color })]);
@@ -37,10 +39,16 @@ export class HealthController {
   /** Ready for traffic: no shutdown under way, the database answers, migrations applied. */
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: database answers, migrations applied, no shutdown under way; 503 otherwise' })
+  @ApiOperation({
+    summary: 'Readiness: database answers, migrations applied, no shutdown under way; 503 otherwise',
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     try {
-      const result = await this.health.check([() => this.readiness.shutdown(), () => this.readiness.database(), () => this.readiness.migrations()]);
+      const result = await this.health.check([
+        () => this.readiness.shutdown(),
+        () => this.readiness.database(),
+        () => this.readiness.migrations(),
+      ]);
       this.readiness.noteOutcome(undefined);
       return result;
     } catch (error) {

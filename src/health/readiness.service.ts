@@ -45,7 +45,11 @@ export class ReadinessIndicators {
       .check('migrations')
       .attempt(async () => {
         if (this.migrationsSeenApplied) return;
-        const pending = await this.guarded('migrations', () => this.pendingMigrations(), 'migration state unknown');
+        const pending = await this.guarded(
+          'migrations',
+          () => this.pendingMigrations(),
+          'migration state unknown',
+        );
         if (pending.length > 0) throw new Error(`${pending.length} migration(s) not applied`);
         this.migrationsSeenApplied = true;
       })
@@ -69,7 +73,9 @@ export class ReadinessIndicators {
     const table = this.dataSource.options.migrationsTableName ?? 'migrations';
     const rows = (await this.dataSource.query(`SELECT name FROM "${table}"`)) as Array<{ name: string }>;
     const applied = new Set(rows.map((r) => r.name));
-    return this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
+    return this.dataSource.migrations
+      .map((m) => m.name ?? m.constructor.name)
+      .filter((name) => !applied.has(name));
   }
 
   private async guarded<T>(what: string, fn: () => Promise<T>, publicMessage: string): Promise<T> {

@@ -1,7 +1,12 @@
 import { canonicalJson, requestFingerprint } from './fingerprint';
 
 describe('request fingerprint', () => {
-  const base = { method: 'POST', route: '/v1/orders', path: '/v1/orders', body: { items: [{ productId: 'a', quantity: 1 }] } };
+  const base = {
+    method: 'POST',
+    route: '/v1/orders',
+    path: '/v1/orders',
+    body: { items: [{ productId: 'a', quantity: 1 }] },
+  };
 
   it('canonical JSON sorts keys at every depth and keeps array order', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, 1], c: null } })).toBe('{"a":{"c":null,"d":[2,1]},"b":1}');
@@ -10,7 +15,9 @@ describe('request fingerprint', () => {
   });
 
   it('is the same for the same request whatever the key order', () => {
-    expect(requestFingerprint(base)).toBe(requestFingerprint({ ...base, body: { items: [{ quantity: 1, productId: 'a' }] } }));
+    expect(requestFingerprint(base)).toBe(
+      requestFingerprint({ ...base, body: { items: [{ quantity: 1, productId: 'a' }] } }),
+    );
     expect(requestFingerprint(base)).toMatch(/^[0-9a-f]{64}$/);
   });
 

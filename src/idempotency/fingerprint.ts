@@ -26,6 +26,8 @@ export interface FingerprintInput {
 /** SHA-256 (hex) of method, route template, concrete path and canonical body: what "the same request" means. */
 export function requestFingerprint(input: FingerprintInput): string {
   return createHash('sha256')
-    .update(`${input.method.toUpperCase()}\n${input.route}\n${input.path}\n${canonicalJson(input.body ?? null)}`)
+    .update(
+      `${input.method.toUpperCase()}\n${input.route}\n${input.path}\n${canonicalJson(input.body ?? null)}`,
+    )
     .digest('hex');
 }

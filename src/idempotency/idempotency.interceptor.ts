@@ -39,7 +39,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = Array.isArray(header) ? undefined : header;
     if (key === undefined || key.length < 1 || key.length > MAX_KEY_LENGTH) {
       throw new AppError('VALIDATION_FAILED', 'The request is not valid.', {
-        errors: [{ field: 'Idempotency-Key', message: `Idempotency-Key must be one value of 1 to ${MAX_KEY_LENGTH} characters` }],
+        errors: [
+          {
+            field: 'Idempotency-Key',
+            message: `Idempotency-Key must be one value of 1 to ${MAX_KEY_LENGTH} characters`,
+          },
+        ],
       });
     }
 
@@ -62,12 +67,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
       key,
       fingerprint,
       requestId: request.id,
-      successStatus: this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? (request.method === 'POST' ? 201 : 200),
+      successStatus:
+        this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ??
+        (request.method === 'POST' ? 201 : 200),
       successHeaders: (body) => (options.headers ? options.headers(body as never) : {}),
       settled: false,
     };
     // The handler runs when the Observable is subscribed: subscribe inside the scope so every await
     // of the handler (and its transaction) sees the context.
-    return new Observable((subscriber) => idempotencyScope.run(ctx, () => next.handle().subscribe(subscriber)));
+    return new Observable((subscriber) =>
+      idempotencyScope.run(ctx, () => next.handle().subscribe(subscriber)),
+    );
   }
 }

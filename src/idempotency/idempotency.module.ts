@@ -9,7 +9,13 @@ import { IdempotentReplayFilter } from './idempotent-replay.filter';
 /** Idempotency keys for any route that opts in with `@Idempotent()`; import this module beside it. */
 @Module({
   imports: [ScheduleModule.forRoot()],
-  providers: [IdempotencyRepository, IdempotencyParticipant, IdempotencyInterceptor, IdempotentReplayFilter, IdempotencyPurgeJob],
+  providers: [
+    IdempotencyRepository,
+    IdempotencyParticipant,
+    IdempotencyInterceptor,
+    IdempotentReplayFilter,
+    IdempotencyPurgeJob,
+  ],
   exports: [IdempotencyRepository, IdempotencyInterceptor, IdempotentReplayFilter],
 })
 export class IdempotencyModule {}

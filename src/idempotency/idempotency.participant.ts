@@ -17,7 +17,11 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  * the client may fix or retry them.
  */
 export function isKeptOutcome(error: unknown): error is AppError {
-  return error instanceof AppError && [404, 409, 412, 422].includes(error.status) && !error.code.startsWith('IDEMPOTENCY_');
+  return (
+    error instanceof AppError &&
+    [404, 409, 412, 422].includes(error.status) &&
+    !error.code.startsWith('IDEMPOTENCY_')
+  );
 }
 
 /**
@@ -44,7 +48,11 @@ export class IdempotencyParticipant implements TransactionParticipant, OnModuleI
     const ctx = idempotencyScope.getStore();
     if (!ctx || ctx.settled) return;
     if (!(await this.repository.tryLock(manager, ctx.userId, ctx.key))) {
-      throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry later.', { headers: { 'Retry-After': '1' } });
+      throw new AppError(
+        'IDEMPOTENCY_IN_PROGRESS',
+        'A request with this Idempotency-Key is still being processed; retry later.',
+        { headers: { 'Retry-After': '1' } },
+      );
     }
     const stored = await this.repository.find(ctx.userId, ctx.key, manager);
     if (stored) {
@@ -81,7 +89,10 @@ export class IdempotencyParticipant implements TransactionParticipant, OnModuleI
     if (ctx) ctx.settled = true;
   }
 
-  private async store(manager: EntityManager, response: Parameters<IdempotencyRepository['insert']>[3]): Promise<void> {
+  private async store(
+    manager: EntityManager,
+    response: Parameters<IdempotencyRepository['insert']>[3],
+  ): Promise<void> {
     const ctx = idempotencyScope.getStore();
     if (!ctx) return;
     try {
@@ -89,14 +100,21 @@ export class IdempotencyParticipant implements TransactionParticipant, OnModuleI
     } catch (error) {
       // Unreachable while the advisory lock holds; the primary key is the backstop: the whole
       // transaction (business change included) rolls back rather than keep two answers.
-      if (sqlState(error) === UNIQUE_VIOLATION) throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key was processed concurrently; retry to get its answer.');
+      if (sqlState(error) === UNIQUE_VIOLATION)
+        throw new AppError(
+          'IDEMPOTENCY_IN_PROGRESS',
+          'A request with this Idempotency-Key was processed concurrently; retry to get its answer.',
+        );
       throw error;
     }
   }
 }
 
 export function keyReused(): AppError {
-  return new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request (method, path or body).');
+  return new AppError(
+    'IDEMPOTENCY_KEY_REUSED',
+    'This Idempotency-Key was already used with a different request (method, path or body).',
+  );
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {

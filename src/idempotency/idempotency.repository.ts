@@ -9,7 +9,12 @@ interface Row {
   headers: Record<string, string>;
 }
 
-const toStored = (row: Row): StoredResponse => ({ fingerprint: row.fingerprint, statusCode: row.status_code, body: row.body, headers: row.headers });
+const toStored = (row: Row): StoredResponse => ({
+  fingerprint: row.fingerprint,
+  statusCode: row.status_code,
+  body: row.body,
+  headers: row.headers,
+});
 
 /** The `idempotency_keys` table: one kept answer per (user, key). */
 @Injectable()
@@ -31,14 +36,24 @@ export class IdempotencyRepository {
    * never leaves a key locked (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS).
    */
   async tryLock(manager: EntityManager, userId: string, key: string): Promise<boolean> {
-    const rows = (await manager.query("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked", [userId, key])) as Array<{ locked: boolean }>;
+    const rows = (await manager.query(
+      "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked",
+      [userId, key],
+    )) as Array<{ locked: boolean }>;
     return rows[0]?.locked === true;
   }
 
   async insert(manager: EntityManager, userId: string, key: string, response: StoredResponse): Promise<void> {
     await manager.query(
       'INSERT INTO idempotency_keys (user_id, key, fingerprint, status_code, body, headers) VALUES ($1, $2, $3, $4, $5, $6)',
-      [userId, key, response.fingerprint, response.statusCode, response.body, JSON.stringify(response.headers)],
+      [
+        userId,
+        key,
+        response.fingerprint,
+        response.statusCode,
+        response.body,
+        JSON.stringify(response.headers),
+      ],
     );
   }
 

@@ -7,5 +7,11 @@ import { IdempotentReplayFilter } from './idempotent-replay.filter';
  * one `TransactionRunner.run(...)` and the controller must return the service's answer unchanged:
  * that answer is what is kept and replayed. The module declaring the controller imports IdempotencyModule.
  */
-export const Idempotent = <T = unknown>(options: { headers?: (body: T) => Record<string, string> } = {}): MethodDecorator =>
-  applyDecorators(SetMetadata(IDEMPOTENT_OPTIONS, options as IdempotentOptions), UseInterceptors(IdempotencyInterceptor), UseFilters(IdempotentReplayFilter));
+export const Idempotent = <T = unknown>(
+  options: { headers?: (body: T) => Record<string, string> } = {},
+): MethodDecorator =>
+  applyDecorators(
+    SetMetadata(IDEMPOTENT_OPTIONS, options as IdempotentOptions),
+    UseInterceptors(IdempotencyInterceptor),
+    UseFilters(IdempotentReplayFilter),
+  );

@@ -7,9 +7,24 @@ export const APP_LOGGER = Symbol('APP_LOGGER');
  * Paths that must never be written, wherever they appear in a log object (pino's redaction:
  * https://getpino.io/#/docs/redaction). Bodies are never logged, so this is a second line.
  */
-const SECRET_KEYS = ['password', 'currentPassword', 'newPassword', 'passwordHash', 'token', 'accessToken', 'refreshToken', 'secret', 'jwtSecret', 'authorization', 'cookie', 'set-cookie'];
+const SECRET_KEYS = [
+  'password',
+  'currentPassword',
+  'newPassword',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  'jwtSecret',
+  'authorization',
+  'cookie',
+  'set-cookie',
+];
 export const REDACT_PATHS = [
-  ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`].map((p) => (k.includes('-') ? p.replace(k, `["${k}"]`) : p))),
+  ...SECRET_KEYS.flatMap((k) =>
+    [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`].map((p) => (k.includes('-') ? p.replace(k, `["${k}"]`) : p)),
+  ),
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
@@ -44,8 +59,18 @@ function baseOptions(config: AppConfig): pino.LoggerOptions {
 }
 
 /** The service's pino logger: JSON lines, every line labelled with version and colour, secrets redacted. */
-export function createLogger(config: AppConfig, destination: DestinationStream = stdoutDestination()): Logger {
-  return pino({ ...baseOptions(config), redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } }, destination);
+export function createLogger(
+  config: AppConfig,
+  destination: DestinationStream = stdoutDestination(),
+): Logger {
+  return pino(
+    {
+      ...baseOptions(config),
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError },
+    },
+    destination,
+  );
 }
 
 /**

@@ -10,7 +10,12 @@ import type { MetricsService } from './metrics.service';
  */
 export function installHttpMetrics(fastify: FastifyInstance, metrics: MetricsService): void {
   fastify.addHook('onResponse', (request, reply, done) => {
-    metrics.observeRequest(request.method, routeTemplate(request), reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observeRequest(
+      request.method,
+      routeTemplate(request),
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 }

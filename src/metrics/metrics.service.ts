@@ -54,15 +54,20 @@ export class MetricsService {
   private readonly redChildren = new Map<string, RedChild>();
   private outboxAgeProvider: OutboxAgeProvider | undefined;
 
-  constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
-    @Optional() dataSource?: DataSource,
-  ) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, @Optional() dataSource?: DataSource) {
     const registers = [this.registry];
-    this.registry.setDefaultLabels({ [DEFAULT_LABELS.appVersion]: config.appVersion, [DEFAULT_LABELS.color]: config.releaseColor });
+    this.registry.setDefaultLabels({
+      [DEFAULT_LABELS.appVersion]: config.appVersion,
+      [DEFAULT_LABELS.color]: config.releaseColor,
+    });
     collectDefaultMetrics({ register: this.registry });
 
-    this.httpRequests = new Counter({ name: METRIC_NAMES.httpRequestsTotal, help: 'HTTP requests answered, by method, route template and status code', labelNames: HTTP_LABELS, registers });
+    this.httpRequests = new Counter({
+      name: METRIC_NAMES.httpRequestsTotal,
+      help: 'HTTP requests answered, by method, route template and status code',
+      labelNames: HTTP_LABELS,
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: METRIC_NAMES.httpRequestDurationSeconds,
       help: 'Time from receiving a request to finishing its answer, by method, route template and status code',
@@ -70,12 +75,38 @@ export class MetricsService {
       buckets: HTTP_DURATION_BUCKETS,
       registers,
     });
-    this.ordersCreated = new Counter({ name: METRIC_NAMES.ordersCreatedTotal, help: 'Orders created', registers });
-    this.ordersCancelled = new Counter({ name: METRIC_NAMES.ordersCancelledTotal, help: 'Orders cancelled', registers });
-    this.orderStockConflicts = new Counter({ name: METRIC_NAMES.orderStockConflictsTotal, help: 'Order attempts refused for insufficient stock', registers });
-    this.idempotencyReplays = new Counter({ name: METRIC_NAMES.idempotencyReplaysTotal, help: 'Requests answered from a stored idempotent response', registers });
-    this.authLogins = new Counter({ name: METRIC_NAMES.authLoginsTotal, help: 'Login attempts by result', labelNames: ['result'], registers });
-    this.webhookDeliveries = new Counter({ name: METRIC_NAMES.webhookDeliveriesTotal, help: 'Webhook delivery attempts by result', labelNames: ['result'], registers });
+    this.ordersCreated = new Counter({
+      name: METRIC_NAMES.ordersCreatedTotal,
+      help: 'Orders created',
+      registers,
+    });
+    this.ordersCancelled = new Counter({
+      name: METRIC_NAMES.ordersCancelledTotal,
+      help: 'Orders cancelled',
+      registers,
+    });
+    this.orderStockConflicts = new Counter({
+      name: METRIC_NAMES.orderStockConflictsTotal,
+      help: 'Order attempts refused for insufficient stock',
+      registers,
+    });
+    this.idempotencyReplays = new Counter({
+      name: METRIC_NAMES.idempotencyReplaysTotal,
+      help: 'Requests answered from a stored idempotent response',
+      registers,
+    });
+    this.authLogins = new Counter({
+      name: METRIC_NAMES.authLoginsTotal,
+      help: 'Login attempts by result',
+      labelNames: ['result'],
+      registers,
+    });
+    this.webhookDeliveries = new Counter({
+      name: METRIC_NAMES.webhookDeliveriesTotal,
+      help: 'Webhook delivery attempts by result',
+      labelNames: ['result'],
+      registers,
+    });
     // Known label values start at 0, so rate() and ratios work before the first event.
     for (const result of LOGIN_RESULTS) this.authLogins.labels(result).inc(0);
     for (const result of WEBHOOK_DELIVERY_RESULTS) this.webhookDeliveries.labels(result).inc(0);
@@ -104,7 +135,11 @@ export class MetricsService {
       collect() {
         const p = pool();
         if (!p) return;
-        const values: Record<(typeof POOL_STATES)[number], number> = { total: p.totalCount, idle: p.idleCount, in_use: p.totalCount - p.idleCount };
+        const values: Record<(typeof POOL_STATES)[number], number> = {
+          total: p.totalCount,
+          idle: p.idleCount,
+          in_use: p.totalCount - p.idleCount,
+        };
         for (const state of POOL_STATES) this.labels(state).set(values[state]);
       },
     });
@@ -117,7 +152,11 @@ export class MetricsService {
         if (p) this.set(p.waitingCount);
       },
     });
-    new Gauge({ name: METRIC_NAMES.dbPoolMaxConnections, help: 'Configured size of the database pool (DB_POOL_MAX)', registers }).set(config.dbPoolMax);
+    new Gauge({
+      name: METRIC_NAMES.dbPoolMaxConnections,
+      help: 'Configured size of the database pool (DB_POOL_MAX)',
+      registers,
+    }).set(config.dbPoolMax);
   }
 
   /** Counts one answered request (called from the Fastify onResponse hook, src/metrics/http-metrics.ts). */
@@ -126,7 +165,10 @@ export class MetricsService {
     let child = this.redChildren.get(key);
     if (!child) {
       const status = String(statusCode);
-      child = { count: this.httpRequests.labels(method, route, status), duration: this.httpDuration.labels(method, route, status) };
+      child = {
+        count: this.httpRequests.labels(method, route, status),
+        duration: this.httpDuration.labels(method, route, status),
+      };
       this.redChildren.set(key, child);
     }
     child.count.inc();

@@ -29,7 +29,8 @@ export interface OrderRow {
   updated_at: Date;
 }
 
-export const ORDER_COLUMNS = 'o.id, o.user_id, o.status, o.total_cents, o.version, o.created_at, o.updated_at';
+export const ORDER_COLUMNS =
+  'o.id, o.user_id, o.status, o.total_cents, o.version, o.created_at, o.updated_at';
 
 /** The items of order `o`, in the order they were given, as one JSON array (no second query). */
 export const ORDER_ITEMS_JSON = `COALESCE((

@@ -16,7 +16,11 @@ export class OrdersController {
   @Post()
   @OrderRateLimit()
   @Idempotent<OrderView>({ headers: (order) => ({ Location: orderLocation(order.id) }) })
-  async create(@CurrentActor() actor: Actor, @Body() dto: CreateOrderDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView> {
+  async create(
+    @CurrentActor() actor: Actor,
+    @Body() dto: CreateOrderDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderView> {
     const order = await this.orders.create(actor, dto);
     void reply.header('Location', orderLocation(order.id));
     return order;

@@ -40,7 +40,11 @@ export class OrdersRepository {
    * and re-checks the newest version of those it waited for), so once a product has sold out,
    * further orders for it answer 409 at once instead of queueing on its row lock.
    */
-  async reserveStock(manager: EntityManager, productIds: string[], quantities: number[]): Promise<Reservation> {
+  async reserveStock(
+    manager: EntityManager,
+    productIds: string[],
+    quantities: number[],
+  ): Promise<Reservation> {
     const rows = (await manager.query(
       `WITH wanted AS (
          SELECT * FROM unnest($1::uuid[], $2::int[]) AS w (product_id, quantity)
@@ -81,7 +85,14 @@ export class OrdersRepository {
            FROM unnest($4::uuid[], $5::int[], $6::int[]) WITH ORDINALITY AS i (product_id, quantity, unit_price_cents, position)
        )
        SELECT * FROM o`,
-      [order.id, order.userId, order.totalCents, order.items.map((i) => i.productId), order.items.map((i) => i.quantity), order.items.map((i) => i.unitPriceCents)],
+      [
+        order.id,
+        order.userId,
+        order.totalCents,
+        order.items.map((i) => i.productId),
+        order.items.map((i) => i.quantity),
+        order.items.map((i) => i.unitPriceCents),
+      ],
     )) as OrderRow[];
     return rows[0] as OrderRow;
   }
@@ -90,7 +101,11 @@ export class OrdersRepository {
    * confirmed → cancelled for an order `ownerId` may see (any order when null). Undefined when no
    * such order is confirmed; the row lock it takes serialises concurrent cancels of one order.
    */
-  async markCancelled(manager: EntityManager, id: string, ownerId: string | null): Promise<OrderRow | undefined> {
+  async markCancelled(
+    manager: EntityManager,
+    id: string,
+    ownerId: string | null,
+  ): Promise<OrderRow | undefined> {
     const [rows] = (await manager.query(
       `UPDATE orders o SET status = 'cancelled', version = o.version + 1, updated_at = now()
         WHERE o.id = $1 AND o.status = 'confirmed' AND ($2::uuid IS NULL OR o.user_id = $2::uuid)
@@ -113,14 +128,24 @@ export class OrdersRepository {
         WHERE i.order_id = $1 AND p.id = i.product_id AND p.id IN (SELECT id FROM locked)
       RETURNING i.product_id, i.position, i.quantity, i.unit_price_cents`,
       [orderId],
-    )) as [Array<{ product_id: string; position: number; quantity: number; unit_price_cents: number }>, number];
+    )) as [
+      Array<{ product_id: string; position: number; quantity: number; unit_price_cents: number }>,
+      number,
+    ];
     return rows
       .sort((a, b) => a.position - b.position)
       .map((r) => ({ productId: r.product_id, quantity: r.quantity, unitPriceCents: r.unit_price_cents }));
   }
 
-  async statusOf(manager: EntityManager, id: string, ownerId: string | null): Promise<OrderStatus | undefined> {
-    const rows = (await manager.query('SELECT status FROM orders WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)', [id, ownerId])) as Array<{
+  async statusOf(
+    manager: EntityManager,
+    id: string,
+    ownerId: string | null,
+  ): Promise<OrderStatus | undefined> {
+    const rows = (await manager.query(
+      'SELECT status FROM orders WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)',
+      [id, ownerId],
+    )) as Array<{
       status: OrderStatus;
     }>;
     return rows[0]?.status;
@@ -137,7 +162,11 @@ export class OrdersRepository {
   }
 
   /** Newest first, `limit + 1` rows, each with its items. */
-  async list(filter: { userIds: string[]; limit: number; after?: CursorPosition }): Promise<Array<OrderWithItemsRow & { cursorMicros: string }>> {
+  async list(filter: {
+    userIds: string[];
+    limit: number;
+    after?: CursorPosition;
+  }): Promise<Array<OrderWithItemsRow & { cursorMicros: string }>> {
     const params: unknown[] = [filter.limit + 1];
     const where: string[] = [];
     for (const userId of filter.userIds) {
@@ -146,7 +175,9 @@ export class OrdersRepository {
     }
     if (filter.after) {
       params.push(filter.after.atMicros, filter.after.id);
-      where.push(`(o.created_at, o.id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`);
+      where.push(
+        `(o.created_at, o.id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`,
+      );
     }
     return (await this.dataSource.query(
       `SELECT ${ORDER_COLUMNS}, ${ORDER_ITEMS_JSON} AS items, ${cursorMicrosSql('o.created_at')} AS "cursorMicros"

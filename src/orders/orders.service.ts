@@ -34,17 +34,32 @@ export class OrdersService {
   async create(actor: Actor, dto: CreateOrderDto): Promise<OrderView> {
     const user = requireUser(actor);
     // Product-id order: the order in which rows are locked (see OrdersRepository).
-    const byProduct = [...dto.items].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+    const byProduct = [...dto.items].sort((a, b) =>
+      a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0,
+    );
     const productIds = byProduct.map((i) => i.productId);
     try {
       const order = await this.tx.run(async (manager) => {
-        const { prices, unknown } = await this.orders.reserveStock(manager, productIds, byProduct.map((i) => i.quantity));
+        const { prices, unknown } = await this.orders.reserveStock(
+          manager,
+          productIds,
+          byProduct.map((i) => i.quantity),
+        );
         // Something was not decremented: throwing undoes the decrements that were made.
         if (unknown.length > 0) throw unknownProducts(dto, unknown);
         if (prices.size < productIds.length) throw insufficientStock(dto, prices);
-        const items: OrderItemView[] = dto.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPriceCents: prices.get(i.productId) as number }));
+        const items: OrderItemView[] = dto.items.map((i) => ({
+          productId: i.productId,
+          quantity: i.quantity,
+          unitPriceCents: prices.get(i.productId) as number,
+        }));
         const totalCents = items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0);
-        const row = await this.orders.insert(manager, { id: randomUUID(), userId: user.id, totalCents, items });
+        const row = await this.orders.insert(manager, {
+          id: randomUUID(),
+          userId: user.id,
+          totalCents,
+          items,
+        });
         const view = toOrderView(row, items);
         await this.audit.record(manager, {
           action: AUDIT_ACTIONS.ORDER_CREATED,
@@ -54,13 +69,18 @@ export class OrdersService {
           requestId: actor.requestId,
           changes: { status: view.status, totalCents: view.totalCents, items: view.items },
         });
-        await this.outbox.enqueue(manager, { type: WEBHOOK_EVENTS.ORDER_CREATED, aggregateId: view.id, payload: { ...view } });
+        await this.outbox.enqueue(manager, {
+          type: WEBHOOK_EVENTS.ORDER_CREATED,
+          aggregateId: view.id,
+          payload: { ...view },
+        });
         return view;
       });
       this.metrics?.ordersCreated.inc();
       return order;
     } catch (error) {
-      if (error instanceof AppError && error.code === 'INSUFFICIENT_STOCK') this.metrics?.orderStockConflicts.inc();
+      if (error instanceof AppError && error.code === 'INSUFFICIENT_STOCK')
+        this.metrics?.orderStockConflicts.inc();
       throw error;
     }
   }
@@ -75,7 +95,10 @@ export class OrdersService {
       if (!row) {
         const status = await this.orders.statusOf(manager, id, ownerId);
         if (!status) throw new NotFoundError('order');
-        throw new AppError('INVALID_STATE_TRANSITION', `The order is ${status}; only a confirmed order can be cancelled.`);
+        throw new AppError(
+          'INVALID_STATE_TRANSITION',
+          `The order is ${status}; only a confirmed order can be cancelled.`,
+        );
       }
       const items = await this.orders.restoreStock(manager, id);
       const view = toOrderView(row, items);
@@ -85,9 +108,16 @@ export class OrdersService {
         entity: AUDIT_ENTITIES.ORDER,
         entityId: id,
         requestId: actor.requestId,
-        changes: { status: { from: 'confirmed', to: 'cancelled' }, restocked: items.map((i) => ({ productId: i.productId, quantity: i.quantity })) },
+        changes: {
+          status: { from: 'confirmed', to: 'cancelled' },
+          restocked: items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+        },
       });
-      await this.outbox.enqueue(manager, { type: WEBHOOK_EVENTS.ORDER_CANCELLED, aggregateId: id, payload: { ...view } });
+      await this.outbox.enqueue(manager, {
+        type: WEBHOOK_EVENTS.ORDER_CANCELLED,
+        aggregateId: id,
+        payload: { ...view },
+      });
       return view;
     });
     this.metrics?.ordersCancelled.inc();
@@ -97,7 +127,9 @@ export class OrdersService {
   /** The owner or an admin; anyone else gets the same 404 as for a missing order (no BOLA oracle). */
   async get(actor: Actor, id: string): Promise<OrderView> {
     const user = requireUser(actor);
-    const row = isUuid(id) ? await this.orders.findVisible(id, user.role === 'admin' ? null : user.id) : undefined;
+    const row = isUuid(id)
+      ? await this.orders.findVisible(id, user.role === 'admin' ? null : user.id)
+      : undefined;
     if (!row) throw new NotFoundError('order');
     return toOrderView(row, row.items);
   }
@@ -106,20 +138,35 @@ export class OrdersService {
   async list(actor: Actor, query: ListOrdersDto): Promise<Page<OrderView>> {
     const user = requireUser(actor);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const userIds = [...(user.role === 'admin' ? [] : [user.id]), ...(query.userId === undefined ? [] : [query.userId])];
-    const rows = await this.orders.list({ userIds, limit, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor) });
+    const userIds = [
+      ...(user.role === 'admin' ? [] : [user.id]),
+      ...(query.userId === undefined ? [] : [query.userId]),
+    ];
+    const rows = await this.orders.list({
+      userIds,
+      limit,
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+    });
     return toPage(rows, limit, (row) => toOrderView(row, row.items));
   }
 }
 
 function unknownProducts(dto: CreateOrderDto, unknown: string[]): AppError {
   return new AppError('UNKNOWN_PRODUCT', `No product has the id ${unknown.join(', ')}.`, {
-    errors: dto.items.flatMap((item, index) => (unknown.includes(item.productId) ? [{ field: `items.${index}.productId`, message: 'unknown product' }] : [])),
+    errors: dto.items.flatMap((item, index) =>
+      unknown.includes(item.productId)
+        ? [{ field: `items.${index}.productId`, message: 'unknown product' }]
+        : [],
+    ),
   });
 }
 
 function insufficientStock(dto: CreateOrderDto, reserved: Map<string, number>): AppError {
   return new AppError('INSUFFICIENT_STOCK', 'Not enough stock for every item; nothing was ordered.', {
-    errors: dto.items.flatMap((item, index) => (reserved.has(item.productId) ? [] : [{ field: `items.${index}.quantity`, message: 'more than the stock available' }])),
+    errors: dto.items.flatMap((item, index) =>
+      reserved.has(item.productId)
+        ? []
+        : [{ field: `items.${index}.quantity`, message: 'more than the stock available' }],
+    ),
   });
 }

@@ -27,7 +27,11 @@ export class ProductsController {
 
   @Post()
   @Roles('admin')
-  async create(@CurrentActor() actor: Actor, @Body() dto: CreateProductDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ProductView> {
+  async create(
+    @CurrentActor() actor: Actor,
+    @Body() dto: CreateProductDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ProductView> {
     const product = await this.products.create(actor, dto);
     void reply.header('Location', `/v1/products/${product.id}`).header('ETag', versionEtag(product.version));
     return product;

@@ -16,7 +16,9 @@ export class ProductsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async findById(id: string): Promise<ProductRow | undefined> {
-    const rows = (await this.dataSource.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id])) as ProductRow[];
+    const rows = (await this.dataSource.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [
+      id,
+    ])) as ProductRow[];
     return rows[0];
   }
 
@@ -54,7 +56,12 @@ export class ProductsRepository {
    * Applies the given fields if the product's version is one of `versions` (any version when
    * undefined). Undefined when no row matched (missing product or stale version).
    */
-  async update(manager: EntityManager, id: string, dto: UpdateProductDto, versions?: number[]): Promise<ProductUpdateResult | undefined> {
+  async update(
+    manager: EntityManager,
+    id: string,
+    dto: UpdateProductDto,
+    versions?: number[],
+  ): Promise<ProductUpdateResult | undefined> {
     const [rows] = (await manager.query(
       `UPDATE products p
           SET name = COALESCE($3, p.name),

@@ -23,7 +23,10 @@ export class ProductsService {
 
   async list(query: PageQueryDto): Promise<Page<ProductView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.products.list(limit, query.cursor === undefined ? undefined : decodeCursor(query.cursor));
+    const rows = await this.products.list(
+      limit,
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+    );
     return toPage(rows, limit, toProductView);
   }
 
@@ -60,12 +63,16 @@ export class ProductsService {
       const updated = await this.products.update(manager, id, dto, versions);
       if (!updated) {
         if (!(await this.products.exists(manager, id))) throw new NotFoundError('product');
-        throw new AppError('PRECONDITION_FAILED', 'The product has changed since the version named in If-Match; read it again.');
+        throw new AppError(
+          'PRECONDITION_FAILED',
+          'The product has changed since the version named in If-Match; read it again.',
+        );
       }
       const { before, after } = updated;
       const changes: Record<string, { from: unknown; to: unknown }> = {};
       if (dto.name !== undefined) changes.name = { from: before.name, to: after.name };
-      if (dto.priceCents !== undefined) changes.priceCents = { from: before.price_cents, to: after.price_cents };
+      if (dto.priceCents !== undefined)
+        changes.priceCents = { from: before.price_cents, to: after.price_cents };
       if (dto.stock !== undefined) changes.stock = { from: before.stock, to: after.stock };
       await this.audit.record(manager, {
         action: AUDIT_ACTIONS.PRODUCT_UPDATED,

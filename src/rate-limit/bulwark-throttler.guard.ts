@@ -8,8 +8,13 @@ import { AppError } from '../common/errors/app-error';
  */
 @Injectable()
 export class BulwarkThrottlerGuard extends ThrottlerGuard {
-  protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override async throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
     const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire || detail.timeToExpire || 1));
-    throw new AppError('RATE_LIMITED', `Too many requests; retry in ${seconds} s.`, { headers: { 'Retry-After': String(seconds) } });
+    throw new AppError('RATE_LIMITED', `Too many requests; retry in ${seconds} s.`, {
+      headers: { 'Retry-After': String(seconds) },
+    });
   }
 }

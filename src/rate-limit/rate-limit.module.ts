@@ -30,7 +30,10 @@ function clientAddress(request: FastifyRequest): string {
 /** The login throttler's key: the lower-cased e-mail of the body with the client address. */
 export function loginTracker(request: FastifyRequest): string {
   const body = request.body as { email?: unknown } | undefined;
-  const email = typeof body === 'object' && body !== null && typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
+  const email =
+    typeof body === 'object' && body !== null && typeof body.email === 'string'
+      ? body.email.trim().toLowerCase()
+      : '';
   return `${email}|${clientAddress(request)}`;
 }
 

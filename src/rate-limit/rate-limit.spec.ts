@@ -21,7 +21,10 @@ class Routes {
 }
 
 function contextFor(handler: keyof Routes): ExecutionContext {
-  return { getHandler: () => Routes.prototype[handler], getClass: () => Routes } as unknown as ExecutionContext;
+  return {
+    getHandler: () => Routes.prototype[handler],
+    getClass: () => Routes,
+  } as unknown as ExecutionContext;
 }
 
 describe('rate limits', () => {
@@ -36,13 +39,17 @@ describe('rate limits', () => {
 
   it('keys login tries by (lower-cased e-mail, client address)', () => {
     const request = (body: unknown, ip: string) => ({ body, ip }) as unknown as FastifyRequest;
-    expect(loginTracker(request({ email: '  Ada@Example.COM ' }, '10.0.0.1'))).toBe('ada@example.com|10.0.0.1');
+    expect(loginTracker(request({ email: '  Ada@Example.COM ' }, '10.0.0.1'))).toBe(
+      'ada@example.com|10.0.0.1',
+    );
     expect(loginTracker(request({ email: 42 }, '10.0.0.1'))).toBe('|10.0.0.1');
     expect(loginTracker(request(undefined, '::1'))).toBe('|::1');
   });
 
   it('takes the limits from the configuration, one window of a minute each, counting across routes', () => {
-    const options = throttlerOptions(testConfig({ rateLimitPerMinute: 7, loginRateLimitPerMinute: 3, orderRateLimitPerMinute: 2 }));
+    const options = throttlerOptions(
+      testConfig({ rateLimitPerMinute: 7, loginRateLimitPerMinute: 3, orderRateLimitPerMinute: 2 }),
+    );
     if (Array.isArray(options)) throw new Error('expected the object form');
     expect(options.throttlers.map((x) => [x.name, x.limit, x.ttl])).toEqual([
       ['default', 7, 60_000],
@@ -57,7 +64,9 @@ describe('rate limits', () => {
 
   it('answers 429 RATE_LIMITED with a plain Retry-After in whole seconds', async () => {
     const guard = Object.create(BulwarkThrottlerGuard.prototype) as BulwarkThrottlerGuard;
-    const thrown = await (guard as unknown as { throwThrottlingException: (c: unknown, d: object) => Promise<void> })
+    const thrown = await (
+      guard as unknown as { throwThrottlingException: (c: unknown, d: object) => Promise<void> }
+    )
       .throwThrottlingException(contextFor('login'), { timeToBlockExpire: 42.2, timeToExpire: 10 })
       .catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(AppError);

@@ -52,7 +52,13 @@ export class ResilientRedisThrottlerStorage implements ThrottlerStorage, OnModul
     this.shared = new ThrottlerStorageRedisService(this.redis);
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<StorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<StorageRecord> {
     if (this.redis.status === 'ready' && Date.now() >= this.skipRedisUntil) {
       try {
         return await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
@@ -72,7 +78,10 @@ export class ResilientRedisThrottlerStorage implements ThrottlerStorage, OnModul
     this.skipRedisUntil = Date.now() + REDIS_RETRY_AFTER_MS;
     if (this.degraded) return;
     this.degraded = true;
-    this.logger?.warn({ err: error }, 'rate limits: Redis unavailable, counting in this process until it returns');
+    this.logger?.warn(
+      { err: error },
+      'rate limits: Redis unavailable, counting in this process until it returns',
+    );
   }
 }
 

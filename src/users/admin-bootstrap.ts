@@ -53,7 +53,12 @@ export async function ensureAdmin(dataSource: DataSource, input: EnsureAdminInpu
     const current = await users.findByEmailWithHash(email, manager);
     if (!current) {
       if (!passwordHash) throw new Error(`the user ${email} disappeared meanwhile; run the command again`);
-      const user = await users.insert(manager, { email, name: input.name ?? 'Administrator', passwordHash, role: 'admin' });
+      const user = await users.insert(manager, {
+        email,
+        name: input.name ?? 'Administrator',
+        passwordHash,
+        role: 'admin',
+      });
       await audit.record(manager, {
         action: AUDIT_ACTIONS.USER_CREATED,
         actorId: null,

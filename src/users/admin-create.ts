@@ -51,7 +51,8 @@ function fail(message: string, code = 1): never {
 
 async function main(): Promise<void> {
   const email = emailFromArgs(process.argv.slice(2));
-  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) fail('usage: npm run admin:create -- --email E (password from ADMIN_PASSWORD or a prompt)', 64);
+  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email))
+    fail('usage: npm run admin:create -- --email E (password from ADMIN_PASSWORD or a prompt)', 64);
   let config;
   try {
     config = loadConfig();

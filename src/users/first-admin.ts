@@ -5,16 +5,26 @@ import { ensureAdmin, FIRST_ADMIN_EMAIL, randomAdminPassword } from './admin-boo
  * First start in embedded mode (CONTRACT section 1): an admin with a random password, printed once
  * on standard output, as a plain line (not through the logger, whose redaction would hide it).
  */
-export async function createFirstAdmin(dataSource: DataSource, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function createFirstAdmin(
+  dataSource: DataSource,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   // Only while the database has no admin at all and the bootstrap account was never made: an
   // existing account (even a demoted one) is never touched again.
-  const [{ exists }] = (await dataSource.query(`SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' OR email = $1) AS exists`, [
-    FIRST_ADMIN_EMAIL,
-  ])) as Array<{ exists: boolean }>;
+  const [{ exists }] = (await dataSource.query(
+    `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' OR email = $1) AS exists`,
+    [FIRST_ADMIN_EMAIL],
+  )) as Array<{ exists: boolean }>;
   if (exists) return;
   const password = randomAdminPassword();
-  const outcome = await ensureAdmin(dataSource, { email: FIRST_ADMIN_EMAIL, password: async () => password, requestId: 'bootstrap:first-admin' });
+  const outcome = await ensureAdmin(dataSource, {
+    email: FIRST_ADMIN_EMAIL,
+    password: async () => password,
+    requestId: 'bootstrap:first-admin',
+  });
   if (outcome === 'created') {
-    out.write(`FIRST ADMIN (shown once): e-mail ${FIRST_ADMIN_EMAIL} password ${password} — change it with PATCH /v1/users/me\n`);
+    out.write(
+      `FIRST ADMIN (shown once): e-mail ${FIRST_ADMIN_EMAIL} password ${password} — change it with PATCH /v1/users/me\n`,
+    );
   }
 }

@@ -43,7 +43,9 @@ export interface UserView {
   updatedAt: string;
 }
 
-export function toUserView(user: Pick<User, 'id' | 'email' | 'name' | 'role' | 'disabled' | 'createdAt' | 'updatedAt'>): UserView {
+export function toUserView(
+  user: Pick<User, 'id' | 'email' | 'name' | 'role' | 'disabled' | 'createdAt' | 'updatedAt'>,
+): UserView {
   return {
     id: user.id,
     email: user.email,

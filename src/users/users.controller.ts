@@ -36,7 +36,11 @@ export class UsersController {
 
   @Patch(':id')
   @Roles('admin')
-  update(@Param('id') id: string, @Body() dto: AdminUpdateUserDto, @CurrentActor() actor: Actor): Promise<UserView> {
+  update(
+    @Param('id') id: string,
+    @Body() dto: AdminUpdateUserDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<UserView> {
     return this.users.adminUpdate(actor, id, dto);
   }
 }

@@ -14,29 +14,47 @@ const COLUMNS = `id, email, name, role, disabled, created_at AS "createdAt", upd
 export class UsersRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<UserRecord | undefined> {
+  async findById(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<UserRecord | undefined> {
     const rows = (await manager.query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id])) as UserRecord[];
     return rows[0];
   }
 
-  async findByEmailWithHash(email: string, manager: EntityManager = this.dataSource.manager): Promise<UserWithHash | undefined> {
-    const rows = (await manager.query(`SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE email = $1`, [email])) as UserWithHash[];
+  async findByEmailWithHash(
+    email: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<UserWithHash | undefined> {
+    const rows = (await manager.query(
+      `SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE email = $1`,
+      [email],
+    )) as UserWithHash[];
     return rows[0];
   }
 
   async findByIdWithHash(id: string): Promise<UserWithHash | undefined> {
-    const rows = (await this.dataSource.query(`SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE id = $1`, [id])) as UserWithHash[];
+    const rows = (await this.dataSource.query(
+      `SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE id = $1`,
+      [id],
+    )) as UserWithHash[];
     return rows[0];
   }
 
   /** The row, locked until the transaction ends, so read-modify-write is safe under concurrency. */
   async lockByIdWithHash(manager: EntityManager, id: string): Promise<UserWithHash | undefined> {
-    const rows = (await manager.query(`SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE id = $1 FOR UPDATE`, [id])) as UserWithHash[];
+    const rows = (await manager.query(
+      `SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE id = $1 FOR UPDATE`,
+      [id],
+    )) as UserWithHash[];
     return rows[0];
   }
 
   /** Throws a unique violation (23505) when the e-mail is taken. */
-  async insert(manager: EntityManager, user: { email: string; name: string; passwordHash: string; role: UserRole }): Promise<UserRecord> {
+  async insert(
+    manager: EntityManager,
+    user: { email: string; name: string; passwordHash: string; role: UserRole },
+  ): Promise<UserRecord> {
     const rows = (await manager.query(
       `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
       [user.email, user.name, user.passwordHash, user.role],
@@ -49,7 +67,12 @@ export class UsersRepository {
     id: string,
     changes: Partial<{ name: string; passwordHash: string; role: UserRole; disabled: boolean }>,
   ): Promise<UserRecord> {
-    const columns: Record<string, string> = { name: 'name', passwordHash: 'password_hash', role: 'role', disabled: 'disabled' };
+    const columns: Record<string, string> = {
+      name: 'name',
+      passwordHash: 'password_hash',
+      role: 'role',
+      disabled: 'disabled',
+    };
     const sets: string[] = [];
     const params: unknown[] = [id];
     for (const [key, value] of Object.entries(changes)) {
@@ -58,12 +81,20 @@ export class UsersRepository {
       sets.push(`${columns[key]} = $${params.length}`);
     }
     sets.push('updated_at = now()');
-    const rows = await queryRows<UserRecord>(manager, `UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`, params);
+    const rows = await queryRows<UserRecord>(
+      manager,
+      `UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
+      params,
+    );
     return rows[0];
   }
 
   /** Newest first; `limit + 1` rows so the caller can tell whether a next page exists. */
-  async list(filter: { email?: string }, limit: number, after?: CursorPosition): Promise<Array<UserRecord & { cursorMicros: string }>> {
+  async list(
+    filter: { email?: string },
+    limit: number,
+    after?: CursorPosition,
+  ): Promise<Array<UserRecord & { cursorMicros: string }>> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.email !== undefined) {
@@ -72,7 +103,9 @@ export class UsersRepository {
     }
     if (after) {
       params.push(after.atMicros, after.id);
-      where.push(`(created_at, id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`);
+      where.push(
+        `(created_at, id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`,
+      );
     }
     params.push(limit + 1);
     return (await this.dataSource.query(

@@ -15,9 +15,11 @@ import type { UpdateMeDto } from './dto/update-me.dto';
 import { normalizeEmail, toUserView, UserView } from './user.entity';
 import { UsersRepository } from './users.repository';
 
-
 /** Field-by-field `{from, to}` of what really changed. */
-function diff<T extends object>(before: T, after: Partial<T>): Record<string, { from: unknown; to: unknown }> {
+function diff<T extends object>(
+  before: T,
+  after: Partial<T>,
+): Record<string, { from: unknown; to: unknown }> {
   const out: Record<string, { from: unknown; to: unknown }> = {};
   for (const [key, to] of Object.entries(after) as Array<[keyof T & string, unknown]>) {
     if (to !== undefined && before[key] !== to) out[key] = { from: before[key], to };
@@ -53,7 +55,11 @@ export class UsersService {
     let checkedHash: string | undefined;
     if (dto.password !== undefined) {
       const current = await this.users.findByIdWithHash(caller.id);
-      if (!current || dto.currentPassword === undefined || !(await this.hasher.verify(current.passwordHash, dto.currentPassword))) {
+      if (
+        !current ||
+        dto.currentPassword === undefined ||
+        !(await this.hasher.verify(current.passwordHash, dto.currentPassword))
+      ) {
         throw new AppError('CURRENT_PASSWORD_INVALID', 'A new password needs the current password.');
       }
       checkedHash = current.passwordHash;
@@ -70,7 +76,11 @@ export class UsersService {
       const after = await this.users.update(manager, caller.id, { name: dto.name, passwordHash: newHash });
       if (newHash !== undefined) {
         changes.passwordChanged = true;
-        changes.sessionsRevoked = await this.sessions.revokeAllOfUser(manager, caller.id, SESSION_REVOKED_REASONS.PASSWORD_CHANGED);
+        changes.sessionsRevoked = await this.sessions.revokeAllOfUser(
+          manager,
+          caller.id,
+          SESSION_REVOKED_REASONS.PASSWORD_CHANGED,
+        );
       }
       await this.audit.record(manager, {
         action: AUDIT_ACTIONS.USER_UPDATED,
@@ -87,7 +97,11 @@ export class UsersService {
   async list(query: ListUsersDto): Promise<Page<UserView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
-    const rows = await this.users.list({ email: query.email !== undefined ? normalizeEmail(query.email) : undefined }, limit, after);
+    const rows = await this.users.list(
+      { email: query.email !== undefined ? normalizeEmail(query.email) : undefined },
+      limit,
+      after,
+    );
     return toPage(rows, limit, toUserView);
   }
 
@@ -104,11 +118,23 @@ export class UsersService {
     return this.transactions.run(async (manager) => {
       const before = await this.users.lockByIdWithHash(manager, id);
       if (!before) throw new NotFoundError('user');
-      const changes: Record<string, unknown> = diff(before, { name: dto.name, role: dto.role, disabled: dto.disabled });
+      const changes: Record<string, unknown> = diff(before, {
+        name: dto.name,
+        role: dto.role,
+        disabled: dto.disabled,
+      });
       if (Object.keys(changes).length === 0) return toUserView(before);
-      const after = await this.users.update(manager, id, { name: dto.name, role: dto.role, disabled: dto.disabled });
+      const after = await this.users.update(manager, id, {
+        name: dto.name,
+        role: dto.role,
+        disabled: dto.disabled,
+      });
       if (dto.disabled === true && !before.disabled) {
-        changes.sessionsRevoked = await this.sessions.revokeAllOfUser(manager, id, SESSION_REVOKED_REASONS.USER_DISABLED);
+        changes.sessionsRevoked = await this.sessions.revokeAllOfUser(
+          manager,
+          id,
+          SESSION_REVOKED_REASONS.USER_DISABLED,
+        );
       }
       await this.audit.record(manager, {
         action: AUDIT_ACTIONS.USER_UPDATED,

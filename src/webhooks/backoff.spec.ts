@@ -2,8 +2,12 @@ import { backoffDelayMs } from './backoff';
 
 describe('backoffDelayMs', () => {
   it('doubles the window per attempt, up to the cap', () => {
-    expect([1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, 100, 1000, () => 1))).toEqual([100, 200, 400, 800, 1000]);
-    expect([1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, 100, 1000, () => 0))).toEqual([50, 100, 200, 400, 500]);
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, 100, 1000, () => 1))).toEqual([
+      100, 200, 400, 800, 1000,
+    ]);
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, 100, 1000, () => 0))).toEqual([
+      50, 100, 200, 400, 500,
+    ]);
   });
 
   it('stays within [d/2, d] for any random value, so every second gap is longer whatever the jitter', () => {

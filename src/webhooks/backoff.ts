@@ -5,7 +5,12 @@
  * spreads replicas and receivers' recoveries; the other half guarantees the gaps grow, so a failing
  * receiver sees fewer and fewer attempts (full jitter could retry at once, again and again).
  */
-export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

@@ -97,7 +97,10 @@ export class DeliveryStore {
   }
 
   /** A failed attempt: retried after `retryInMs`, or `dead` when it was the last one allowed. */
-  async markFailed(d: ClaimedDelivery, outcome: { dead: boolean; retryInMs: number; statusCode: number | null; error: string }): Promise<boolean> {
+  async markFailed(
+    d: ClaimedDelivery,
+    outcome: { dead: boolean; retryInMs: number; statusCode: number | null; error: string },
+  ): Promise<boolean> {
     return this.update(
       `UPDATE webhook_deliveries
        SET status = CASE WHEN $3 THEN 'dead' ELSE 'pending' END, next_attempt_at = clock_timestamp() + $4::interval,
@@ -149,5 +152,7 @@ export class DeliveryStore {
 
 /** TypeORM's postgres driver answers UPDATE … with `[rows, affectedCount]`. */
 function isUpdateResult<T>(value: unknown): value is [T[], number] {
-  return Array.isArray(value) && value.length === 2 && Array.isArray(value[0]) && typeof value[1] === 'number';
+  return (
+    Array.isArray(value) && value.length === 2 && Array.isArray(value[0]) && typeof value[1] === 'number'
+  );
 }

@@ -27,7 +27,8 @@ export class SecretBox {
   private readonly key: Buffer;
 
   constructor(keyMaterial: string) {
-    if (Buffer.byteLength(keyMaterial) < 32) throw new Error('SecretBox: key material must be at least 32 bytes');
+    if (Buffer.byteLength(keyMaterial) < 32)
+      throw new Error('SecretBox: key material must be at least 32 bytes');
     this.key = Buffer.from(hkdfSync('sha256', keyMaterial, HKDF_SALT, HKDF_INFO, 32));
   }
 
@@ -41,12 +42,16 @@ export class SecretBox {
 
   /** Throws when the data was altered, belongs to another id, or was sealed under another key. */
   open(sealed: Buffer, associatedId: string): string {
-    if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) throw new Error('SecretBox: unknown ciphertext format');
+    if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION)
+      throw new Error('SecretBox: unknown ciphertext format');
     const iv = sealed.subarray(1, 1 + IV_BYTES);
     const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
     const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
     decipher.setAAD(Buffer.from(associatedId, 'utf8'));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    return Buffer.concat([
+      decipher.update(sealed.subarray(1 + IV_BYTES + TAG_BYTES)),
+      decipher.final(),
+    ]).toString('utf8');
   }
 }

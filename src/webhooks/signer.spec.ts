@@ -5,7 +5,11 @@ import { signWebhook } from './signer';
 describe('signWebhook', () => {
   it('produces headers a Standard Webhooks receiver verifies, and only for the exact payload and secret', () => {
     const secret = generateSigningSecret();
-    const payload = JSON.stringify({ type: 'order.created', timestamp: new Date().toISOString(), data: { id: 'o1' } });
+    const payload = JSON.stringify({
+      type: 'order.created',
+      timestamp: new Date().toISOString(),
+      data: { id: 'o1' },
+    });
     const headers = signWebhook(secret, 'msg_1', new Date(), payload);
     expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     expect(new Webhook(secret).verify(payload, { ...headers })).toEqual(JSON.parse(payload));

@@ -1,4 +1,10 @@
-import { DEFAULT_LOOKUP_TIMEOUT_MS, isForbiddenAddress, parseWebhookUrl, resolveWebhookTarget, WebhookUrlRefused } from './url-guard';
+import {
+  DEFAULT_LOOKUP_TIMEOUT_MS,
+  isForbiddenAddress,
+  parseWebhookUrl,
+  resolveWebhookTarget,
+  WebhookUrlRefused,
+} from './url-guard';
 
 describe('webhook URL guard', () => {
   it.each([
@@ -73,7 +79,13 @@ describe('webhook URL guard', () => {
   });
 
   it('refuses non-http schemes, credentials and garbage before any DNS', () => {
-    for (const raw of ['ftp://example.com/x', 'file:///etc/passwd', 'https://user:pw@example.com/', 'not a url', `https://e.com/${'a'.repeat(2048)}`]) {
+    for (const raw of [
+      'ftp://example.com/x',
+      'file:///etc/passwd',
+      'https://user:pw@example.com/',
+      'not a url',
+      `https://e.com/${'a'.repeat(2048)}`,
+    ]) {
       expect(() => parseWebhookUrl(raw)).toThrow(WebhookUrlRefused);
     }
     expect(parseWebhookUrl('https://hooks.example.com/in?x=1').hostname).toBe('hooks.example.com');
@@ -81,32 +93,62 @@ describe('webhook URL guard', () => {
 
   it('checks every resolved address, and the numeric and bracketed literal forms', async () => {
     const resolver = async (host: string) =>
-      host === 'mixed.example' ? [{ address: '93.184.215.14', family: 4 as const }, { address: '10.0.0.5', family: 4 as const }] : [{ address: '93.184.215.14', family: 4 as const }];
-    await expect(resolveWebhookTarget(new URL('https://mixed.example/'), false, { resolve: resolver })).rejects.toThrow(/10\.0\.0\.5/);
-    await expect(resolveWebhookTarget(new URL('https://ok.example/'), false, { resolve: resolver })).resolves.toEqual({ address: '93.184.215.14', family: 4 });
-    await expect(resolveWebhookTarget(new URL('http://2130706433/'), false, { resolve: resolver })).rejects.toThrow(WebhookUrlRefused);
-    await expect(resolveWebhookTarget(new URL('http://[::ffff:127.0.0.1]/'), false, { resolve: resolver })).rejects.toThrow(WebhookUrlRefused);
-    await expect(resolveWebhookTarget(new URL('http://[::127.0.0.1]/'), false, { resolve: resolver })).rejects.toThrow(WebhookUrlRefused);
-    await expect(resolveWebhookTarget(new URL('http://[64:ff9b::169.254.169.254]/'), false, { resolve: resolver })).rejects.toThrow(WebhookUrlRefused);
+      host === 'mixed.example'
+        ? [
+            { address: '93.184.215.14', family: 4 as const },
+            { address: '10.0.0.5', family: 4 as const },
+          ]
+        : [{ address: '93.184.215.14', family: 4 as const }];
+    await expect(
+      resolveWebhookTarget(new URL('https://mixed.example/'), false, { resolve: resolver }),
+    ).rejects.toThrow(/10\.0\.0\.5/);
+    await expect(
+      resolveWebhookTarget(new URL('https://ok.example/'), false, { resolve: resolver }),
+    ).resolves.toEqual({ address: '93.184.215.14', family: 4 });
+    await expect(
+      resolveWebhookTarget(new URL('http://2130706433/'), false, { resolve: resolver }),
+    ).rejects.toThrow(WebhookUrlRefused);
+    await expect(
+      resolveWebhookTarget(new URL('http://[::ffff:127.0.0.1]/'), false, { resolve: resolver }),
+    ).rejects.toThrow(WebhookUrlRefused);
+    await expect(
+      resolveWebhookTarget(new URL('http://[::127.0.0.1]/'), false, { resolve: resolver }),
+    ).rejects.toThrow(WebhookUrlRefused);
+    await expect(
+      resolveWebhookTarget(new URL('http://[64:ff9b::169.254.169.254]/'), false, { resolve: resolver }),
+    ).rejects.toThrow(WebhookUrlRefused);
     const sixToFour = async () => [{ address: '2002:a9fe:a9fe::1', family: 6 as const }];
-    await expect(resolveWebhookTarget(new URL('https://tunnel.example/'), false, { resolve: sixToFour })).rejects.toThrow(/2002:a9fe:a9fe::1/);
-    await expect(resolveWebhookTarget(new URL('http://[::1]:8080/'), true, { resolve: resolver })).resolves.toEqual({ address: '::1', family: 6 });
+    await expect(
+      resolveWebhookTarget(new URL('https://tunnel.example/'), false, { resolve: sixToFour }),
+    ).rejects.toThrow(/2002:a9fe:a9fe::1/);
+    await expect(
+      resolveWebhookTarget(new URL('http://[::1]:8080/'), true, { resolve: resolver }),
+    ).resolves.toEqual({ address: '::1', family: 6 });
   });
 
   it('bounds the lookup: a resolver slower than timeoutMs is given up on, and the URL refused for now', async () => {
     let calls = 0;
     const hung = (host: string) => {
       calls += 1;
-      return new Promise<Array<{ address: string; family: 4 }>>((settle) => setTimeout(() => settle([{ address: '93.184.215.14', family: 4 }]), host === 'slow.example' ? 10_000 : 5).unref());
+      return new Promise<Array<{ address: string; family: 4 }>>((settle) =>
+        setTimeout(
+          () => settle([{ address: '93.184.215.14', family: 4 }]),
+          host === 'slow.example' ? 10_000 : 5,
+        ).unref(),
+      );
     };
     const started = Date.now();
-    await expect(resolveWebhookTarget(new URL('https://slow.example/'), false, { resolve: hung, timeoutMs: 50 })).rejects.toThrow(
-      new WebhookUrlRefused('url host slow.example did not resolve within 50 ms'),
-    );
+    await expect(
+      resolveWebhookTarget(new URL('https://slow.example/'), false, { resolve: hung, timeoutMs: 50 }),
+    ).rejects.toThrow(new WebhookUrlRefused('url host slow.example did not resolve within 50 ms'));
     expect(Date.now() - started).toBeLessThan(5000);
     // A resolver within the bound is unaffected; literals never ask it.
-    await expect(resolveWebhookTarget(new URL('https://quick.example/'), false, { resolve: hung, timeoutMs: 1000 })).resolves.toEqual({ address: '93.184.215.14', family: 4 });
-    await expect(resolveWebhookTarget(new URL('https://93.184.215.14/'), false, { resolve: hung, timeoutMs: 1 })).resolves.toEqual({ address: '93.184.215.14', family: 4 });
+    await expect(
+      resolveWebhookTarget(new URL('https://quick.example/'), false, { resolve: hung, timeoutMs: 1000 }),
+    ).resolves.toEqual({ address: '93.184.215.14', family: 4 });
+    await expect(
+      resolveWebhookTarget(new URL('https://93.184.215.14/'), false, { resolve: hung, timeoutMs: 1 }),
+    ).resolves.toEqual({ address: '93.184.215.14', family: 4 });
     expect(calls).toBe(2);
   });
 
@@ -115,7 +157,9 @@ describe('webhook URL guard', () => {
     try {
       const never = () => new Promise<never>(() => undefined);
       const outcome = resolveWebhookTarget(new URL('https://never.example/'), true, { resolve: never });
-      const settled = expect(outcome).rejects.toThrow(`did not resolve within ${DEFAULT_LOOKUP_TIMEOUT_MS} ms`);
+      const settled = expect(outcome).rejects.toThrow(
+        `did not resolve within ${DEFAULT_LOOKUP_TIMEOUT_MS} ms`,
+      );
       await jest.advanceTimersByTimeAsync(DEFAULT_LOOKUP_TIMEOUT_MS);
       await settled;
     } finally {
@@ -127,6 +171,8 @@ describe('webhook URL guard', () => {
     const failing = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     };
-    await expect(resolveWebhookTarget(new URL('https://nowhere.invalid/'), true, { resolve: failing })).rejects.toThrow(/does not resolve/);
+    await expect(
+      resolveWebhookTarget(new URL('https://nowhere.invalid/'), true, { resolve: failing }),
+    ).rejects.toThrow(/does not resolve/);
   });
 });

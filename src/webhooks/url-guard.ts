@@ -75,7 +75,8 @@ function embeddedIpv4(address: string): string | undefined {
   if (zeroUpTo(6)) return v4(h[6], h[7]);
   if (zeroUpTo(5) && h[5] === 0xffff) return v4(h[6], h[7]);
   if (zeroUpTo(4) && h[4] === 0xffff && h[5] === 0) return v4(h[6], h[7]);
-  if (h[0] === 0x64 && h[1] === 0xff9b && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0) return v4(h[6], h[7]);
+  if (h[0] === 0x64 && h[1] === 0xff9b && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0)
+    return v4(h[6], h[7]);
   return undefined;
 }
 
@@ -91,22 +92,27 @@ function ipv6Hextets(address: string): number[] {
   const parse = (part: string | undefined) => (part ? part.split(':').map((x) => parseInt(x, 16)) : []);
   const left = parse(head);
   const right = parse(tail);
-  return tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return tail === undefined
+    ? left
+    : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
 export const MAX_URL_LENGTH = 2048;
 
 /** Syntax rules that need no DNS: http(s), a host, no credentials, bounded length. */
 export function parseWebhookUrl(raw: string): URL {
-  if (raw.length > MAX_URL_LENGTH) throw new WebhookUrlRefused(`url must be at most ${MAX_URL_LENGTH} characters`);
+  if (raw.length > MAX_URL_LENGTH)
+    throw new WebhookUrlRefused(`url must be at most ${MAX_URL_LENGTH} characters`);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new WebhookUrlRefused('url must be an absolute http or https URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WebhookUrlRefused('url must use http or https');
-  if (url.username !== '' || url.password !== '') throw new WebhookUrlRefused('url must not carry credentials');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new WebhookUrlRefused('url must use http or https');
+  if (url.username !== '' || url.password !== '')
+    throw new WebhookUrlRefused('url must not carry credentials');
   if (url.hostname === '') throw new WebhookUrlRefused('url must name a host');
   return url;
 }
@@ -138,7 +144,11 @@ export interface ResolveOptions {
  * `allowPrivate` (WEBHOOKS_ALLOW_PRIVATE, for tests and demos) every address is accepted.
  * Returns the address to connect to.
  */
-export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, options: ResolveOptions = {}): Promise<ResolvedAddress> {
+export async function resolveWebhookTarget(
+  url: URL,
+  allowPrivate: boolean,
+  options: ResolveOptions = {},
+): Promise<ResolvedAddress> {
   const { resolve = dnsResolver, timeoutMs = DEFAULT_LOOKUP_TIMEOUT_MS } = options;
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const literal = isIP(host);
@@ -152,7 +162,8 @@ export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, opti
     });
     try {
       const answer = await Promise.race([resolve(host), expired]);
-      if (answer === 'expired') throw new WebhookUrlRefused(`url host ${host} did not resolve within ${timeoutMs} ms`);
+      if (answer === 'expired')
+        throw new WebhookUrlRefused(`url host ${host} did not resolve within ${timeoutMs} ms`);
       addresses = answer;
     } catch (error) {
       if (error instanceof WebhookUrlRefused) throw error;
@@ -164,7 +175,10 @@ export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, opti
   }
   if (!allowPrivate) {
     const bad = addresses.find((a) => isForbiddenAddress(a.address));
-    if (bad) throw new WebhookUrlRefused(`url resolves to ${bad.address}, a loopback, private or link-local address`);
+    if (bad)
+      throw new WebhookUrlRefused(
+        `url resolves to ${bad.address}, a loopback, private or link-local address`,
+      );
   }
   return addresses[0];
 }

@@ -29,7 +29,11 @@ describe('WebhookDispatcher attempt: the lease', () => {
 
   function setUp(leaseLeftMs: number) {
     const secrets = new SecretBox('a-key-only-this-spec-uses-xxxxxxxxxxxxxxx');
-    const store = { release: jest.fn().mockResolvedValue(true), markFailed: jest.fn().mockResolvedValue(true), markDelivered: jest.fn().mockResolvedValue(true) };
+    const store = {
+      release: jest.fn().mockResolvedValue(true),
+      markFailed: jest.fn().mockResolvedValue(true),
+      markDelivered: jest.fn().mockResolvedValue(true),
+    };
     const config = testConfig({ webhooksAllowPrivate: true });
     const dispatcher = new WebhookDispatcher(
       { ...config, webhooks: { ...config.webhooks, timeoutMs: TIMEOUT_MS } },
@@ -51,7 +55,8 @@ describe('WebhookDispatcher attempt: the lease', () => {
       secretCiphertext: secrets.seal(generateSigningSecret(), subscriptionId),
       leaseDeadline: performance.now() + leaseLeftMs,
     };
-    const attempt = () => (dispatcher as unknown as { attempt(d: ClaimedDelivery): Promise<void> }).attempt(delivery);
+    const attempt = () =>
+      (dispatcher as unknown as { attempt(d: ClaimedDelivery): Promise<void> }).attempt(delivery);
     return { store, delivery, attempt };
   }
 

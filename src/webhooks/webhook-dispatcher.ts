@@ -65,7 +65,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     if (!this.config.webhooks.dispatcherEnabled) return;
     this.running = true;
     this.loop = this.run();
-    this.logger.info({ pollIntervalMs: this.config.webhooks.pollIntervalMs, leaseMs: this.leaseMs }, 'webhook dispatcher started');
+    this.logger.info(
+      { pollIntervalMs: this.config.webhooks.pollIntervalMs, leaseMs: this.leaseMs },
+      'webhook dispatcher started',
+    );
   }
 
   /** Runs before the HTTP server and the database pool close, so outcomes can still be recorded. */
@@ -76,8 +79,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     await this.loop;
     // Sends under way get a bounded time to finish; the rest are aborted and recorded as failed
     // attempts (or, if even that cannot happen, their lease brings them back).
-    const budget = Math.min(this.config.webhooks.timeoutMs, Math.max(0, this.config.shutdownDrainTimeoutMs - 1000));
-    const drained = await Promise.race([Promise.all(this.inFlight).then(() => true), sleep(budget).then(() => false)]);
+    const budget = Math.min(
+      this.config.webhooks.timeoutMs,
+      Math.max(0, this.config.shutdownDrainTimeoutMs - 1000),
+    );
+    const drained = await Promise.race([
+      Promise.all(this.inFlight).then(() => true),
+      sleep(budget).then(() => false),
+    ]);
     if (!drained) {
       this.stopping.abort();
       await Promise.race([Promise.all(this.inFlight), sleep(1000)]);
@@ -117,7 +126,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     if (Date.now() - this.lastAgeRefresh < AGE_REFRESH_MS) return;
     this.lastAgeRefresh = Date.now();
     const orphans = await this.store.deadOrphans();
-    if (orphans > 0) this.logger.info({ deliveries: orphans }, 'webhook deliveries of deleted subscriptions ended dead');
+    if (orphans > 0)
+      this.logger.info({ deliveries: orphans }, 'webhook deliveries of deleted subscriptions ended dead');
     this.metrics.outboxAge(await this.store.oldestPendingAgeSeconds());
   }
 
@@ -139,15 +149,27 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** One attempt of one delivery; never throws (every outcome is recorded or left to the lease). */
   private async attempt(d: ClaimedDelivery): Promise<void> {
-    const log = this.logger.child({ deliveryId: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, attempt: d.attempt });
+    const log = this.logger.child({
+      deliveryId: d.id,
+      eventId: d.eventId,
+      subscriptionId: d.subscriptionId,
+      attempt: d.attempt,
+    });
     const started = Date.now();
     try {
       const { timeoutMs } = this.config.webhooks;
       const url = parseWebhookUrl(d.url);
       const target = await resolveWebhookTarget(url, this.config.webhooksAllowPrivate, { timeoutMs });
       const secret = this.secrets.open(d.secretCiphertext, d.subscriptionId);
-      const body = JSON.stringify({ type: d.eventType, timestamp: new Date(d.eventCreatedAt).toISOString(), data: d.payload });
-      const headers = { ...signWebhook(secret, d.eventId, new Date(), body), 'webhook-attempt': String(d.attempt) };
+      const body = JSON.stringify({
+        type: d.eventType,
+        timestamp: new Date(d.eventCreatedAt).toISOString(),
+        data: d.payload,
+      });
+      const headers = {
+        ...signWebhook(secret, d.eventId, new Date(), body),
+        'webhook-attempt': String(d.attempt),
+      };
       // Sending when the lease may run out mid-send would let another replica claim and send it too.
       const leaseLeftMs = d.leaseDeadline - performance.now();
       if (leaseLeftMs < timeoutMs + RECORD_MARGIN_MS) throw new LeaseRanShort(leaseLeftMs);
@@ -164,11 +186,18 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
-  private async recordFailure(d: ClaimedDelivery, error: unknown, log: Logger, started: number): Promise<void> {
+  private async recordFailure(
+    d: ClaimedDelivery,
+    error: unknown,
+    log: Logger,
+    started: number,
+  ): Promise<void> {
     try {
       if (error instanceof CircuitOpenError) {
         // Not an attempt: nothing was sent. Come back when the breaker may let a probe through.
-        const wait = Math.max(error.retryInMs, this.config.webhooks.pollIntervalMs) + Math.random() * this.config.webhooks.pollIntervalMs;
+        const wait =
+          Math.max(error.retryInMs, this.config.webhooks.pollIntervalMs) +
+          Math.random() * this.config.webhooks.pollIntervalMs;
         await this.store.release(d, wait, 'circuit breaker open');
         log.debug({ retryInMs: Math.round(wait) }, 'webhook postponed: circuit breaker open');
         return;
@@ -176,19 +205,30 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       if (error instanceof LeaseRanShort) {
         // Not an attempt either: handed back, due again at once under a fresh lease.
         await this.store.release(d, 0, 'claim handed back: lease too short to send');
-        log.warn({ leaseLeftMs: Math.round(error.leaseLeftMs) }, 'webhook attempt handed back: its lease was too short to send');
+        log.warn(
+          { leaseLeftMs: Math.round(error.leaseLeftMs) },
+          'webhook attempt handed back: its lease was too short to send',
+        );
         return;
       }
       const statusCode = error instanceof ReceiverRefused ? error.statusCode : null;
       const reason =
-        error instanceof ReceiverRefused ? `receiver answered ${error.statusCode}`
-        : error instanceof SendFailure || error instanceof WebhookUrlRefused ? error.message
-        : 'internal error preparing the delivery';
-      if (!(error instanceof ReceiverRefused || error instanceof SendFailure || error instanceof WebhookUrlRefused)) {
+        error instanceof ReceiverRefused
+          ? `receiver answered ${error.statusCode}`
+          : error instanceof SendFailure || error instanceof WebhookUrlRefused
+            ? error.message
+            : 'internal error preparing the delivery';
+      if (!(
+        error instanceof ReceiverRefused ||
+        error instanceof SendFailure ||
+        error instanceof WebhookUrlRefused
+      )) {
         log.error({ err: error }, 'webhook attempt failed unexpectedly');
       }
       const dead = d.attempt >= this.config.webhooks.maxAttempts;
-      const retryInMs = dead ? 0 : backoffDelayMs(d.attempt, this.config.webhooks.baseDelayMs, this.config.webhooks.maxDelayMs);
+      const retryInMs = dead
+        ? 0
+        : backoffDelayMs(d.attempt, this.config.webhooks.baseDelayMs, this.config.webhooks.maxDelayMs);
       await this.store.markFailed(d, { dead, retryInMs, statusCode, error: reason });
       this.metrics.delivery(dead ? 'dead' : 'failed');
       const fields = { statusCode, error: reason, ms: Date.now() - started, ...(dead ? {} : { retryInMs }) };
@@ -196,7 +236,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       else log.info(fields, 'webhook attempt failed; retry scheduled');
     } catch (recordError) {
       // The database is unreachable: the lease brings the delivery back; nothing is lost.
-      log.error({ err: recordError }, 'webhook attempt outcome could not be recorded; the lease will retry it');
+      log.error(
+        { err: recordError },
+        'webhook attempt outcome could not be recorded; the lease will retry it',
+      );
     }
   }
 }

@@ -47,7 +47,12 @@ export function postWebhook(
         lookup,
         signal: abort,
         agent: false,
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Bulwark-Webhooks/1' },
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'user-agent': 'Bulwark-Webhooks/1',
+        },
       },
       (res: IncomingMessage) => {
         let received = 0;
@@ -57,11 +62,17 @@ export function postWebhook(
         });
         res.on('end', () => resolve({ statusCode: res.statusCode ?? 0 }));
         res.on('close', () => resolve({ statusCode: res.statusCode ?? 0 }));
-        res.on('error', (error) => reject(new SendFailure(`response failed: ${error.message}`, { cause: error })));
+        res.on('error', (error) =>
+          reject(new SendFailure(`response failed: ${error.message}`, { cause: error })),
+        );
       },
     );
     req.on('error', (error: NodeJS.ErrnoException) => {
-      const reason = timeout.aborted ? `timed out after ${timeoutMs} ms` : signal?.aborted ? 'abandoned at shutdown' : (error.code ?? error.message);
+      const reason = timeout.aborted
+        ? `timed out after ${timeoutMs} ms`
+        : signal?.aborted
+          ? 'abandoned at shutdown'
+          : (error.code ?? error.message);
       reject(new SendFailure(reason, { cause: error }));
     });
     req.end(body);

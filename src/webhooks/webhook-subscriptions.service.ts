@@ -5,7 +5,15 @@ import { AUDIT_ACTIONS, AUDIT_ENTITIES } from '../audit/audit-actions';
 import { AuditWriter } from '../audit/audit.writer';
 import { AppError, NotFoundError } from '../common/errors/app-error';
 import type { Actor } from '../common/decorators/actor.decorator';
-import { cursorMicrosSql, cursorTimestampSql, decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '../common/pagination/cursor';
+import {
+  cursorMicrosSql,
+  cursorTimestampSql,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  Page,
+  PageQueryDto,
+  toPage,
+} from '../common/pagination/cursor';
 import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -45,10 +53,14 @@ export class WebhookSubscriptionsService {
    */
   async create(actor: Actor, dto: CreateWebhookDto): Promise<CreatedWebhookView> {
     try {
-      await resolveWebhookTarget(parseWebhookUrl(dto.url), this.config.webhooksAllowPrivate, { timeoutMs: this.config.webhooks.timeoutMs });
+      await resolveWebhookTarget(parseWebhookUrl(dto.url), this.config.webhooksAllowPrivate, {
+        timeoutMs: this.config.webhooks.timeoutMs,
+      });
     } catch (error) {
       if (error instanceof WebhookUrlRefused) {
-        throw new AppError('VALIDATION_FAILED', 'The request is not valid.', { errors: [{ field: 'url', message: error.message }] });
+        throw new AppError('VALIDATION_FAILED', 'The request is not valid.', {
+          errors: [{ field: 'url', message: error.message }],
+        });
       }
       throw error;
     }
@@ -129,7 +141,9 @@ export class WebhookSubscriptionsService {
     if (query.cursor !== undefined) {
       const position = decodeCursor(query.cursor);
       params.push(position.atMicros, position.id);
-      where.push(`(d.created_at, d.id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`);
+      where.push(
+        `(d.created_at, d.id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`,
+      );
     }
     // One round trip: the subscription's existence and the page (a LEFT JOIN keeps the subscription
     // row when it has no delivery on this page).
@@ -162,7 +176,10 @@ export class WebhookSubscriptionsService {
     return this.transactions.run(async (manager) => {
       const current = await this.lockDelivery(manager, deliveryId);
       if (current.status !== 'dead') {
-        throw new AppError('INVALID_STATE_TRANSITION', `The delivery is ${current.status}; only a dead delivery can be re-queued.`);
+        throw new AppError(
+          'INVALID_STATE_TRANSITION',
+          `The delivery is ${current.status}; only a dead delivery can be re-queued.`,
+        );
       }
       const [rows] = (await manager.query(
         `UPDATE webhook_deliveries d SET status = 'pending', attempts = 0, next_attempt_at = clock_timestamp(), last_error = NULL,
@@ -185,7 +202,10 @@ export class WebhookSubscriptionsService {
   }
 
   /** The delivery, locked for the transaction; 404 when it or its subscription is gone. */
-  private async lockDelivery(manager: EntityManager, id: string): Promise<{ status: string; attempts: number }> {
+  private async lockDelivery(
+    manager: EntityManager,
+    id: string,
+  ): Promise<{ status: string; attempts: number }> {
     const rows = (await manager.query(
       `SELECT d.status, d.attempts FROM webhook_deliveries d
          JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.deleted_at IS NULL

@@ -6,6 +6,9 @@ export const WEBHOOK_SECRET_BOX = Symbol('WEBHOOK_SECRET_BOX');
 
 export function createSecretBox(config: AppConfig): SecretBox {
   const material = config.webhooks.secretKey ?? config.jwtSecret;
-  if (!material) throw new Error('webhooks: neither WEBHOOK_SECRET_KEY nor JWT_SECRET is available to encrypt signing secrets');
+  if (!material)
+    throw new Error(
+      'webhooks: neither WEBHOOK_SECRET_KEY nor JWT_SECRET is available to encrypt signing secrets',
+    );
   return new SecretBox(material);
 }

@@ -7,7 +7,12 @@ import { scanResponses, ScannedApp } from '../helpers/secrets';
 /** `$argon2id$v=19$m=19456,t=2,p=1$salt$hash` (parameters in any order). */
 function argon2Params(hash: string): { variant: string; m: number; t: number; p: number } {
   const [, variant, , params] = hash.split('$');
-  const values = Object.fromEntries(params.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+  const values = Object.fromEntries(
+    params
+      .split(',')
+      .map((kv) => kv.split('='))
+      .map(([k, v]) => [k, Number(v)]),
+  );
   return { variant, m: values.m, t: values.t, p: values.p };
 }
 
@@ -22,7 +27,9 @@ describe('credentials: argon2id hashes, one answer for every failed login (e2e)'
 
   it('stores argon2id hashes with m ≥ 19456 KiB, t ≥ 2, p ≥ 1 — never the password', async () => {
     const u = await registerUser(t);
-    const rows = (await t.app.get(DataSource).query('SELECT password_hash FROM users WHERE id = $1', [u.id])) as Array<{ password_hash: string }>;
+    const rows = (await t.app
+      .get(DataSource)
+      .query('SELECT password_hash FROM users WHERE id = $1', [u.id])) as Array<{ password_hash: string }>;
     const hash = rows[0].password_hash;
     expect(hash).not.toContain(u.password);
     const params = argon2Params(hash);
@@ -36,7 +43,12 @@ describe('credentials: argon2id hashes, one answer for every failed login (e2e)'
     const u = await registerUser(t);
     const disabled = await registerUser(t);
     const admin = await signedInAdmin(t);
-    await t.inject({ method: 'PATCH', url: `/v1/users/${disabled.id}`, headers: admin.auth, payload: { disabled: true } });
+    await t.inject({
+      method: 'PATCH',
+      url: `/v1/users/${disabled.id}`,
+      headers: admin.auth,
+      payload: { disabled: true },
+    });
     const attempts = [
       { email: uniqueEmail('nobody'), password: u.password },
       { email: u.email, password: `${u.password}-wrong` },
@@ -57,7 +69,11 @@ describe('credentials: argon2id hashes, one answer for every failed login (e2e)'
 
   it('e-mails log in case-insensitively', async () => {
     const u = await registerUser(t);
-    const res = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: u.email.toUpperCase(), password: u.password } });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email: u.email.toUpperCase(), password: u.password },
+    });
     expect(res.statusCode).toBe(200);
   });
 
@@ -71,13 +87,19 @@ describe('credentials: argon2id hashes, one answer for every failed login (e2e)'
       return ok;
     });
     try {
-      const res = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: u.email, password: u.password } });
+      const res = await t.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        payload: { email: u.email, password: u.password },
+      });
       expect(res.statusCode).toBe(401);
       expect(res.json().code).toBe('INVALID_CREDENTIALS');
     } finally {
       spy.mockRestore();
     }
-    const sessions = (await t.app.get(DataSource).query('SELECT id FROM sessions WHERE user_id = $1', [u.id])) as unknown[];
+    const sessions = (await t.app
+      .get(DataSource)
+      .query('SELECT id FROM sessions WHERE user_id = $1', [u.id])) as unknown[];
     expect(sessions).toHaveLength(0);
   });
 

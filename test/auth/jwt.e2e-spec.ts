@@ -40,17 +40,36 @@ describe('access tokens: only valid HS256 tokens of live logins pass (e2e)', () 
   }
 
   it('issues HS256 tokens with sub, role, sid, iat and exp, and accepts them', async () => {
-    const header = JSON.parse(Buffer.from(user.accessToken.split('.')[0], 'base64url').toString()) as { alg: string };
+    const header = JSON.parse(Buffer.from(user.accessToken.split('.')[0], 'base64url').toString()) as {
+      alg: string;
+    };
     expect(header.alg).toBe('HS256');
-    expect(claims).toMatchObject({ sub: user.id, role: 'user', sid: expect.any(String), iat: expect.any(Number), exp: expect.any(Number) });
+    expect(claims).toMatchObject({
+      sub: user.id,
+      role: 'user',
+      sid: expect.any(String),
+      iat: expect.any(Number),
+      exp: expect.any(Number),
+    });
     expect(claims.exp - claims.iat).toBe(t.config.accessTokenTtl);
     expect((await me(user.accessToken)).statusCode).toBe(200);
   });
 
   it('refuses no token and a malformed Authorization header', async () => {
     expect((await t.inject({ method: 'GET', url: '/v1/users/me' })).statusCode).toBe(401);
-    expect((await t.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: user.accessToken } })).statusCode).toBe(401);
-    expect((await t.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: 'Basic dXNlcjpwYXNz' } })).statusCode).toBe(401);
+    expect(
+      (await t.inject({ method: 'GET', url: '/v1/users/me', headers: { authorization: user.accessToken } }))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (
+        await t.inject({
+          method: 'GET',
+          url: '/v1/users/me',
+          headers: { authorization: 'Basic dXNlcjpwYXNz' },
+        })
+      ).statusCode,
+    ).toBe(401);
     await expect401('not-a-jwt');
   });
 
@@ -75,7 +94,9 @@ describe('access tokens: only valid HS256 tokens of live logins pass (e2e)', () 
   });
 
   it('refuses an expired token', async () => {
-    await expect401(jwt.sign({ ...claims, iat: now() - 120, exp: now() - 60 }, TEST_JWT_SECRET, { algorithm: 'HS256' }));
+    await expect401(
+      jwt.sign({ ...claims, iat: now() - 120, exp: now() - 60 }, TEST_JWT_SECRET, { algorithm: 'HS256' }),
+    );
   });
 
   it('refuses a token without exp', async () => {
@@ -86,13 +107,17 @@ describe('access tokens: only valid HS256 tokens of live logins pass (e2e)', () 
   it('refuses a tampered payload (role raised to admin, signature kept)', async () => {
     const [header, , signature] = user.accessToken.split('.');
     await expect401(`${header}.${b64({ ...claims, role: 'admin' })}.${signature}`);
-    await expect401(`${header}.${b64({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })}.${signature}`);
+    await expect401(
+      `${header}.${b64({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })}.${signature}`,
+    );
   });
 
   it('never trusts the role claim: a validly signed token claiming admin still gets 403 on admin routes', async () => {
     const forged = jwt.sign({ ...claims, role: 'admin' }, TEST_JWT_SECRET, { algorithm: 'HS256' });
     expect((await me(forged)).statusCode).toBe(200);
-    expect((await t.inject({ method: 'GET', url: '/v1/users', headers: bearer(forged) })).statusCode).toBe(403);
+    expect((await t.inject({ method: 'GET', url: '/v1/users', headers: bearer(forged) })).statusCode).toBe(
+      403,
+    );
   });
 
   it('refuses validly signed tokens whose sid or sub are not a live login of that user', async () => {
@@ -113,12 +138,25 @@ describe('access tokens: only valid HS256 tokens of live logins pass (e2e)', () 
     const victim = await signedInUser(t);
     const admin = await signedInAdmin(t);
     expect((await me(victim.accessToken)).statusCode).toBe(200);
-    const disable = await t.inject({ method: 'PATCH', url: `/v1/users/${victim.id}`, headers: admin.auth, payload: { disabled: true } });
+    const disable = await t.inject({
+      method: 'PATCH',
+      url: `/v1/users/${victim.id}`,
+      headers: admin.auth,
+      payload: { disabled: true },
+    });
     expect(disable.statusCode).toBe(200);
     await expect401(victim.accessToken);
-    const refresh = await t.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: victim.refreshToken } });
+    const refresh = await t.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refreshToken: victim.refreshToken },
+    });
     expect(refresh.statusCode).toBe(401);
-    const relogin = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: victim.email, password: victim.password } });
+    const relogin = await t.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email: victim.email, password: victim.password },
+    });
     expect(relogin.statusCode).toBe(401);
     expect(relogin.json().code).toBe('INVALID_CREDENTIALS');
     // Even the database-level flag alone (no session revocation) refuses the token.

@@ -18,7 +18,8 @@ describe('rate limits (e2e, contract defaults for login)', () => {
 
   it('the 6th login try in a minute for one (e-mail, address) → 429 RATE_LIMITED with Retry-After; even with the right password', async () => {
     const u = await registerUser(t);
-    for (let i = 0; i < 5; i += 1) expect((await tryLogin(u.email, 'wrong-password-here')).statusCode).toBe(401);
+    for (let i = 0; i < 5; i += 1)
+      expect((await tryLogin(u.email, 'wrong-password-here')).statusCode).toBe(401);
     const sixth = await tryLogin(u.email, u.password);
     expect(sixth.statusCode).toBe(429);
     expect(sixth.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -52,7 +53,11 @@ describe('rate limits (e2e, contract defaults for login)', () => {
     const b = await signedInUser(t);
     let limited;
     for (let i = 0; i < 40 && !limited; i += 1) {
-      const res = await t.inject(i % 2 ? { method: 'GET', url: '/v1/users/me', headers: a.auth } : { method: 'PATCH', url: '/v1/users/me', headers: a.auth, payload: {} });
+      const res = await t.inject(
+        i % 2
+          ? { method: 'GET', url: '/v1/users/me', headers: a.auth }
+          : { method: 'PATCH', url: '/v1/users/me', headers: a.auth, payload: {} },
+      );
       if (res.statusCode === 429) limited = res;
     }
     expect(limited?.json().code).toBe('RATE_LIMITED');
@@ -61,11 +66,21 @@ describe('rate limits (e2e, contract defaults for login)', () => {
 
     let anonymousLimited = false;
     for (let i = 0; i < 40 && !anonymousLimited; i += 1) {
-      const res = await t.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: 'nope' }, remoteAddress: '10.9.9.9' });
+      const res = await t.inject({
+        method: 'POST',
+        url: '/v1/auth/refresh',
+        payload: { refreshToken: 'nope' },
+        remoteAddress: '10.9.9.9',
+      });
       anonymousLimited = res.statusCode === 429;
     }
     expect(anonymousLimited).toBe(true);
-    const elsewhere = await t.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: 'nope' }, remoteAddress: '10.9.9.10' });
+    const elsewhere = await t.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refreshToken: 'nope' },
+      remoteAddress: '10.9.9.10',
+    });
     expect(elsewhere.statusCode).toBe(401);
   });
 

@@ -10,7 +10,13 @@ import { startService } from '../helpers/service';
 describe('embedded PostgreSQL across restarts (system)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'bulwark-embedded-'));
   chmodSync(dataDir, 0o755);
-  const env = { DATABASE_URL: undefined, DATA_DIR: dataDir, JWT_SECRET: undefined, SHUTDOWN_DELAY_MS: '0', LOGIN_RATE_LIMIT_PER_MINUTE: '100' };
+  const env = {
+    DATABASE_URL: undefined,
+    DATA_DIR: dataDir,
+    JWT_SECRET: undefined,
+    SHUTDOWN_DELAY_MS: '0',
+    LOGIN_RATE_LIMIT_PER_MINUTE: '100',
+  };
   const user = { email: 'Persisted.User@Example.com', password: 'correct horse battery', name: 'Persisted' };
 
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -7,8 +7,12 @@ async function tables(url: string): Promise<{ tables: string[]; migrations: numb
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const t = await client.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
-    const m = t.rows.some((r) => r.tablename === 'migrations') ? await client.query('SELECT count(*)::int AS n FROM migrations') : { rows: [{ n: 0 }] };
+    const t = await client.query<{ tablename: string }>(
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
+    );
+    const m = t.rows.some((r) => r.tablename === 'migrations')
+      ? await client.query('SELECT count(*)::int AS n FROM migrations')
+      : { rows: [{ n: 0 }] };
     return { tables: t.rows.map((r) => r.tablename), migrations: (m.rows[0] as { n: number }).n };
   } finally {
     await client.end();
@@ -39,7 +43,14 @@ describe('migrations (system)', () => {
   });
 
   it('with MIGRATE_ON_BOOT=false the service leaves the schema alone and is not ready', async () => {
-    const service = await startService({ env: { DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, MIGRATE_ON_BOOT: 'false', SHUTDOWN_DELAY_MS: '0' } });
+    const service = await startService({
+      env: {
+        DATABASE_URL: db.url,
+        JWT_SECRET: TEST_JWT_SECRET,
+        MIGRATE_ON_BOOT: 'false',
+        SHUTDOWN_DELAY_MS: '0',
+      },
+    });
     try {
       const ready = await fetch(`${service.url}/health/ready`);
       expect(ready.status).toBe(503);

@@ -35,7 +35,13 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise
   // Opening a connection may take longer than the production bound on a CI machine whose two cores
   // are shared by several specs; fast 503s on a dead database are proven by refusing connections,
   // which fail at once whatever this bound is.
-  const config = testConfig({ databaseUrl: db.url, jwtSecret: TEST_JWT_SECRET, logLevel: 'info', dbConnectTimeoutMs: 5000, ...overrides });
+  const config = testConfig({
+    databaseUrl: db.url,
+    jwtSecret: TEST_JWT_SECRET,
+    logLevel: 'info',
+    dbConnectTimeoutMs: 5000,
+    ...overrides,
+  });
   const { app } = await createApp(config, { logDestination: destination });
   const fastify = app.getHttpAdapter().getInstance();
   return {

@@ -33,7 +33,10 @@ export function bearer(accessToken: string): { authorization: string } {
 }
 
 /** `POST /v1/auth/register`; fails the test unless it answers 201. */
-export async function registerUser(t: TestApp, overrides: Partial<Omit<RegisteredUser, 'id'>> = {}): Promise<RegisteredUser> {
+export async function registerUser(
+  t: TestApp,
+  overrides: Partial<Omit<RegisteredUser, 'id'>> = {},
+): Promise<RegisteredUser> {
   const body = {
     email: overrides.email ?? uniqueEmail(),
     password: overrides.password ?? `pw-${randomBytes(9).toString('base64url')}`,
@@ -46,7 +49,11 @@ export async function registerUser(t: TestApp, overrides: Partial<Omit<Registere
 }
 
 /** `POST /v1/auth/login`; fails the test unless it answers 200. */
-export async function login(t: TestApp, email: string, password: string): Promise<Tokens & { auth: { authorization: string } }> {
+export async function login(
+  t: TestApp,
+  email: string,
+  password: string,
+): Promise<Tokens & { auth: { authorization: string } }> {
   const res = await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
   if (res.statusCode !== 200) throw new Error(`login answered ${res.statusCode}: ${res.body}`);
   const { accessToken, refreshToken } = res.json<Tokens>();
@@ -55,23 +62,38 @@ export async function login(t: TestApp, email: string, password: string): Promis
 
 /** Makes an existing user an admin directly in the database (as `npm run admin:create` would). */
 export async function promoteToAdmin(t: TestApp, userId: string): Promise<void> {
-  await t.app.get(DataSource).query(`UPDATE users SET role = 'admin', updated_at = now() WHERE id = $1`, [userId]);
+  await t.app
+    .get(DataSource)
+    .query(`UPDATE users SET role = 'admin', updated_at = now() WHERE id = $1`, [userId]);
 }
 
 /** A new admin, registered, promoted and signed in. */
-export async function createAdmin(t: TestApp, overrides: Partial<Omit<RegisteredUser, 'id'>> = {}): Promise<SignedIn> {
-  const user = await registerUser(t, { email: overrides.email ?? uniqueEmail('admin'), name: 'Test Admin', ...overrides });
+export async function createAdmin(
+  t: TestApp,
+  overrides: Partial<Omit<RegisteredUser, 'id'>> = {},
+): Promise<SignedIn> {
+  const user = await registerUser(t, {
+    email: overrides.email ?? uniqueEmail('admin'),
+    name: 'Test Admin',
+    ...overrides,
+  });
   await promoteToAdmin(t, user.id);
   return { ...user, role: 'admin', ...(await login(t, user.email, user.password)) };
 }
 
 /** A new user (role `user`), registered and signed in. */
-export async function signedInUser(t: TestApp, overrides: Partial<Omit<RegisteredUser, 'id'>> = {}): Promise<SignedIn> {
+export async function signedInUser(
+  t: TestApp,
+  overrides: Partial<Omit<RegisteredUser, 'id'>> = {},
+): Promise<SignedIn> {
   const user = await registerUser(t, overrides);
   return { ...user, role: 'user', ...(await login(t, user.email, user.password)) };
 }
 
 /** A new admin, signed in (same as `createAdmin`). */
-export function signedInAdmin(t: TestApp, overrides: Partial<Omit<RegisteredUser, 'id'>> = {}): Promise<SignedIn> {
+export function signedInAdmin(
+  t: TestApp,
+  overrides: Partial<Omit<RegisteredUser, 'id'>> = {},
+): Promise<SignedIn> {
   return createAdmin(t, overrides);
 }

@@ -1,4 +1,11 @@
-import { Agent, createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  IncomingMessage,
+  request as httpRequest,
+  Server,
+  ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -39,14 +46,29 @@ export interface BalancerOptions {
   failureThreshold?: number;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 export async function startBalancer(urls: string[], options: BalancerOptions = {}): Promise<Balancer> {
   const pollMs = options.pollMs ?? 200;
   const failureThreshold = options.failureThreshold ?? 3;
   const misses = new Map<BalancerBackend, number>();
   let initialised = false;
-  const backends: BalancerBackend[] = urls.map((url) => ({ url, served: 0, connectionClose: 0, errors: 0, failures: [], inRotation: false }));
+  const backends: BalancerBackend[] = urls.map((url) => ({
+    url,
+    served: 0,
+    connectionClose: 0,
+    errors: 0,
+    failures: [],
+    inRotation: false,
+  }));
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let next = 0;
   let closed = false;
@@ -55,7 +77,8 @@ export async function startBalancer(urls: string[], options: BalancerOptions = {
   const startedAt = Date.now();
 
   function note(backend: BalancerBackend, ready: boolean, why: string): void {
-    if (initialised && ready !== backend.inRotation) transitions.push(`${backend.url} ${ready ? 'in' : 'out'} at ${Date.now() - startedAt} ms (${why})`);
+    if (initialised && ready !== backend.inRotation)
+      transitions.push(`${backend.url} ${ready ? 'in' : 'out'} at ${Date.now() - startedAt} ms (${why})`);
     backend.inRotation = ready;
   }
 
@@ -68,7 +91,8 @@ export async function startBalancer(urls: string[], options: BalancerOptions = {
     } catch (error) {
       const missed = (misses.get(backend) ?? 0) + 1;
       misses.set(backend, missed);
-      if (missed >= failureThreshold || !initialised) note(backend, false, `${missed} polls unanswered: ${(error as Error).message}`);
+      if (missed >= failureThreshold || !initialised)
+        note(backend, false, `${missed} polls unanswered: ${(error as Error).message}`);
     }
   }
 
@@ -102,15 +126,21 @@ export async function startBalancer(urls: string[], options: BalancerOptions = {
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !HOP_BY_HOP.has(name)));
     const upstream = httpRequest(target, { method: req.method, headers, agent }, (answer) => {
       backend.served += 1;
-      if ((answer.statusCode ?? 502) >= 300) backend.failures.push(`${answer.statusCode} at ${Date.now() - startedAt} ms`);
+      if ((answer.statusCode ?? 502) >= 300)
+        backend.failures.push(`${answer.statusCode} at ${Date.now() - startedAt} ms`);
       if (String(answer.headers.connection).toLowerCase() === 'close') backend.connectionClose += 1;
-      const out = Object.fromEntries(Object.entries(answer.headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+      const out = Object.fromEntries(
+        Object.entries(answer.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
+      );
       res.writeHead(answer.statusCode ?? 502, out);
       answer.pipe(res);
     });
     upstream.on('error', (error) => {
       backend.errors += 1;
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain', 'x-upstream-error': error.message }).end(error.message);
+      if (!res.headersSent)
+        res
+          .writeHead(502, { 'content-type': 'text/plain', 'x-upstream-error': error.message })
+          .end(error.message);
       else res.destroy(error);
     });
     req.pipe(upstream);

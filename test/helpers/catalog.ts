@@ -23,13 +23,27 @@ export interface OrderBody {
 }
 
 /** Raw SQL on the app's own database (assertions on invariants). */
-export async function sql<T = Record<string, unknown>>(t: TestApp, text: string, params: unknown[] = []): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+  t: TestApp,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return (await t.app.get(DataSource).query(text, params)) as T[];
 }
 
 /** `POST /v1/products` as `admin`; fails the test unless it answers 201. */
-export async function createProduct(t: TestApp, admin: SignedIn, overrides: Partial<{ sku: string; name: string; priceCents: number; stock: number }> = {}): Promise<ProductBody> {
-  const payload = { sku: `SKU-${randomBytes(5).toString('hex')}`, name: 'Widget', priceCents: 1250, stock: 10, ...overrides };
+export async function createProduct(
+  t: TestApp,
+  admin: SignedIn,
+  overrides: Partial<{ sku: string; name: string; priceCents: number; stock: number }> = {},
+): Promise<ProductBody> {
+  const payload = {
+    sku: `SKU-${randomBytes(5).toString('hex')}`,
+    name: 'Widget',
+    priceCents: 1250,
+    stock: 10,
+    ...overrides,
+  };
   const res = await t.inject({ method: 'POST', url: '/v1/products', headers: admin.auth, payload });
   if (res.statusCode !== 201) throw new Error(`create product answered ${res.statusCode}: ${res.body}`);
   return res.json<ProductBody>();
@@ -49,7 +63,12 @@ export function placeOrder(
   });
 }
 
-export function cancelOrder(t: TestApp, user: SignedIn, orderId: string, idempotencyKey?: string): Promise<LightMyRequestResponse> {
+export function cancelOrder(
+  t: TestApp,
+  user: SignedIn,
+  orderId: string,
+  idempotencyKey?: string,
+): Promise<LightMyRequestResponse> {
   return t.inject({
     method: 'POST',
     url: `/v1/orders/${orderId}/cancel`,
@@ -64,13 +83,21 @@ export async function stockOf(t: TestApp, productId: string): Promise<number> {
 }
 
 /** Config for races: the per-user limits out of the way (one spec proves the order limit itself). */
-export const UNLIMITED = { orderRateLimitPerMinute: 10_000_000, rateLimitPerMinute: 10_000_000, loginRateLimitPerMinute: 100_000 };
+export const UNLIMITED = {
+  orderRateLimitPerMinute: 10_000_000,
+  rateLimitPerMinute: 10_000_000,
+  loginRateLimitPerMinute: 100_000,
+};
 
 /**
  * Runs `count` calls of `task`, all issued at once but at most `inFlight` outstanding — a client with
  * `inFlight` connections. Answers come back in call order.
  */
-export async function burst<T>(count: number, inFlight: number, task: (index: number) => Promise<T>): Promise<T[]> {
+export async function burst<T>(
+  count: number,
+  inFlight: number,
+  task: (index: number) => Promise<T>,
+): Promise<T[]> {
   const results = new Array<T>(count);
   let next = 0;
   const lane = async (): Promise<void> => {

@@ -17,7 +17,12 @@ export default async function globalSetup(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-test-pg-'));
   chmodSync(dir, 0o755); // as root, PostgreSQL runs as the `postgres` user, which must reach the folder
-  const embedded = await startEmbeddedPostgres(dir, 'test-password', pino({ level: 'warn' }), 'bulwark_test_template');
+  const embedded = await startEmbeddedPostgres(
+    dir,
+    'test-password',
+    pino({ level: 'warn' }),
+    'bulwark_test_template',
+  );
   process.env.BULWARK_TEST_ADMIN_URL = embedded.adminUrl;
   process.env.BULWARK_TEST_PG_DIR = dir;
   (globalThis as { __bulwarkTestPg?: typeof embedded }).__bulwarkTestPg = embedded;

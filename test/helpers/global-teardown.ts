@@ -7,6 +7,7 @@ export default async function globalTeardown(): Promise<void> {
   if (!embedded) return;
   holder.__bulwarkTestPg = undefined;
   await embedded.stop();
-  if (process.env.BULWARK_TEST_PG_DIR) rmSync(process.env.BULWARK_TEST_PG_DIR, { recursive: true, force: true });
+  if (process.env.BULWARK_TEST_PG_DIR)
+    rmSync(process.env.BULWARK_TEST_PG_DIR, { recursive: true, force: true });
   delete process.env.BULWARK_TEST_ADMIN_URL;
 }

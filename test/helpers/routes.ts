@@ -61,7 +61,8 @@ export function controllerRoutes(app: NestFastifyApplication): ControllerRoute[]
         const path = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
         if (method === undefined || path === undefined) continue;
         const meta = <T>(key: string): T | undefined =>
-          (Reflect.getMetadata(key, handler) as T | undefined) ?? (Reflect.getMetadata(key, controller) as T | undefined);
+          (Reflect.getMetadata(key, handler) as T | undefined) ??
+          (Reflect.getMetadata(key, controller) as T | undefined);
         routes.push({
           method: RequestMethod[method],
           path: joinPath(base, path),

@@ -17,7 +17,12 @@ export interface ScannedApp extends TestApp {
 const PASSWORD_KEYS = ['password', 'currentPassword', 'newPassword'];
 const ARGON2 = /\$argon2/i;
 /** Field names that must never appear in an answer (the OpenAPI document, which describes request bodies, aside). */
-const FORBIDDEN_FIELDS = [/"password(_?hash)?"\s*:/i, /"passwordHash"\s*:/, /"token_?hash"\s*:/i, /"tokenHash"\s*:/];
+const FORBIDDEN_FIELDS = [
+  /"password(_?hash)?"\s*:/i,
+  /"passwordHash"\s*:/,
+  /"token_?hash"\s*:/i,
+  /"tokenHash"\s*:/,
+];
 
 function passwordsIn(payload: unknown): string[] {
   if (typeof payload === 'string') {
@@ -29,7 +34,9 @@ function passwordsIn(payload: unknown): string[] {
   }
   if (typeof payload !== 'object' || payload === null) return [];
   return Object.entries(payload).flatMap(([key, value]) =>
-    PASSWORD_KEYS.includes(key) && typeof value === 'string' && value.length >= 6 ? [value] : passwordsIn(value),
+    PASSWORD_KEYS.includes(key) && typeof value === 'string' && value.length >= 6
+      ? [value]
+      : passwordsIn(value),
   );
 }
 
@@ -59,17 +66,26 @@ export function scanResponses(t: TestApp): ScannedApp {
     return res;
   };
   scanned.assertNoSecretsLeaked = async () => {
-    const rows = (await t.app.get(DataSource).query('SELECT token_hash FROM refresh_tokens')) as Array<{ token_hash: Buffer }>;
-    const hashRows = (await t.app.get(DataSource).query('SELECT password_hash FROM users')) as Array<{ password_hash: string }>;
+    const rows = (await t.app.get(DataSource).query('SELECT token_hash FROM refresh_tokens')) as Array<{
+      token_hash: Buffer;
+    }>;
+    const hashRows = (await t.app.get(DataSource).query('SELECT password_hash FROM users')) as Array<{
+      password_hash: string;
+    }>;
     const needles = [
-      ...rows.flatMap((r) => [r.token_hash.toString('hex'), r.token_hash.toString('base64'), r.token_hash.toString('base64url')]),
+      ...rows.flatMap((r) => [
+        r.token_hash.toString('hex'),
+        r.token_hash.toString('base64'),
+        r.token_hash.toString('base64url'),
+      ]),
       ...hashRows.map((r) => r.password_hash),
       ...hashRows.map((r) => r.password_hash.split('$').pop() ?? '').filter((s) => s.length > 16),
     ];
     if (responses.length === 0) throw new Error('no response was scanned');
     for (const { url, body, headers } of responses) {
       for (const needle of needles) {
-        if (body.includes(needle) || headers.includes(needle)) throw new Error(`response of ${url} contains a stored hash`);
+        if (body.includes(needle) || headers.includes(needle))
+          throw new Error(`response of ${url} contains a stored hash`);
       }
     }
   };

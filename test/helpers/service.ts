@@ -31,14 +31,26 @@ export interface StartOptions {
 export async function startService(options: StartOptions = {}): Promise<ServiceProcess> {
   const port = Number(options.env?.PORT ?? (await freePort()));
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', DB_CONNECT_TIMEOUT_MS: '5000', ...options.env, PORT: String(port) })) {
+  for (const [k, v] of Object.entries({
+    ...process.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DB_CONNECT_TIMEOUT_MS: '5000',
+    ...options.env,
+    PORT: String(port),
+  })) {
     if (v !== undefined) env[k] = v;
   }
-  const child = spawn(process.execPath, [join(DIST_DIR, options.script ?? 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(DIST_DIR, options.script ?? 'main.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   const url = `http://127.0.0.1:${port}`;
   const service: ServiceProcess = {
     url,
@@ -57,12 +69,22 @@ export async function startService(options: StartOptions = {}): Promise<ServiceP
     },
   };
   if (options.waitFor !== false) {
-    await waitForHttp(`${url}${options.waitFor ?? '/health/live'}`, options.timeoutMs ?? 60_000, exited, () => out);
+    await waitForHttp(
+      `${url}${options.waitFor ?? '/health/live'}`,
+      options.timeoutMs ?? 60_000,
+      exited,
+      () => out,
+    );
   }
   return service;
 }
 
-export async function waitForHttp(url: string, timeoutMs: number, exited?: Promise<unknown>, output?: () => string): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  exited?: Promise<unknown>,
+  output?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let ended = false;
   void exited?.then(() => (ended = true));

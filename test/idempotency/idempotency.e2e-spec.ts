@@ -2,7 +2,16 @@ import { DataSource } from 'typeorm';
 import { IdempotencyPurgeJob } from '../../src/idempotency/idempotency-purge.job';
 import { createTestApp, TestApp } from '../helpers/app';
 import { SignedIn, signedInAdmin, signedInUser } from '../helpers/auth';
-import { cancelOrder, createProduct, metricValue, OrderBody, placeOrder, sql, stockOf, UNLIMITED } from '../helpers/catalog';
+import {
+  cancelOrder,
+  createProduct,
+  metricValue,
+  OrderBody,
+  placeOrder,
+  sql,
+  stockOf,
+  UNLIMITED,
+} from '../helpers/catalog';
 
 describe('idempotency keys (e2e)', () => {
   let t: TestApp;
@@ -19,13 +28,15 @@ describe('idempotency keys (e2e)', () => {
     await t.close();
   });
 
-  const ordersWithKey = async (userId: string) => (await sql<{ n: number }>(t, 'SELECT count(*)::int AS n FROM orders WHERE user_id = $1', [userId]))[0]?.n;
+  const ordersWithKey = async (userId: string) =>
+    (await sql<{ n: number }>(t, 'SELECT count(*)::int AS n FROM orders WHERE user_id = $1', [userId]))[0]?.n;
 
   it('the same key and body 5 times → 1 order, 1 decrement, identical status and body, replay header on repeats', async () => {
     const p = await createProduct(t, admin, { stock: 10 });
     const before = await ordersWithKey(alice.id);
     const answers = [];
-    for (let i = 0; i < 5; i += 1) answers.push(await placeOrder(t, alice, [{ productId: p.id, quantity: 2 }], 'five-times'));
+    for (let i = 0; i < 5; i += 1)
+      answers.push(await placeOrder(t, alice, [{ productId: p.id, quantity: 2 }], 'five-times'));
     const [first, ...repeats] = answers;
     expect(first?.statusCode).toBe(201);
     expect(first?.headers['idempotent-replayed']).toBeUndefined();
@@ -39,12 +50,20 @@ describe('idempotency keys (e2e)', () => {
     expect(await stockOf(t, p.id)).toBe(8);
     expect(await ordersWithKey(alice.id)).toBe((before ?? 0) + 1);
     expect(await metricValue(t, 'idempotency_replays_total')).toBe(4);
-    expect(await sql(t, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'order.created' AND entity_id = $1", [first?.json<OrderBody>().id])).toEqual([{ n: 1 }]);
+    expect(
+      await sql(
+        t,
+        "SELECT count(*)::int AS n FROM audit_log WHERE action = 'order.created' AND entity_id = $1",
+        [first?.json<OrderBody>().id],
+      ),
+    ).toEqual([{ n: 1 }]);
   });
 
   it('50 concurrent requests with one key → exactly 1 order; every answer the original 201 or 409; a retry replays the 201', async () => {
     const p = await createProduct(t, admin, { stock: 100 });
-    const answers = await Promise.all(Array.from({ length: 50 }, () => placeOrder(t, bob, [{ productId: p.id, quantity: 1 }], 'burst')));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => placeOrder(t, bob, [{ productId: p.id, quantity: 1 }], 'burst')),
+    );
     const created = answers.filter((r) => r.statusCode === 201);
     const original = created.find((r) => r.headers['idempotent-replayed'] === undefined);
     expect(original).toBeDefined();
@@ -55,7 +74,9 @@ describe('idempotency keys (e2e)', () => {
       else expect(r.json().code).toBe('IDEMPOTENCY_IN_PROGRESS');
     }
     expect(await stockOf(t, p.id)).toBe(99);
-    expect(await sql(t, 'SELECT count(*)::int AS n FROM order_items WHERE product_id = $1', [p.id])).toEqual([{ n: 1 }]);
+    expect(await sql(t, 'SELECT count(*)::int AS n FROM order_items WHERE product_id = $1', [p.id])).toEqual([
+      { n: 1 },
+    ]);
     const retry = await placeOrder(t, bob, [{ productId: p.id, quantity: 1 }], 'burst');
     expect(retry.statusCode).toBe(201);
     expect(retry.body).toBe(original?.body);
@@ -65,7 +86,12 @@ describe('idempotency keys (e2e)', () => {
   it('the same key with a different body or path → 422 IDEMPOTENCY_KEY_REUSED, nothing changes; key order in the body does not matter', async () => {
     const p = await createProduct(t, admin, { stock: 10 });
     expect((await placeOrder(t, alice, [{ productId: p.id, quantity: 1 }], 'reused')).statusCode).toBe(201);
-    const sameReordered = await t.inject({ method: 'POST', url: '/v1/orders', headers: { ...alice.auth, 'idempotency-key': 'reused' }, payload: { items: [{ quantity: 1, productId: p.id }] } });
+    const sameReordered = await t.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { ...alice.auth, 'idempotency-key': 'reused' },
+      payload: { items: [{ quantity: 1, productId: p.id }] },
+    });
     expect(sameReordered.statusCode).toBe(201);
     expect(sameReordered.headers['idempotent-replayed']).toBe('true');
     const different = await placeOrder(t, alice, [{ productId: p.id, quantity: 2 }], 'reused');
@@ -75,7 +101,9 @@ describe('idempotency keys (e2e)', () => {
     const otherPath = await cancelOrder(t, alice, order.id, 'reused');
     expect(otherPath.statusCode).toBe(422);
     expect(await stockOf(t, p.id)).toBe(9);
-    expect((await t.inject({ method: 'GET', url: `/v1/orders/${order.id}`, headers: alice.auth })).json().status).toBe('confirmed');
+    expect(
+      (await t.inject({ method: 'GET', url: `/v1/orders/${order.id}`, headers: alice.auth })).json().status,
+    ).toBe('confirmed');
   });
 
   it('keys are scoped to the caller: the same key used by two users → two independent orders', async () => {
@@ -95,7 +123,12 @@ describe('idempotency keys (e2e)', () => {
     const first = await placeOrder(t, alice, [{ productId: p.id, quantity: 5 }], 'too-many');
     expect(first.statusCode).toBe(409);
     expect(first.json().code).toBe('INSUFFICIENT_STOCK');
-    const restock = await t.inject({ method: 'PATCH', url: `/v1/products/${p.id}`, headers: admin.auth, payload: { stock: 100 } });
+    const restock = await t.inject({
+      method: 'PATCH',
+      url: `/v1/products/${p.id}`,
+      headers: admin.auth,
+      payload: { stock: 100 },
+    });
     expect(restock.statusCode).toBe(200);
     const replay = await placeOrder(t, alice, [{ productId: p.id, quantity: 5 }], 'too-many');
     expect(replay.statusCode).toBe(409);
@@ -104,14 +137,23 @@ describe('idempotency keys (e2e)', () => {
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(await stockOf(t, p.id)).toBe(100);
     // a new key is a new request
-    expect((await placeOrder(t, alice, [{ productId: p.id, quantity: 5 }], 'too-many-2')).statusCode).toBe(201);
+    expect((await placeOrder(t, alice, [{ productId: p.id, quantity: 5 }], 'too-many-2')).statusCode).toBe(
+      201,
+    );
   });
 
   it('validation failures are not kept: the client may fix and retry with the same key', async () => {
     const p = await createProduct(t, admin, { stock: 10 });
-    const bad = await t.inject({ method: 'POST', url: '/v1/orders', headers: { ...alice.auth, 'idempotency-key': 'fix-me' }, payload: { items: [{ productId: p.id, quantity: 0 }] } });
+    const bad = await t.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { ...alice.auth, 'idempotency-key': 'fix-me' },
+      payload: { items: [{ productId: p.id, quantity: 0 }] },
+    });
     expect(bad.statusCode).toBe(400);
-    expect(await sql(t, "SELECT count(*)::int AS n FROM idempotency_keys WHERE key = 'fix-me'")).toEqual([{ n: 0 }]);
+    expect(await sql(t, "SELECT count(*)::int AS n FROM idempotency_keys WHERE key = 'fix-me'")).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it('Idempotency-Key must be 1–255 characters', async () => {
@@ -119,9 +161,14 @@ describe('idempotency keys (e2e)', () => {
     for (const key of ['', 'k'.repeat(256)]) {
       const res = await placeOrder(t, alice, [{ productId: p.id, quantity: 1 }], key);
       expect(res.statusCode).toBe(400);
-      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'Idempotency-Key', message: expect.any(String) }] });
+      expect(res.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ field: 'Idempotency-Key', message: expect.any(String) }],
+      });
     }
-    expect((await placeOrder(t, alice, [{ productId: p.id, quantity: 1 }], 'k'.repeat(255))).statusCode).toBe(201);
+    expect((await placeOrder(t, alice, [{ productId: p.id, quantity: 1 }], 'k'.repeat(255))).statusCode).toBe(
+      201,
+    );
     expect(await stockOf(t, p.id)).toBe(9);
   });
 
@@ -148,11 +195,19 @@ describe('idempotency keys (e2e)', () => {
     await placeOrder(t, alice, [{ productId: p.id, quantity: 1 }], 'old');
     await placeOrder(t, alice, [{ productId: p.id, quantity: 1 }], 'fresh');
     await placeOrder(t, alice, [{ productId: p.id, quantity: 1 }], 'almost-old');
-    await t.app.get(DataSource).query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'");
-    await t.app.get(DataSource).query("UPDATE idempotency_keys SET created_at = now() - interval '23 hours' WHERE key = 'almost-old'");
+    await t.app
+      .get(DataSource)
+      .query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'");
+    await t.app
+      .get(DataSource)
+      .query("UPDATE idempotency_keys SET created_at = now() - interval '23 hours' WHERE key = 'almost-old'");
     const deleted = await t.app.get(IdempotencyPurgeJob).purge();
     expect(deleted).toBeGreaterThanOrEqual(1);
-    const left = await sql<{ key: string }>(t, "SELECT key FROM idempotency_keys WHERE user_id = $1 AND key IN ('old', 'fresh', 'almost-old') ORDER BY key", [alice.id]);
+    const left = await sql<{ key: string }>(
+      t,
+      "SELECT key FROM idempotency_keys WHERE user_id = $1 AND key IN ('old', 'fresh', 'almost-old') ORDER BY key",
+      [alice.id],
+    );
     expect(left.map((r) => r.key)).toEqual(['almost-old', 'fresh']);
   });
 });

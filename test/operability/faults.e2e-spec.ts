@@ -4,7 +4,11 @@ import { createTestApp, TestApp } from '../helpers/app';
 describe('fault injection (e2e)', () => {
   const REQUESTS = 400;
 
-  async function answers(t: TestApp, url: string, n: number): Promise<Array<{ status: number; code?: string }>> {
+  async function answers(
+    t: TestApp,
+    url: string,
+    n: number,
+  ): Promise<Array<{ status: number; code?: string }>> {
     const out: Array<{ status: number; code?: string }> = [];
     for (let i = 0; i < n; i += 1) {
       const res = await t.inject({ method: 'GET', url });
@@ -35,7 +39,12 @@ describe('fault injection (e2e)', () => {
 
     it('answers the injected fault as an RFC 9457 problem with the request id', async () => {
       let res;
-      do res = await t.inject({ method: 'GET', url: '/v1/anything', headers: { 'x-request-id': 'fault-check' } });
+      do
+        res = await t.inject({
+          method: 'GET',
+          url: '/v1/anything',
+          headers: { 'x-request-id': 'fault-check' },
+        });
       while (res.statusCode !== 500);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ status: 500, code: 'FAULT_INJECTED', requestId: 'fault-check' });

@@ -39,7 +39,11 @@ describe('health (e2e)', () => {
     const ready = await t.inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(503);
     expect(ready.headers['content-type']).toMatch(/^application\/json/);
-    expect(ready.json()).toMatchObject({ status: 'error', error: { shutdown: { status: 'down' } }, info: { database: { status: 'up' } } });
+    expect(ready.json()).toMatchObject({
+      status: 'error',
+      error: { shutdown: { status: 'down' } },
+      info: { database: { status: 'up' } },
+    });
     const live = await t.inject({ method: 'GET', url: '/health/live' });
     expect(live.statusCode).toBe(200);
     expect(live.headers.connection).toBe('close');
@@ -48,28 +52,39 @@ describe('health (e2e)', () => {
 
   it('ready: 503 while a migration the code knows is not applied', async () => {
     const ds = t.app.get(DataSource);
-    const [latest] = (await ds.query('SELECT name FROM migrations ORDER BY id DESC LIMIT 1')) as Array<{ name: string }>;
+    const [latest] = (await ds.query('SELECT name FROM migrations ORDER BY id DESC LIMIT 1')) as Array<{
+      name: string;
+    }>;
     await ds.query('DELETE FROM migrations WHERE name = $1', [latest.name]);
     const res = await t.inject({ method: 'GET', url: '/health/ready' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ status: 'error', error: { migrations: { status: 'down', message: '1 migration(s) not applied' } } });
+    expect(res.json()).toMatchObject({
+      status: 'error',
+      error: { migrations: { status: 'down', message: '1 migration(s) not applied' } },
+    });
   });
 
   it('is never rate limited', async () => {
     const statuses = [];
     for (let i = 0; i < 10; i += 1) {
-      for (const url of ['/health/live', '/health/ready', '/metrics']) statuses.push((await t.inject({ method: 'GET', url })).statusCode);
+      for (const url of ['/health/live', '/health/ready', '/metrics'])
+        statuses.push((await t.inject({ method: 'GET', url })).statusCode);
     }
     expect(statuses.every((s) => s === 200)).toBe(true);
   });
 
   it('ready: 503 with a fixed message when the database refuses connections; live stays 200', async () => {
     await adminQuery(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS false`);
-    await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [t.db.name]);
+    await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [
+      t.db.name,
+    ]);
     try {
       const ready = await t.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toMatchObject({ status: 'error', error: { database: { status: 'down', message: 'database not answering' } } });
+      expect(ready.json()).toMatchObject({
+        status: 'error',
+        error: { database: { status: 'down', message: 'database not answering' } },
+      });
       expect(ready.body).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|postgres/);
       expect((await t.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
     } finally {

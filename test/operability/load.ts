@@ -22,7 +22,11 @@ export interface Load {
  * `concurrency` keep-alive clients, each sending `path` again as soon as its previous answer is
  * complete, until stopped. Every answer and every socket error is counted.
  */
-export function startLoad(baseUrl: string, path: string, options: { concurrency: number; headers?: Record<string, string>; expect?: number }): Load {
+export function startLoad(
+  baseUrl: string,
+  path: string,
+  options: { concurrency: number; headers?: Record<string, string>; expect?: number },
+): Load {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   let outcome: LoadOutcome = { ok: 0, unexpected: {}, socketErrors: {}, total: 0 };
   const expected = options.expect ?? 200;

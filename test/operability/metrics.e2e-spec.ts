@@ -24,11 +24,21 @@ describe('Prometheus metrics (e2e)', () => {
     for (let i = 0; i < 2; i += 1) await t.inject({ method: 'GET', url: '/health/ready' });
     for (const id of rawIds) await t.inject({ method: 'GET', url: `/v1/no-such-thing/${id}?q=${id}` });
     await t.inject({ method: 'DELETE', url: `/health/live` });
-    await t.inject({ method: 'POST', url: `/v1/${rawIds[0]}`, headers: { 'content-type': 'application/json' }, payload: 'x'.repeat(200 * 1024) });
+    await t.inject({
+      method: 'POST',
+      url: `/v1/${rawIds[0]}`,
+      headers: { 'content-type': 'application/json' },
+      payload: 'x'.repeat(200 * 1024),
+    });
     // A matched route with a raw id in the path, rejected by a guard (403: admin only), twice.
     const user = await signedInUser(t); // one register (201) and one successful login (200)
-    for (const id of rawIds.slice(0, 2)) await t.inject({ method: 'GET', url: `/v1/users/${id}`, headers: user.auth });
-    await t.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: user.email, password: 'not-the-password' } });
+    for (const id of rawIds.slice(0, 2))
+      await t.inject({ method: 'GET', url: `/v1/users/${id}`, headers: user.auth });
+    await t.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email: user.email, password: 'not-the-password' },
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -49,14 +59,29 @@ describe('Prometheus metrics (e2e)', () => {
     expect(count('POST', '/v1/auth/login', 200)).toBe(1);
     expect(count('POST', '/v1/auth/login', 401)).toBe(1);
     // The histogram agrees with the counter.
-    expect(sampleValue(samples, `${METRIC_NAMES.httpRequestDurationSeconds}_count`, { method: 'GET', route: '/health/live', status_code: '200' })).toBe(3);
-    expect(sampleValue(samples, `${METRIC_NAMES.httpRequestDurationSeconds}_bucket`, { method: 'GET', route: '/health/live', status_code: '200', le: '+Inf' })).toBe(3);
+    expect(
+      sampleValue(samples, `${METRIC_NAMES.httpRequestDurationSeconds}_count`, {
+        method: 'GET',
+        route: '/health/live',
+        status_code: '200',
+      }),
+    ).toBe(3);
+    expect(
+      sampleValue(samples, `${METRIC_NAMES.httpRequestDurationSeconds}_bucket`, {
+        method: 'GET',
+        route: '/health/live',
+        status_code: '200',
+        le: '+Inf',
+      }),
+    ).toBe(3);
   });
 
   it('labels every series with app_version and color', async () => {
     const samples = await scrape();
     expect(samples.length).toBeGreaterThan(50);
-    const unlabelled = samples.filter((s) => s.labels.app_version !== '9.9.9-test' || s.labels.color !== 'green');
+    const unlabelled = samples.filter(
+      (s) => s.labels.app_version !== '9.9.9-test' || s.labels.color !== 'green',
+    );
     expect(unlabelled).toEqual([]);
   });
 
@@ -65,8 +90,12 @@ describe('Prometheus metrics (e2e)', () => {
     const values = samples.flatMap((s) => Object.values(s.labels));
     for (const id of rawIds) expect(values.filter((v) => v.includes(id))).toEqual([]);
     expect(values.filter((v) => v.includes('?'))).toEqual([]);
-    expect(values.filter((v) => /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(v))).toEqual([]);
-    const routes = new Set(samples.filter((s) => s.name === METRIC_NAMES.httpRequestsTotal).map((s) => s.labels.route));
+    expect(
+      values.filter((v) => /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(v)),
+    ).toEqual([]);
+    const routes = new Set(
+      samples.filter((s) => s.name === METRIC_NAMES.httpRequestsTotal).map((s) => s.labels.route),
+    );
     for (const route of routes) expect(route === 'unmatched' || route.startsWith('/')).toBe(true);
   });
 
@@ -93,7 +122,9 @@ describe('Prometheus metrics (e2e)', () => {
     expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'success' })).toBe(1);
     expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'failure' })).toBe(1);
     expect(sampleValue(samples, METRIC_NAMES.dbPoolMaxConnections)).toBe(t.config.dbPoolMax);
-    expect(sampleValue(samples, METRIC_NAMES.dbPoolConnections, { state: 'total' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(samples, METRIC_NAMES.dbPoolConnections, { state: 'total' })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it('reflects business events and the outbox age provider at the next scrape', async () => {

@@ -1,8 +1,16 @@
 import { OPERATIONS } from '../../src/docs/api-catalogue';
 import { createTestApp, TestApp } from '../helpers/app';
 
-type Operation = { responses: Record<string, { content?: Record<string, { schema?: unknown }> }>; requestBody?: unknown; security?: unknown[] };
-type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { properties?: Record<string, Record<string, unknown>> }> } };
+type Operation = {
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  requestBody?: unknown;
+  security?: unknown[];
+};
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { properties?: Record<string, Record<string, unknown>> }> };
+};
 
 /**
  * Every route Fastify has registered, as `METHOD /path/{param}`, read from its own route table
@@ -21,7 +29,8 @@ function registeredRoutes(t: TestApp): string[] {
     const path = `${stack[depth - 1] ?? ''}${match[2]}`;
     stack[depth] = path;
     for (const method of match[3]?.split(', ') ?? []) {
-      if (method === 'HEAD' || method === 'OPTIONS' || path === '/docs' || path.startsWith('/docs/')) continue;
+      if (method === 'HEAD' || method === 'OPTIONS' || path === '/docs' || path.startsWith('/docs/'))
+        continue;
       routes.push(`${method} ${path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`);
     }
   }
@@ -65,9 +74,11 @@ describe('OpenAPI document (e2e)', () => {
         const problems = Object.entries(op.responses).filter(([status]) => Number(status) >= 400);
         if (!problems.some(([status]) => status === '500')) missing.push(`${name}: no 500 problem`);
         for (const [status, response] of problems) {
-          if (!response.content?.['application/problem+json']?.schema) missing.push(`${name}: ${status} is not a problem document`);
+          if (!response.content?.['application/problem+json']?.schema)
+            missing.push(`${name}: ${status} is not a problem document`);
         }
-        if (path.startsWith('/v1/') && !OPERATIONS[name]) missing.push(`${name}: not in src/docs/api-catalogue.ts`);
+        if (path.startsWith('/v1/') && !OPERATIONS[name])
+          missing.push(`${name}: not in src/docs/api-catalogue.ts`);
       }
     }
     expect(missing).toEqual([]);
@@ -77,12 +88,19 @@ describe('OpenAPI document (e2e)', () => {
 
   it('lists the codes of the contract on the routes they belong to', () => {
     const codes = (path: string, method: string, status: string): unknown => {
-      const schema = doc.paths[path][method].responses[status].content?.['application/problem+json']?.schema as { allOf: Array<{ properties?: { code?: { enum?: string[] } } }> };
+      const schema = doc.paths[path][method].responses[status].content?.['application/problem+json']
+        ?.schema as { allOf: Array<{ properties?: { code?: { enum?: string[] } } }> };
       return schema.allOf[1].properties?.code?.enum;
     };
-    expect(codes('/v1/orders', 'post', '409')).toEqual(expect.arrayContaining(['INSUFFICIENT_STOCK', 'IDEMPOTENCY_IN_PROGRESS']));
-    expect(codes('/v1/orders', 'post', '422')).toEqual(expect.arrayContaining(['UNKNOWN_PRODUCT', 'IDEMPOTENCY_KEY_REUSED']));
-    expect(codes('/v1/orders', 'post', '400')).toEqual(expect.arrayContaining(['VALIDATION_FAILED', 'MALFORMED_JSON']));
+    expect(codes('/v1/orders', 'post', '409')).toEqual(
+      expect.arrayContaining(['INSUFFICIENT_STOCK', 'IDEMPOTENCY_IN_PROGRESS']),
+    );
+    expect(codes('/v1/orders', 'post', '422')).toEqual(
+      expect.arrayContaining(['UNKNOWN_PRODUCT', 'IDEMPOTENCY_KEY_REUSED']),
+    );
+    expect(codes('/v1/orders', 'post', '400')).toEqual(
+      expect.arrayContaining(['VALIDATION_FAILED', 'MALFORMED_JSON']),
+    );
     expect(codes('/v1/orders/{id}', 'get', '401')).toEqual(['UNAUTHENTICATED']);
     expect(codes('/v1/users', 'get', '403')).toEqual(['FORBIDDEN']);
     expect(codes('/v1/auth/login', 'post', '401')).toEqual(['INVALID_CREDENTIALS']);
@@ -93,7 +111,10 @@ describe('OpenAPI document (e2e)', () => {
   it('describes request bodies from the validation rules the code enforces', () => {
     const order = doc.components.schemas.CreateOrderDto.properties?.items;
     expect(order).toMatchObject({ type: 'array', minItems: 1, maxItems: 50 });
-    expect(doc.components.schemas.OrderItemDto.properties).toMatchObject({ productId: { format: 'uuid' }, quantity: { type: 'integer', minimum: 1, maximum: 1000 } });
+    expect(doc.components.schemas.OrderItemDto.properties).toMatchObject({
+      productId: { format: 'uuid' },
+      quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+    });
   });
 
   it('serves the UI at /docs with its assets', async () => {
@@ -101,7 +122,10 @@ describe('OpenAPI document (e2e)', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     for (const asset of [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])) {
-      expect({ asset, status: (await t.inject({ method: 'GET', url: asset })).statusCode }).toEqual({ asset, status: 200 });
+      expect({ asset, status: (await t.inject({ method: 'GET', url: asset })).statusCode }).toEqual({
+        asset,
+        status: 200,
+      });
     }
   });
 });

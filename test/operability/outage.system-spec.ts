@@ -36,7 +36,10 @@ describe('database outage and recovery (system)', () => {
     chmodSync(dir, 0o755); // as root, PostgreSQL runs as the `postgres` user
     port = await freePort();
     pg = await startPgServer(dir, PASSWORD, port);
-    service = await startService({ env: { DATABASE_URL: pg.url, JWT_SECRET, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '10000000' }, waitFor: '/health/ready' });
+    service = await startService({
+      env: { DATABASE_URL: pg.url, JWT_SECRET, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '10000000' },
+      waitFor: '/health/ready',
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -45,11 +48,24 @@ describe('database outage and recovery (system)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function call(kind: Answer['kind'], path: string, init: RequestInit, email?: string): Promise<Answer> {
+  async function call(
+    kind: Answer['kind'],
+    path: string,
+    init: RequestInit,
+    email?: string,
+  ): Promise<Answer> {
     const started = Date.now();
     const res = await fetch(`${service!.url}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
     const body = (await res.json().catch(() => ({}))) as { code?: string };
-    return { kind, status: res.status, ms: Date.now() - started, code: body.code, retryAfter: res.headers.get('retry-after'), email, at: started };
+    return {
+      kind,
+      status: res.status,
+      ms: Date.now() - started,
+      code: body.code,
+      retryAfter: res.headers.get('retry-after'),
+      email,
+      at: started,
+    };
   }
 
   const status = async (path: string): Promise<number> => (await fetch(`${service!.url}${path}`)).status;
@@ -57,9 +73,17 @@ describe('database outage and recovery (system)', () => {
   it('answers 503 fast while the database is down, stays alive, and recovers by itself; no 201 is lost', async () => {
     const headers = { 'content-type': 'application/json' };
     const password = 'outage-password-1';
-    const first = await call('write', '/v1/auth/register', { method: 'POST', headers, body: JSON.stringify({ email: 'reader@example.test', password, name: 'Reader' }) });
+    const first = await call('write', '/v1/auth/register', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ email: 'reader@example.test', password, name: 'Reader' }),
+    });
     expect(first.status).toBe(201);
-    const login = await fetch(`${service!.url}/v1/auth/login`, { method: 'POST', headers, body: JSON.stringify({ email: 'reader@example.test', password }) });
+    const login = await fetch(`${service!.url}/v1/auth/login`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ email: 'reader@example.test', password }),
+    });
     const { accessToken } = (await login.json()) as { accessToken: string };
     const auth = { authorization: `Bearer ${accessToken}` };
 
@@ -75,7 +99,14 @@ describe('database outage and recovery (system)', () => {
       while (running) {
         n += 1;
         const email = `w${n}@example.test`;
-        answers.push(await call('write', '/v1/auth/register', { method: 'POST', headers, body: JSON.stringify({ email, password, name: 'W' }) }, email));
+        answers.push(
+          await call(
+            'write',
+            '/v1/auth/register',
+            { method: 'POST', headers, body: JSON.stringify({ email, password, name: 'W' }) },
+            email,
+          ),
+        );
         await sleep(20);
       }
     })();
@@ -94,7 +125,10 @@ describe('database outage and recovery (system)', () => {
     }
     await sleep(3000);
     const liveDuringOutage = await fetch(`${service!.url}/health/live`);
-    const readyBody = (await (await fetch(`${service!.url}/health/ready`)).json()) as { status: string; error: Record<string, unknown> };
+    const readyBody = (await (await fetch(`${service!.url}/health/ready`)).json()) as {
+      status: string;
+      error: Record<string, unknown>;
+    };
     const aliveDuringOutage = service!.process.exitCode === null;
 
     // Recovery, on the same port: no restart of the service.
@@ -142,7 +176,9 @@ describe('database outage and recovery (system)', () => {
     client.on('error', () => undefined);
     await client.connect();
     try {
-      const rows = (await client.query<{ email: string }>('SELECT email FROM users WHERE email = ANY($1)', [created])).rows;
+      const rows = (
+        await client.query<{ email: string }>('SELECT email FROM users WHERE email = ANY($1)', [created])
+      ).rows;
       expect(rows.map((r) => r.email).sort()).toEqual([...created].sort());
     } finally {
       await client.end();

@@ -22,7 +22,10 @@ export async function startPgServer(dir: string, password: string, port: number)
       process.stdout.write(JSON.stringify({ url: db.url }) + '\\n');
     }, (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
   `;
-  const child = spawn(process.execPath, ['-e', script], { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', script], {
+    cwd: join(__dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));

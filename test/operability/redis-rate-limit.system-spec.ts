@@ -7,7 +7,11 @@ const LOGIN_LIMIT = 5;
 const DEFAULT_LIMIT = 30;
 
 async function post(url: string, body: unknown): Promise<{ status: number; code?: string }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, code: ((await res.json()) as { code?: string }).code };
 }
 
@@ -49,21 +53,36 @@ describe('rate limits shared through Redis (system)', () => {
     // Login attempts per (e-mail, address), alternating between the instances.
     const attempts = [];
     for (let i = 0; i < LOGIN_LIMIT * 2 + 2; i += 1) {
-      attempts.push(await post(`${(i % 2 === 0 ? a : b).url}/v1/auth/login`, { email: 'nobody-shared@example.test', password: 'wrong-password-1' }));
+      attempts.push(
+        await post(`${(i % 2 === 0 ? a : b).url}/v1/auth/login`, {
+          email: 'nobody-shared@example.test',
+          password: 'wrong-password-1',
+        }),
+      );
     }
-    expect(attempts.filter((r) => r.status === 401 && r.code === 'INVALID_CREDENTIALS')).toHaveLength(LOGIN_LIMIT);
-    expect(attempts.filter((r) => r.status === 429 && r.code === 'RATE_LIMITED')).toHaveLength(LOGIN_LIMIT + 2);
+    expect(attempts.filter((r) => r.status === 401 && r.code === 'INVALID_CREDENTIALS')).toHaveLength(
+      LOGIN_LIMIT,
+    );
+    expect(attempts.filter((r) => r.status === 429 && r.code === 'RATE_LIMITED')).toHaveLength(
+      LOGIN_LIMIT + 2,
+    );
     expect(attempts.slice(0, LOGIN_LIMIT).every((r) => r.status === 401)).toBe(true);
 
     // The default limit per signed-in user.
     const email = 'limited@example.test';
     const password = 'limited-password-1';
     expect((await post(`${a.url}/v1/auth/register`, { email, password, name: 'L' })).status).toBe(201);
-    const login = await fetch(`${b.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const login = await fetch(`${b.url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     const { accessToken } = (await login.json()) as { accessToken: string };
     const statuses: number[] = [];
     for (let i = 0; i < DEFAULT_LIMIT + 10; i += 1) {
-      const res = await fetch(`${(i % 2 === 0 ? a : b).url}/v1/users/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+      const res = await fetch(`${(i % 2 === 0 ? a : b).url}/v1/users/me`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
       statuses.push(res.status);
     }
     expect(statuses.filter((s) => s === 200)).toHaveLength(DEFAULT_LIMIT);
@@ -74,8 +93,18 @@ describe('rate limits shared through Redis (system)', () => {
     const [a] = started;
     await redis.stop();
     const results = [];
-    for (let i = 0; i < 3; i += 1) results.push(await post(`${a.url}/v1/auth/login`, { email: `after-redis-${i}@example.test`, password: 'wrong-password-1' }));
-    expect(results.map((r) => r.code)).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS']);
+    for (let i = 0; i < 3; i += 1)
+      results.push(
+        await post(`${a.url}/v1/auth/login`, {
+          email: `after-redis-${i}@example.test`,
+          password: 'wrong-password-1',
+        }),
+      );
+    expect(results.map((r) => r.code)).toEqual([
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+    ]);
     expect(a.process.exitCode).toBeNull();
   }, 30_000);
 
@@ -83,7 +112,12 @@ describe('rate limits shared through Redis (system)', () => {
     const [a, b] = await pair();
     const attempts = [];
     for (let i = 0; i < LOGIN_LIMIT * 2 + 2; i += 1) {
-      attempts.push(await post(`${(i % 2 === 0 ? a : b).url}/v1/auth/login`, { email: 'nobody-local@example.test', password: 'wrong-password-1' }));
+      attempts.push(
+        await post(`${(i % 2 === 0 ? a : b).url}/v1/auth/login`, {
+          email: 'nobody-local@example.test',
+          password: 'wrong-password-1',
+        }),
+      );
     }
     expect(attempts.filter((r) => r.status === 401)).toHaveLength(LOGIN_LIMIT * 2);
   }, 90_000);

@@ -10,14 +10,20 @@ export interface RedisServer {
 /** Installs redis-server through the setup step when this machine has none (Debian's package). */
 function ensureRedisServer(): void {
   if (spawnSync('redis-server', ['--version']).status === 0) return;
-  execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'setup.d', '10-redis.sh')], { stdio: 'inherit' });
+  execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'setup.d', '10-redis.sh')], {
+    stdio: 'inherit',
+  });
 }
 
 /** A throwaway redis-server of the spec's own on a free loopback port, no persistence. */
 export async function startRedisServer(): Promise<RedisServer> {
   ensureRedisServer();
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {

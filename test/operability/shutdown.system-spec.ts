@@ -52,16 +52,27 @@ describe('graceful shutdown under load (system)', () => {
     // A signed-in user, so the load is a real authenticated /v1 read (guard + database per request).
     const email = `shutdown-${Date.now()}@example.test`;
     const password = 'correct-horse-battery';
-    const registered = await fetch(`${staying.url}/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password, name: 'Load' }) });
+    const registered = await fetch(`${staying.url}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password, name: 'Load' }),
+    });
     expect(registered.status).toBe(201);
-    const login = await fetch(`${staying.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const login = await fetch(`${staying.url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     const { accessToken } = (await login.json()) as { accessToken: string };
 
     // Warm each instance's pool to the full client count first: when one instance leaves, the other
     // takes all the clients, and opening database connections on a starved machine can exceed the
     // pool's 800 ms connection timeout (a fast 503 by design; not what this spec is about).
     for (const instance of instances) {
-      const warm = startLoad(instance.url, '/v1/users/me', { concurrency: CLIENTS, headers: { authorization: `Bearer ${accessToken}` } });
+      const warm = startLoad(instance.url, '/v1/users/me', {
+        concurrency: CLIENTS,
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
       while (warm.answered() < CLIENTS * 10) await sleep(20);
       await warm.stop();
     }
@@ -69,7 +80,10 @@ describe('graceful shutdown under load (system)', () => {
     balancer = await startBalancer([leaving.url, staying.url], { pollMs: POLL_MS });
     expect(balancer.backends.map((b) => b.inRotation)).toEqual([true, true]);
 
-    const load = startLoad(balancer.url, '/v1/users/me', { concurrency: CLIENTS, headers: { authorization: `Bearer ${accessToken}` } });
+    const load = startLoad(balancer.url, '/v1/users/me', {
+      concurrency: CLIENTS,
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     // Warm-up (pools open their connections, code gets hot), then count from a clean slate.
     // Both pools fill up during the warm-up; on a starved machine that can briefly fail a probe.
     await sleep(2000);
@@ -89,7 +103,13 @@ describe('graceful shutdown under load (system)', () => {
     await sleep(500); // keep loading the survivor a little after the exit
     const outcome = await load.stop();
 
-    expect({ unexpected: outcome.unexpected, socketErrors: outcome.socketErrors, noBackend: balancer.noBackend(), transitions: balancer.transitions, failures: balancer.backends.map((b) => b.failures) }).toEqual({
+    expect({
+      unexpected: outcome.unexpected,
+      socketErrors: outcome.socketErrors,
+      noBackend: balancer.noBackend(),
+      transitions: balancer.transitions,
+      failures: balancer.backends.map((b) => b.failures),
+    }).toEqual({
       failures: [[], []],
       unexpected: {},
       socketErrors: {},

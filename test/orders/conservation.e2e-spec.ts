@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { createTestApp, TestApp } from '../helpers/app';
 import { SignedIn, signedInAdmin, signedInUser } from '../helpers/auth';
-import { cancelOrder, createProduct, OrderBody, placeOrder, ProductBody, sql, UNLIMITED } from '../helpers/catalog';
+import {
+  cancelOrder,
+  createProduct,
+  OrderBody,
+  placeOrder,
+  ProductBody,
+  sql,
+  UNLIMITED,
+} from '../helpers/catalog';
 
 /** Reproduce a failure with FC_SEED=<seed printed in the failure>. */
 const SEED = Number(process.env.FC_SEED ?? 20261122);
@@ -15,16 +23,26 @@ type Command =
 const orderCommand = fc.record({
   kind: fc.constant('order' as const),
   user: fc.nat({ max: 2 }),
-  items: fc.uniqueArray(fc.record({ product: fc.nat({ max: PRODUCTS - 1 }), quantity: fc.integer({ min: 1, max: 5 }) }), {
-    minLength: 1,
-    maxLength: 4,
-    selector: (i) => i.product,
-  }),
+  items: fc.uniqueArray(
+    fc.record({ product: fc.nat({ max: PRODUCTS - 1 }), quantity: fc.integer({ min: 1, max: 5 }) }),
+    {
+      minLength: 1,
+      maxLength: 4,
+      selector: (i) => i.product,
+    },
+  ),
 });
-const cancelCommand = fc.record({ kind: fc.constant('cancel' as const), order: fc.nat(), byAdmin: fc.boolean() });
+const cancelCommand = fc.record({
+  kind: fc.constant('cancel' as const),
+  order: fc.nat(),
+  byAdmin: fc.boolean(),
+});
 const batch = fc.record({
   stocks: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: PRODUCTS, maxLength: PRODUCTS }),
-  commands: fc.array(fc.oneof({ arbitrary: orderCommand, weight: 3 }, { arbitrary: cancelCommand, weight: 1 }), { minLength: 1, maxLength: 8 }),
+  commands: fc.array(
+    fc.oneof({ arbitrary: orderCommand, weight: 3 }, { arbitrary: cancelCommand, weight: 1 }),
+    { minLength: 1, maxLength: 8 },
+  ),
 });
 
 describe('stock conservation under concurrent orders and cancels (e2e, property-based)', () => {
@@ -37,27 +55,43 @@ describe('stock conservation under concurrent orders and cancels (e2e, property-
     admin = await signedInAdmin(t);
     users = [await signedInUser(t), await signedInUser(t), await signedInUser(t)];
     products = [];
-    for (let i = 0; i < PRODUCTS; i += 1) products.push(await createProduct(t, admin, { stock: 0, priceCents: 100 + i }));
+    for (let i = 0; i < PRODUCTS; i += 1)
+      products.push(await createProduct(t, admin, { stock: 0, priceCents: 100 + i }));
   });
   afterAll(async () => {
     await t.close();
   });
 
   const stocks = async (): Promise<Map<string, number>> =>
-    new Map((await sql<{ id: string; stock: number }>(t, 'SELECT id, stock FROM products')).map((r) => [r.id, r.stock]));
+    new Map(
+      (await sql<{ id: string; stock: number }>(t, 'SELECT id, stock FROM products')).map((r) => [
+        r.id,
+        r.stock,
+      ]),
+    );
 
   it(`initial − final = Σ committed − Σ cancelled for every product, stock ≥ 0, one audit entry per order, no order without items (${RUNS} seeded runs)`, async () => {
     const property = fc.asyncProperty(batch, async ({ stocks: levels, commands }) => {
       // A fresh starting level for each product (a restock outside the API, as an inventory import would be).
-      await sql(t, 'UPDATE products SET stock = v.stock FROM unnest($1::uuid[], $2::int[]) AS v (id, stock) WHERE products.id = v.id', [products.map((p) => p.id), levels]);
-      const confirmed = await sql<{ id: string; user_id: string }>(t, "SELECT id, user_id FROM orders WHERE status = 'confirmed' ORDER BY created_at, id");
+      await sql(
+        t,
+        'UPDATE products SET stock = v.stock FROM unnest($1::uuid[], $2::int[]) AS v (id, stock) WHERE products.id = v.id',
+        [products.map((p) => p.id), levels],
+      );
+      const confirmed = await sql<{ id: string; user_id: string }>(
+        t,
+        "SELECT id, user_id FROM orders WHERE status = 'confirmed' ORDER BY created_at, id",
+      );
       const before = await stocks();
 
       const answers = await Promise.all(
         commands.map(async (command: Command) => {
           if (command.kind === 'order') {
             const user = users[command.user] as SignedIn;
-            const items = command.items.map((i) => ({ productId: (products[i.product] as ProductBody).id, quantity: i.quantity }));
+            const items = command.items.map((i) => ({
+              productId: (products[i.product] as ProductBody).id,
+              quantity: i.quantity,
+            }));
             return { command, res: await placeOrder(t, user, items) };
           }
           const target = confirmed.length === 0 ? undefined : confirmed[command.order % confirmed.length];
@@ -69,7 +103,8 @@ describe('stock conservation under concurrent orders and cancels (e2e, property-
 
       const delta = new Map<string, number>();
       const add = (order: OrderBody, sign: number) => {
-        for (const item of order.items) delta.set(item.productId, (delta.get(item.productId) ?? 0) + sign * item.quantity);
+        for (const item of order.items)
+          delta.set(item.productId, (delta.get(item.productId) ?? 0) + sign * item.quantity);
       };
       for (const { command, res } of answers) {
         if (!res) continue;
@@ -88,10 +123,19 @@ describe('stock conservation under concurrent orders and cancels (e2e, property-
       for (const product of products) {
         const initial = before.get(product.id) as number;
         const final = after.get(product.id) as number;
-        expect({ product: product.id, moved: initial - final }).toEqual({ product: product.id, moved: delta.get(product.id) ?? 0 });
+        expect({ product: product.id, moved: initial - final }).toEqual({
+          product: product.id,
+          moved: delta.get(product.id) ?? 0,
+        });
         expect(final).toBeGreaterThanOrEqual(0);
       }
-      const [counts] = await sql<{ orders: number; audited: number; cancelled: number; cancelAudited: number; empty: number }>(
+      const [counts] = await sql<{
+        orders: number;
+        audited: number;
+        cancelled: number;
+        cancelAudited: number;
+        empty: number;
+      }>(
         t,
         `SELECT (SELECT count(*)::int FROM orders) AS orders,
                 (SELECT count(*)::int FROM audit_log WHERE action = 'order.created') AS audited,
@@ -107,7 +151,9 @@ describe('stock conservation under concurrent orders and cancels (e2e, property-
     try {
       await fc.assert(property, { numRuns: RUNS, seed: SEED, endOnFailure: true });
     } catch (error) {
-      throw new Error(`property failed with seed ${SEED} (rerun with FC_SEED=${SEED}):\n${(error as Error).message}`);
+      throw new Error(
+        `property failed with seed ${SEED} (rerun with FC_SEED=${SEED}):\n${(error as Error).message}`,
+      );
     }
   });
 });

@@ -48,7 +48,13 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
     await db.drop();
   });
 
-  async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  async function call(
+    base: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     return fetch(`${base}${path}`, {
       method,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -66,13 +72,21 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
     service = await startService({ env: env(), waitFor: '/health/ready', timeoutMs: 120_000 });
     const password = `pw-${randomBytes(8).toString('hex')}`;
     const email = `crash-${randomBytes(4).toString('hex')}@example.test`;
-    expect((await call(service.url, 'POST', '/v1/auth/register', { email, password, name: 'Crash' })).status).toBe(201);
+    expect(
+      (await call(service.url, 'POST', '/v1/auth/register', { email, password, name: 'Crash' })).status,
+    ).toBe(201);
     await sql.query("UPDATE users SET role = 'admin' WHERE email = $1", [email]);
     let auth = await signIn(service.url, email, password);
 
     const productIds: string[] = [];
     for (let i = 0; i < PRODUCTS; i += 1) {
-      const res = await call(service.url, 'POST', '/v1/products', { sku: `CRASH-${i}`, name: `P${i}`, priceCents: 100, stock: INITIAL_STOCK }, auth);
+      const res = await call(
+        service.url,
+        'POST',
+        '/v1/products',
+        { sku: `CRASH-${i}`, name: `P${i}`, priceCents: 100, stock: INITIAL_STOCK },
+        auth,
+      );
       expect(res.status).toBe(201);
       productIds.push(((await res.json()) as { id: string }).id);
     }
@@ -96,7 +110,10 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
         next += 1;
         const key = keys[i] as string;
         try {
-          const res = await call(running.url, 'POST', '/v1/orders', bodyOf(i), { ...auth, 'idempotency-key': key });
+          const res = await call(running.url, 'POST', '/v1/orders', bodyOf(i), {
+            ...auth,
+            'idempotency-key': key,
+          });
           const body = (await res.json()) as { id?: string };
           first.set(key, { status: res.status, orderId: body.id });
           answered += 1;
@@ -114,7 +131,13 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
 
     // Invariants straight from the database, before anything else touches it.
     const invariants = async () => {
-      const { rows } = await sql.query<{ empty: number; orders: number; audited: number; kept: number; moved: boolean }>(
+      const { rows } = await sql.query<{
+        empty: number;
+        orders: number;
+        audited: number;
+        kept: number;
+        moved: boolean;
+      }>(
         `SELECT (SELECT count(*)::int FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)) AS empty,
                 (SELECT count(*)::int FROM orders) AS orders,
                 (SELECT count(*)::int FROM audit_log WHERE action = 'order.created') AS audited,
@@ -127,7 +150,13 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
       return rows[0];
     };
     const afterCrash = await invariants();
-    expect(afterCrash).toEqual({ empty: 0, orders: afterCrash?.kept, audited: afterCrash?.orders, kept: afterCrash?.orders, moved: true });
+    expect(afterCrash).toEqual({
+      empty: 0,
+      orders: afterCrash?.kept,
+      audited: afterCrash?.orders,
+      kept: afterCrash?.orders,
+      moved: true,
+    });
     expect(afterCrash?.orders).toBeGreaterThanOrEqual(KILL_AFTER_ANSWERS);
     expect(afterCrash?.orders).toBeLessThan(KEYS);
 
@@ -137,9 +166,16 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
     const retried = new Map<string, Answer>();
     for (let i = 0; i < KEYS; i += 1) {
       const key = keys[i] as string;
-      const res = await call(service.url, 'POST', '/v1/orders', bodyOf(i), { ...auth, 'idempotency-key': key });
+      const res = await call(service.url, 'POST', '/v1/orders', bodyOf(i), {
+        ...auth,
+        'idempotency-key': key,
+      });
       const body = (await res.json()) as { id?: string };
-      retried.set(key, { status: res.status, orderId: body.id, replayed: res.headers.get('idempotent-replayed') === 'true' });
+      retried.set(key, {
+        status: res.status,
+        orderId: body.id,
+        replayed: res.headers.get('idempotent-replayed') === 'true',
+      });
     }
     for (const key of keys) {
       const before = first.get(key) as Answer;
@@ -147,7 +183,12 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
       expect({ key, status: after.status }).toEqual({ key, status: 201 });
       // Answered before the crash → replayed, same order; lost in the crash → created now (or replayed
       // if it had committed just before the kill, never a second order).
-      if (before.status === 201) expect({ key, orderId: after.orderId, replayed: after.replayed }).toEqual({ key, orderId: before.orderId, replayed: true });
+      if (before.status === 201)
+        expect({ key, orderId: after.orderId, replayed: after.replayed }).toEqual({
+          key,
+          orderId: before.orderId,
+          replayed: true,
+        });
     }
     const ids = [...retried.values()].map((a) => a.orderId);
     expect(new Set(ids).size).toBe(KEYS);

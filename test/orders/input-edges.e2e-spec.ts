@@ -20,7 +20,10 @@ describe('order input edges (e2e)', () => {
     const p = await createProduct(t, admin, { stock: 5, priceCents: 250 });
     const res = await placeOrder(t, user, [{ productId: p.id.toUpperCase(), quantity: 2 }]);
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ totalCents: 500, items: [{ productId: p.id, quantity: 2, unitPriceCents: 250 }] });
+    expect(res.json()).toMatchObject({
+      totalCents: 500,
+      items: [{ productId: p.id, quantity: 2, unitPriceCents: 250 }],
+    });
     expect(await stockOf(t, p.id)).toBe(3);
   });
 
@@ -36,7 +39,11 @@ describe('order input edges (e2e)', () => {
   });
 
   it('answers a forged list cursor with 400, not a database error', async () => {
-    for (const position of ['99999999999999999999.00000000-0000-0000-0000-000000000000', '1.not-a-uuid', 'garbage']) {
+    for (const position of [
+      '99999999999999999999.00000000-0000-0000-0000-000000000000',
+      '1.not-a-uuid',
+      'garbage',
+    ]) {
       const cursor = Buffer.from(position, 'utf8').toString('base64url');
       const res = await t.inject({ method: 'GET', url: `/v1/orders?cursor=${cursor}`, headers: user.auth });
       expect(res.statusCode).toBe(400);

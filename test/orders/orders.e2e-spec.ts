@@ -1,6 +1,14 @@
 import { createTestApp, TestApp } from '../helpers/app';
 import { SignedIn, signedInAdmin, signedInUser } from '../helpers/auth';
-import { cancelOrder, createProduct, OrderBody, placeOrder, sql, stockOf, UNLIMITED } from '../helpers/catalog';
+import {
+  cancelOrder,
+  createProduct,
+  OrderBody,
+  placeOrder,
+  sql,
+  stockOf,
+  UNLIMITED,
+} from '../helpers/catalog';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
@@ -22,7 +30,10 @@ describe('orders (e2e)', () => {
   it('creates an order: 201 + Location, prices from the catalogue, stock decremented, audited, in one transaction', async () => {
     const a = await createProduct(t, admin, { priceCents: 250, stock: 5 });
     const b = await createProduct(t, admin, { priceCents: 1000, stock: 2 });
-    const res = await placeOrder(t, alice, [{ productId: b.id, quantity: 2 }, { productId: a.id, quantity: 3 }]);
+    const res = await placeOrder(t, alice, [
+      { productId: b.id, quantity: 2 },
+      { productId: a.id, quantity: 3 },
+    ]);
     expect(res.statusCode).toBe(201);
     const order = res.json<OrderBody>();
     expect(order).toEqual({
@@ -43,7 +54,11 @@ describe('orders (e2e)', () => {
     expect(await stockOf(t, b.id)).toBe(0);
     // version grows with stock changes, so ETags stay truthful
     expect((await sql(t, 'SELECT version FROM products WHERE id = $1', [a.id]))[0]).toEqual({ version: 2 });
-    expect(await sql(t, "SELECT actor_id FROM audit_log WHERE action = 'order.created' AND entity_id = $1", [order.id])).toEqual([{ actor_id: alice.id }]);
+    expect(
+      await sql(t, "SELECT actor_id FROM audit_log WHERE action = 'order.created' AND entity_id = $1", [
+        order.id,
+      ]),
+    ).toEqual([{ actor_id: alice.id }]);
 
     const read = await t.inject({ method: 'GET', url: `/v1/orders/${order.id}`, headers: alice.auth });
     expect(read.statusCode).toBe(200);
@@ -52,7 +67,12 @@ describe('orders (e2e)', () => {
 
   it('a price in the body is refused, never used', async () => {
     const p = await createProduct(t, admin, { priceCents: 500 });
-    const res = await t.inject({ method: 'POST', url: '/v1/orders', headers: alice.auth, payload: { items: [{ productId: p.id, quantity: 1, unitPriceCents: 1 }] } });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: alice.auth,
+      payload: { items: [{ productId: p.id, quantity: 1, unitPriceCents: 1 }] },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('VALIDATION_FAILED');
   });
@@ -61,9 +81,15 @@ describe('orders (e2e)', () => {
     const plenty = await createProduct(t, admin, { stock: 100 });
     const scarce = await createProduct(t, admin, { stock: 1 });
     const before = await sql(t, 'SELECT count(*)::int AS n FROM orders');
-    const res = await placeOrder(t, alice, [{ productId: plenty.id, quantity: 10 }, { productId: scarce.id, quantity: 2 }]);
+    const res = await placeOrder(t, alice, [
+      { productId: plenty.id, quantity: 10 },
+      { productId: scarce.id, quantity: 2 },
+    ]);
     expect(res.statusCode).toBe(409);
-    expect(res.json()).toMatchObject({ code: 'INSUFFICIENT_STOCK', errors: [{ field: 'items.1.quantity', message: expect.any(String) }] });
+    expect(res.json()).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      errors: [{ field: 'items.1.quantity', message: expect.any(String) }],
+    });
     expect(await stockOf(t, plenty.id)).toBe(100);
     expect(await stockOf(t, scarce.id)).toBe(1);
     expect(await sql(t, 'SELECT count(*)::int AS n FROM orders')).toEqual(before);
@@ -71,16 +97,32 @@ describe('orders (e2e)', () => {
 
   it('an unknown product → 422 UNKNOWN_PRODUCT, checked before stock', async () => {
     const scarce = await createProduct(t, admin, { stock: 0 });
-    const res = await placeOrder(t, alice, [{ productId: scarce.id, quantity: 5 }, { productId: MISSING, quantity: 1 }]);
+    const res = await placeOrder(t, alice, [
+      { productId: scarce.id, quantity: 5 },
+      { productId: MISSING, quantity: 1 },
+    ]);
     expect(res.statusCode).toBe(422);
-    expect(res.json()).toMatchObject({ code: 'UNKNOWN_PRODUCT', errors: [{ field: 'items.1.productId', message: 'unknown product' }] });
+    expect(res.json()).toMatchObject({
+      code: 'UNKNOWN_PRODUCT',
+      errors: [{ field: 'items.1.productId', message: 'unknown product' }],
+    });
   });
 
   it('validates the body: 1–50 items, distinct products, quantity 1–1000', async () => {
     const p = await createProduct(t, admin, { stock: 10_000 });
     const item = (quantity: number, productId = p.id) => ({ productId, quantity });
-    const many = Array.from({ length: 51 }, (_, i) => item(1, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`));
-    for (const items of [[], many, [item(0)], [item(1001)], [item(1.5)], [item(1), item(2)], [{ productId: 'nope', quantity: 1 }]]) {
+    const many = Array.from({ length: 51 }, (_, i) =>
+      item(1, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`),
+    );
+    for (const items of [
+      [],
+      many,
+      [item(0)],
+      [item(1001)],
+      [item(1.5)],
+      [item(1), item(2)],
+      [{ productId: 'nope', quantity: 1 }],
+    ]) {
       const res = await placeOrder(t, alice, items);
       expect(res.statusCode).toBe(400);
       expect(res.json().code).toBe('VALIDATION_FAILED');
@@ -92,13 +134,22 @@ describe('orders (e2e)', () => {
   it('cancel: confirmed → cancelled with stock restored and audited; again → 409 INVALID_STATE_TRANSITION', async () => {
     const p = await createProduct(t, admin, { stock: 10 });
     const q = await createProduct(t, admin, { stock: 10 });
-    const order = (await placeOrder(t, alice, [{ productId: p.id, quantity: 4 }, { productId: q.id, quantity: 1 }])).json<OrderBody>();
+    const order = (
+      await placeOrder(t, alice, [
+        { productId: p.id, quantity: 4 },
+        { productId: q.id, quantity: 1 },
+      ])
+    ).json<OrderBody>();
     const res = await cancelOrder(t, alice, order.id);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ ...order, status: 'cancelled', version: 2, updatedAt: expect.any(String) });
     expect(await stockOf(t, p.id)).toBe(10);
     expect(await stockOf(t, q.id)).toBe(10);
-    expect(await sql(t, "SELECT actor_id FROM audit_log WHERE action = 'order.cancelled' AND entity_id = $1", [order.id])).toEqual([{ actor_id: alice.id }]);
+    expect(
+      await sql(t, "SELECT actor_id FROM audit_log WHERE action = 'order.cancelled' AND entity_id = $1", [
+        order.id,
+      ]),
+    ).toEqual([{ actor_id: alice.id }]);
 
     const again = await cancelOrder(t, alice, order.id);
     expect(again.statusCode).toBe(409);
@@ -125,13 +176,21 @@ describe('orders (e2e)', () => {
     expect(cancel.json().code).toBe('NOT_FOUND');
     expect(await stockOf(t, p.id)).toBe(8);
     // the same answer as for an order that does not exist: no oracle
-    expect((await t.inject({ method: 'GET', url: `/v1/orders/${MISSING}`, headers: bob.auth })).json().detail).toBe(read.json().detail);
+    expect(
+      (await t.inject({ method: 'GET', url: `/v1/orders/${MISSING}`, headers: bob.auth })).json().detail,
+    ).toBe(read.json().detail);
 
-    expect((await t.inject({ method: 'GET', url: `/v1/orders/${order.id}`, headers: admin.auth })).statusCode).toBe(200);
+    expect(
+      (await t.inject({ method: 'GET', url: `/v1/orders/${order.id}`, headers: admin.auth })).statusCode,
+    ).toBe(200);
     const adminCancel = await cancelOrder(t, admin, order.id);
     expect(adminCancel.statusCode).toBe(200);
     expect(await stockOf(t, p.id)).toBe(10);
-    expect(await sql(t, "SELECT actor_id FROM audit_log WHERE action = 'order.cancelled' AND entity_id = $1", [order.id])).toEqual([{ actor_id: admin.id }]);
+    expect(
+      await sql(t, "SELECT actor_id FROM audit_log WHERE action = 'order.cancelled' AND entity_id = $1", [
+        order.id,
+      ]),
+    ).toEqual([{ actor_id: admin.id }]);
   });
 
   it('lists: a user sees only their own, newest first with a cursor; an admin sees all or one user’s', async () => {
@@ -139,7 +198,8 @@ describe('orders (e2e)', () => {
     const carol = await signedInUser(t);
     const dave = await signedInUser(t);
     const mine: string[] = [];
-    for (let i = 0; i < 3; i += 1) mine.push((await placeOrder(t, carol, [{ productId: p.id, quantity: 1 }])).json<OrderBody>().id);
+    for (let i = 0; i < 3; i += 1)
+      mine.push((await placeOrder(t, carol, [{ productId: p.id, quantity: 1 }])).json<OrderBody>().id);
     await placeOrder(t, dave, [{ productId: p.id, quantity: 1 }]);
 
     const first = await t.inject({ method: 'GET', url: '/v1/orders?limit=2', headers: carol.auth });
@@ -147,21 +207,35 @@ describe('orders (e2e)', () => {
     const page1 = first.json<{ data: OrderBody[]; nextCursor: string }>();
     expect(page1.data.map((o) => o.id)).toEqual([mine[2], mine[1]]);
     expect(page1.data[0]?.items).toEqual([{ productId: p.id, quantity: 1, unitPriceCents: p.priceCents }]);
-    const page2 = (await t.inject({ method: 'GET', url: `/v1/orders?limit=2&cursor=${page1.nextCursor}`, headers: carol.auth })).json<{ data: OrderBody[]; nextCursor: string | null }>();
+    const page2 = (
+      await t.inject({
+        method: 'GET',
+        url: `/v1/orders?limit=2&cursor=${page1.nextCursor}`,
+        headers: carol.auth,
+      })
+    ).json<{ data: OrderBody[]; nextCursor: string | null }>();
     expect(page2).toEqual({ data: [expect.objectContaining({ id: mine[0] })], nextCursor: null });
 
     // a user cannot widen the view with ?userId=
-    const sneaky = (await t.inject({ method: 'GET', url: `/v1/orders?userId=${dave.id}`, headers: carol.auth })).json<{ data: OrderBody[] }>();
+    const sneaky = (
+      await t.inject({ method: 'GET', url: `/v1/orders?userId=${dave.id}`, headers: carol.auth })
+    ).json<{ data: OrderBody[] }>();
     expect(sneaky.data).toEqual([]);
 
-    const all = (await t.inject({ method: 'GET', url: '/v1/orders?limit=100', headers: admin.auth })).json<{ data: OrderBody[] }>();
+    const all = (await t.inject({ method: 'GET', url: '/v1/orders?limit=100', headers: admin.auth })).json<{
+      data: OrderBody[];
+    }>();
     expect(all.data.map((o) => o.userId)).toEqual(expect.arrayContaining([carol.id, dave.id, alice.id]));
-    const onlyDave = (await t.inject({ method: 'GET', url: `/v1/orders?userId=${dave.id}`, headers: admin.auth })).json<{ data: OrderBody[] }>();
+    const onlyDave = (
+      await t.inject({ method: 'GET', url: `/v1/orders?userId=${dave.id}`, headers: admin.auth })
+    ).json<{ data: OrderBody[] }>();
     expect(onlyDave.data.map((o) => o.userId)).toEqual([dave.id]);
   });
 
   it('needs a signed-in caller', async () => {
-    expect((await t.inject({ method: 'POST', url: '/v1/orders', payload: { items: [] } })).statusCode).toBe(401);
+    expect((await t.inject({ method: 'POST', url: '/v1/orders', payload: { items: [] } })).statusCode).toBe(
+      401,
+    );
     expect((await t.inject({ method: 'GET', url: '/v1/orders' })).statusCode).toBe(401);
   });
 });
@@ -181,7 +255,8 @@ describe('order rate limit (e2e)', () => {
     const other = await signedInUser(t);
     const p = await createProduct(t, admin, { stock: 100 });
     const codes = [];
-    for (let i = 0; i < 5; i += 1) codes.push((await placeOrder(t, user, [{ productId: p.id, quantity: 1 }])).statusCode);
+    for (let i = 0; i < 5; i += 1)
+      codes.push((await placeOrder(t, user, [{ productId: p.id, quantity: 1 }])).statusCode);
     expect(codes).toEqual([201, 201, 201, 429, 429]);
     const limited = await placeOrder(t, user, [{ productId: p.id, quantity: 1 }]);
     expect(limited.json().code).toBe('RATE_LIMITED');

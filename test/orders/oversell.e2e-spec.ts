@@ -27,17 +27,34 @@ describe('oversell race (e2e)', () => {
     for (let i = 0; i < 20; i += 1) users.push(await signedInUser(t));
     const p = await createProduct(t, admin, { stock: 100, priceCents: 700 });
 
-    const answers = await burst(1000, IN_FLIGHT, (i) => placeOrder(t, users[i % users.length] as SignedIn, [{ productId: p.id, quantity: 1 }]));
+    const answers = await burst(1000, IN_FLIGHT, (i) =>
+      placeOrder(t, users[i % users.length] as SignedIn, [{ productId: p.id, quantity: 1 }]),
+    );
     const count = (status: number) => answers.filter((r) => r.statusCode === status).length;
-    const byStatus = answers.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.statusCode]: (acc[r.statusCode] ?? 0) + 1 }), {});
+    const byStatus = answers.reduce<Record<number, number>>(
+      (acc, r) => ({ ...acc, [r.statusCode]: (acc[r.statusCode] ?? 0) + 1 }),
+      {},
+    );
     expect(byStatus).toEqual({ 201: 100, 409: 900 });
     expect(count(201)).toBe(100);
-    expect(answers.filter((r) => r.statusCode === 409).every((r) => r.json().code === 'INSUFFICIENT_STOCK')).toBe(true);
+    expect(
+      answers.filter((r) => r.statusCode === 409).every((r) => r.json().code === 'INSUFFICIENT_STOCK'),
+    ).toBe(true);
 
     expect(await stockOf(t, p.id)).toBe(0);
-    expect(await sql(t, 'SELECT count(*)::int AS orders, sum(total_cents)::int AS total FROM orders')).toEqual([{ orders: 100, total: 70_000 }]);
-    expect(await sql(t, 'SELECT count(*)::int AS n, sum(quantity)::int AS q FROM order_items WHERE product_id = $1', [p.id])).toEqual([{ n: 100, q: 100 }]);
-    expect(await sql(t, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'order.created'")).toEqual([{ n: 100 }]);
+    expect(
+      await sql(t, 'SELECT count(*)::int AS orders, sum(total_cents)::int AS total FROM orders'),
+    ).toEqual([{ orders: 100, total: 70_000 }]);
+    expect(
+      await sql(
+        t,
+        'SELECT count(*)::int AS n, sum(quantity)::int AS q FROM order_items WHERE product_id = $1',
+        [p.id],
+      ),
+    ).toEqual([{ n: 100, q: 100 }]);
+    expect(await sql(t, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'order.created'")).toEqual([
+      { n: 100 },
+    ]);
     expect(await sql(t, 'SELECT version FROM products WHERE id = $1', [p.id])).toEqual([{ version: 101 }]);
     expect(await metricValue(t, 'orders_created_total')).toBe(100);
     expect(await metricValue(t, 'order_stock_conflicts_total')).toBe(900);

@@ -11,18 +11,31 @@ import { eventually, Receiver, startReceiver } from './helpers/receiver';
  * dead): written here directly, after the delete. It must never be sent, and must end dead.
  */
 async function subscribe(t: TestApp, admin: SignedIn, url: string): Promise<string> {
-  const res = await t.inject({ method: 'POST', url: '/v1/webhooks', headers: admin.auth, payload: { url, events: ['order.created'] } });
+  const res = await t.inject({
+    method: 'POST',
+    url: '/v1/webhooks',
+    headers: admin.auth,
+    payload: { url, events: ['order.created'] },
+  });
   expect(res.statusCode).toBe(201);
   return res.json<{ id: string }>().id;
 }
 
 async function remove(t: TestApp, admin: SignedIn, id: string): Promise<void> {
-  expect((await t.inject({ method: 'DELETE', url: `/v1/webhooks/${id}`, headers: admin.auth })).statusCode).toBe(204);
+  expect(
+    (await t.inject({ method: 'DELETE', url: `/v1/webhooks/${id}`, headers: admin.auth })).statusCode,
+  ).toBe(204);
 }
 
 /** An event and one pending delivery of it to `subscriptionId`, due now: what the outbox writer would commit. */
-async function pendingDelivery(t: TestApp, subscriptionId: string): Promise<{ eventId: string; deliveryId: string }> {
-  const [event] = await sql<{ id: string }>(t, `INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ('order.created', 'order-x', '{"id":"order-x"}') RETURNING id`);
+async function pendingDelivery(
+  t: TestApp,
+  subscriptionId: string,
+): Promise<{ eventId: string; deliveryId: string }> {
+  const [event] = await sql<{ id: string }>(
+    t,
+    `INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ('order.created', 'order-x', '{"id":"order-x"}') RETURNING id`,
+  );
   const [delivery] = await sql<{ id: string }>(
     t,
     `INSERT INTO webhook_deliveries (event_id, subscription_id, next_attempt_at) VALUES ($1, $2, clock_timestamp()) RETURNING id`,
@@ -32,14 +45,23 @@ async function pendingDelivery(t: TestApp, subscriptionId: string): Promise<{ ev
 }
 
 const deliveryRow = async (t: TestApp, id: string) =>
-  (await sql<{ status: string; attempts: number; last_error: string | null }>(t, 'SELECT status, attempts, last_error FROM webhook_deliveries WHERE id = $1', [id]))[0];
+  (
+    await sql<{ status: string; attempts: number; last_error: string | null }>(
+      t,
+      'SELECT status, attempts, last_error FROM webhook_deliveries WHERE id = $1',
+      [id],
+    )
+  )[0];
 
 describe('deliveries of a deleted subscription (e2e)', () => {
   describe('the delivery store', () => {
     let t: TestApp;
     let admin: SignedIn;
     beforeAll(async () => {
-      t = await createTestApp({ loginRateLimitPerMinute: 1000, webhooks: { ...testConfig().webhooks, dispatcherEnabled: false } });
+      t = await createTestApp({
+        loginRateLimitPerMinute: 1000,
+        webhooks: { ...testConfig().webhooks, dispatcherEnabled: false },
+      });
       admin = await signedInAdmin(t);
     });
     afterAll(async () => {
@@ -56,10 +78,18 @@ describe('deliveries of a deleted subscription (e2e)', () => {
       const store = t.app.get(DeliveryStore);
       const claimed = await store.claim(100, 60_000);
       expect(claimed.map((d) => d.id)).toEqual([kept.deliveryId]);
-      expect(await deliveryRow(t, orphan.deliveryId)).toEqual({ status: 'pending', attempts: 0, last_error: null });
+      expect(await deliveryRow(t, orphan.deliveryId)).toEqual({
+        status: 'pending',
+        attempts: 0,
+        last_error: null,
+      });
 
       expect(await store.deadOrphans()).toBe(1);
-      expect(await deliveryRow(t, orphan.deliveryId)).toEqual({ status: 'dead', attempts: 0, last_error: 'subscription deleted' });
+      expect(await deliveryRow(t, orphan.deliveryId)).toEqual({
+        status: 'dead',
+        attempts: 0,
+        last_error: 'subscription deleted',
+      });
       expect(await deliveryRow(t, kept.deliveryId)).toMatchObject({ status: 'pending', attempts: 1 });
       expect(await store.deadOrphans()).toBe(0);
     });
@@ -71,7 +101,11 @@ describe('deliveries of a deleted subscription (e2e)', () => {
     let receiver: Receiver;
     beforeAll(async () => {
       receiver = await startReceiver();
-      t = await createTestApp({ loginRateLimitPerMinute: 1000, webhooksAllowPrivate: true, webhooks: { ...testConfig().webhooks, pollIntervalMs: 20 } });
+      t = await createTestApp({
+        loginRateLimitPerMinute: 1000,
+        webhooksAllowPrivate: true,
+        webhooks: { ...testConfig().webhooks, pollIntervalMs: 20 },
+      });
       admin = await signedInAdmin(t);
     });
     afterAll(async () => {
@@ -86,9 +120,21 @@ describe('deliveries of a deleted subscription (e2e)', () => {
       const orphan = await pendingDelivery(t, deleted);
       const kept = await pendingDelivery(t, live);
 
-      await eventually(async () => (await deliveryRow(t, kept.deliveryId)).status === 'delivered', 10_000, () => '(the live delivery was not delivered)');
-      await eventually(async () => (await deliveryRow(t, orphan.deliveryId)).status === 'dead', 10_000, () => '(the orphaned delivery is not dead)');
-      expect(await deliveryRow(t, orphan.deliveryId)).toEqual({ status: 'dead', attempts: 0, last_error: 'subscription deleted' });
+      await eventually(
+        async () => (await deliveryRow(t, kept.deliveryId)).status === 'delivered',
+        10_000,
+        () => '(the live delivery was not delivered)',
+      );
+      await eventually(
+        async () => (await deliveryRow(t, orphan.deliveryId)).status === 'dead',
+        10_000,
+        () => '(the orphaned delivery is not dead)',
+      );
+      expect(await deliveryRow(t, orphan.deliveryId)).toEqual({
+        status: 'dead',
+        attempts: 0,
+        last_error: 'subscription deleted',
+      });
       expect(receiver.attemptsOf(kept.eventId)).toHaveLength(1);
       expect(receiver.attemptsOf(orphan.eventId)).toEqual([]);
       expect(receiver.received).toHaveLength(1);

@@ -1,6 +1,15 @@
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import type { ServiceProcess } from '../helpers/service';
-import { deliveryStatuses, openShop, outboxEvents, placeOrders, query, Shop, startBulwark, subscribe } from './helpers/bulwark';
+import {
+  deliveryStatuses,
+  openShop,
+  outboxEvents,
+  placeOrders,
+  query,
+  Shop,
+  startBulwark,
+  subscribe,
+} from './helpers/bulwark';
 import { eventually, Receiver, startReceiver } from './helpers/receiver';
 
 /**
@@ -53,12 +62,19 @@ describe('webhook delivery (system)', () => {
       const events = await outboxEvents(db);
       expect(events).toHaveLength(220);
 
-      await eventually(() => receiver.deliveredCounts().size === 220, 15_000, () => `(${receiver.deliveredCounts().size}/220 delivered)`);
+      await eventually(
+        () => receiver.deliveredCounts().size === 220,
+        15_000,
+        () => `(${receiver.deliveredCounts().size}/220 delivered)`,
+      );
       expect(receiver.received).toHaveLength(220); // no retry, no duplicate
       expect(receiver.received.every((r) => r.valid && r.answered === 200 && r.attempt === 1)).toBe(true);
       const byId = new Map(receiver.received.map((r) => [r.webhookId, r]));
       for (const event of events) {
-        expect(byId.get(event.id)).toMatchObject({ type: event.type, data: expect.objectContaining({ id: event.aggregate_id }) });
+        expect(byId.get(event.id)).toMatchObject({
+          type: event.type,
+          data: expect.objectContaining({ id: event.aggregate_id }),
+        });
       }
       expect(await deliveryStatuses(db)).toEqual([{ status: 'delivered', n: 220 }]);
 
@@ -77,7 +93,11 @@ describe('webhook delivery (system)', () => {
         return 200;
       };
       const [first] = await placeOrders(shop, 1, 1);
-      await eventually(() => receiver.open > 0, 5000, () => '(the hung receiver got no request)');
+      await eventually(
+        () => receiver.open > 0,
+        5000,
+        () => '(the hung receiver got no request)',
+      );
       const more = await placeOrders(shop, 10, 2);
       expect(more).toHaveLength(10); // all 201 (placeOrders fails on anything else)…
       expect(receiver.open).toBeGreaterThan(0); // …while deliveries are stuck at the receiver
@@ -85,7 +105,9 @@ describe('webhook delivery (system)', () => {
       receiver.respond = () => 200;
       const ids = new Set([first, ...more]);
       await eventually(
-        () => new Set(receiver.received.filter((r) => r.answered === 200).map((r) => String(r.data.id))).size >= 200 + ids.size,
+        () =>
+          new Set(receiver.received.filter((r) => r.answered === 200).map((r) => String(r.data.id))).size >=
+          200 + ids.size,
         15_000,
         () => '(not every order of the slow phase was delivered)',
       );
@@ -105,7 +127,11 @@ describe('webhook delivery (system)', () => {
     let without: Stage | undefined;
     const FAILING_MS = 3000;
     beforeAll(async () => {
-      const common = { WEBHOOK_MAX_ATTEMPTS: '10', WEBHOOK_BASE_DELAY_MS: '150', WEBHOOK_MAX_DELAY_MS: '60000' };
+      const common = {
+        WEBHOOK_MAX_ATTEMPTS: '10',
+        WEBHOOK_BASE_DELAY_MS: '150',
+        WEBHOOK_MAX_DELAY_MS: '60000',
+      };
       [withBreaker, without] = await Promise.all([
         stage({ ...common, WEBHOOK_BREAKER_THRESHOLD: '3', WEBHOOK_BREAKER_HALF_OPEN_MS: '400' }),
         stage({ ...common, WEBHOOK_BREAKER_THRESHOLD: '1000' }),
@@ -126,7 +152,13 @@ describe('webhook delivery (system)', () => {
       }
       await Promise.all(stages.map((st) => placeOrders(st.shop, 10, 5)));
       await Promise.all(
-        stages.map((st) => eventually(() => st.receiver.deliveredCounts().size === 10, 20_000, () => `(${st.receiver.deliveredCounts().size}/10 delivered)`)),
+        stages.map((st) =>
+          eventually(
+            () => st.receiver.deliveredCounts().size === 10,
+            20_000,
+            () => `(${st.receiver.deliveredCounts().size}/10 delivered)`,
+          ),
+        ),
       );
 
       for (const st of stages) {
@@ -134,7 +166,10 @@ describe('webhook delivery (system)', () => {
         expect(await deliveryStatuses(st.db)).toEqual([{ status: 'delivered', n: 10 }]);
         expect([...st.receiver.deliveredCounts().values()].every((n) => n === 1)).toBe(true);
         expect(st.receiver.received.every((r) => r.valid)).toBe(true);
-        const dead = await st.shop.admin.ok<{ data: unknown[] }>('GET', `/v1/webhooks/${st.subscriptionId}/deliveries?status=dead`);
+        const dead = await st.shop.admin.ok<{ data: unknown[] }>(
+          'GET',
+          `/v1/webhooks/${st.subscriptionId}/deliveries?status=dead`,
+        );
         expect(dead.data).toEqual([]);
       }
 
@@ -160,14 +195,23 @@ describe('webhook delivery (system)', () => {
       expect((withBreaker as Stage).service.output()).toContain('webhook endpoint circuit breaker closed');
       expect((without as Stage).service.output()).not.toContain('webhook endpoint circuit breaker open');
       const metrics = await (await fetch(`${(withBreaker as Stage).service.url}/metrics`)).text();
-      expect(metrics).toMatch(new RegExp(`^webhook_circuit_breaker_state\\{[^}]*subscription_id="${(withBreaker as Stage).subscriptionId}"[^}]*\\} 0$`, 'm'));
+      expect(metrics).toMatch(
+        new RegExp(
+          `^webhook_circuit_breaker_state\\{[^}]*subscription_id="${(withBreaker as Stage).subscriptionId}"[^}]*\\} 0$`,
+          'm',
+        ),
+      );
     });
   });
 
   describe('a receiver that never recovers', () => {
     let s: Stage | undefined;
     beforeAll(async () => {
-      s = await stage({ WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_BASE_DELAY_MS: '50', WEBHOOK_BREAKER_THRESHOLD: '1000' });
+      s = await stage({
+        WEBHOOK_MAX_ATTEMPTS: '3',
+        WEBHOOK_BASE_DELAY_MS: '50',
+        WEBHOOK_BREAKER_THRESHOLD: '1000',
+      });
     });
     afterAll(() => teardown(s));
 
@@ -175,24 +219,48 @@ describe('webhook delivery (system)', () => {
       const { shop, receiver, db, service, subscriptionId } = s as Stage;
       receiver.respond = () => 503;
       await placeOrders(shop, 3, 1);
-      await eventually(async () => (await deliveryStatuses(db)).some((r) => r.status === 'dead' && r.n === 3), 10_000, () => '(not all dead)');
-      const events = await outboxEvents(db);
-      for (const event of events) expect(receiver.attemptsOf(event.id).map((a) => a.attempt)).toEqual([1, 2, 3]);
-
-      const dead = await shop.admin.ok<{ data: Array<{ id: string; eventId: string; attempts: number; lastStatusCode: number; lastError: string }> }>(
-        'GET',
-        `/v1/webhooks/${subscriptionId}/deliveries?status=dead`,
+      await eventually(
+        async () => (await deliveryStatuses(db)).some((r) => r.status === 'dead' && r.n === 3),
+        10_000,
+        () => '(not all dead)',
       );
+      const events = await outboxEvents(db);
+      for (const event of events)
+        expect(receiver.attemptsOf(event.id).map((a) => a.attempt)).toEqual([1, 2, 3]);
+
+      const dead = await shop.admin.ok<{
+        data: Array<{
+          id: string;
+          eventId: string;
+          attempts: number;
+          lastStatusCode: number;
+          lastError: string;
+        }>;
+      }>('GET', `/v1/webhooks/${subscriptionId}/deliveries?status=dead`);
       expect(dead.data).toHaveLength(3);
-      expect(dead.data[0]).toMatchObject({ attempts: 3, lastStatusCode: 503, lastError: 'receiver answered 503' });
-      expect(await (await fetch(`${service.url}/metrics`)).text()).toMatch(/^webhook_deliveries_total\{[^}]*result="dead"[^}]*\} 3$/m);
+      expect(dead.data[0]).toMatchObject({
+        attempts: 3,
+        lastStatusCode: 503,
+        lastError: 'receiver answered 503',
+      });
+      expect(await (await fetch(`${service.url}/metrics`)).text()).toMatch(
+        /^webhook_deliveries_total\{[^}]*result="dead"[^}]*\} 3$/m,
+      );
 
       receiver.respond = () => 200;
       const target = dead.data[0];
       const requeued = await shop.admin.call('POST', `/v1/webhooks/deliveries/${target.id}/retry`);
       expect(requeued.status).toBe(200);
-      await eventually(() => receiver.deliveredCounts().get(target.eventId) === 1, 10_000, () => '(the re-queued delivery did not arrive)');
-      const [row] = await query<{ status: string; attempts: number }>(db, 'SELECT status, attempts FROM webhook_deliveries WHERE id = $1', [target.id]);
+      await eventually(
+        () => receiver.deliveredCounts().get(target.eventId) === 1,
+        10_000,
+        () => '(the re-queued delivery did not arrive)',
+      );
+      const [row] = await query<{ status: string; attempts: number }>(
+        db,
+        'SELECT status, attempts FROM webhook_deliveries WHERE id = $1',
+        [target.id],
+      );
       expect(row).toEqual({ status: 'delivered', attempts: 1 });
       // The other dead deliveries stay dead: nothing else was sent.
       await new Promise((r) => setTimeout(r, 300));

@@ -1,6 +1,13 @@
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import type { ServiceProcess } from '../helpers/service';
-import { deliveryStatuses, openShop, outboxEvents, placeOrders, startBulwark, subscribe } from './helpers/bulwark';
+import {
+  deliveryStatuses,
+  openShop,
+  outboxEvents,
+  placeOrders,
+  startBulwark,
+  subscribe,
+} from './helpers/bulwark';
 import { eventually, Receiver, startReceiver } from './helpers/receiver';
 
 // Real processes on a 2-core machine that may be busy: generous per-test limits (the assertions'
@@ -33,7 +40,11 @@ describe('webhook delivery across crashes and replicas (system)', () => {
     r.secret = (await subscribe(shop.admin, r.url)).secret;
     r.respond = () => new Promise((resolve) => setTimeout(() => resolve(200), 5000)); // slower than the timeout: always in flight
     await placeOrders(shop, 40, 5);
-    await eventually(() => r.open >= 5, 5000, () => `(only ${r.open} requests in flight)`);
+    await eventually(
+      () => r.open >= 5,
+      5000,
+      () => `(only ${r.open} requests in flight)`,
+    );
 
     first.kill('SIGKILL');
     await first.exited;
@@ -45,7 +56,11 @@ describe('webhook delivery across crashes and replicas (system)', () => {
     services.push(second);
     const events = await outboxEvents(d);
     expect(events).toHaveLength(40);
-    await eventually(() => events.every((e) => (r.deliveredCounts().get(e.id) ?? 0) >= 1), 20_000, () => `(${r.deliveredCounts().size}/40 delivered)`);
+    await eventually(
+      () => events.every((e) => (r.deliveredCounts().get(e.id) ?? 0) >= 1),
+      20_000,
+      () => `(${r.deliveredCounts().size}/40 delivered)`,
+    );
     expect(await deliveryStatuses(d)).toEqual([{ status: 'delivered', n: 40 }]);
 
     // At least once: what was in flight at the kill arrived again, with the same id and the same
@@ -74,7 +89,11 @@ describe('webhook delivery across crashes and replicas (system)', () => {
     const events = await outboxEvents(d);
     expect(events).toHaveLength(200);
 
-    await eventually(() => r.deliveredCounts().size === 200, 30_000, () => `(${r.deliveredCounts().size}/200 delivered)`);
+    await eventually(
+      () => r.deliveredCounts().size === 200,
+      30_000,
+      () => `(${r.deliveredCounts().size}/200 delivered)`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500)); // anything sent twice would arrive now
     const pairs = r.received.map((h) => `${h.webhookId}#${h.attempt}`);
     expect(new Set(pairs).size).toBe(pairs.length);

@@ -12,7 +12,10 @@ describe('webhooks admin API (e2e)', () => {
   let user: SignedIn;
 
   beforeAll(async () => {
-    t = await createTestApp({ loginRateLimitPerMinute: 1000, webhooks: { ...testConfig().webhooks, dispatcherEnabled: false } });
+    t = await createTestApp({
+      loginRateLimitPerMinute: 1000,
+      webhooks: { ...testConfig().webhooks, dispatcherEnabled: false },
+    });
     admin = await signedInAdmin(t);
     user = await signedInUser(t);
   });
@@ -21,7 +24,12 @@ describe('webhooks admin API (e2e)', () => {
   });
 
   const create = (payload: unknown, who: SignedIn | undefined = admin) =>
-    t.inject({ method: 'POST', url: '/v1/webhooks', headers: who?.auth ?? {}, payload: payload as Record<string, unknown> });
+    t.inject({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: who?.auth ?? {},
+      payload: payload as Record<string, unknown>,
+    });
 
   it.each([
     ['a loopback', 'http://127.0.0.1:8080/hook'],
@@ -37,7 +45,10 @@ describe('webhooks admin API (e2e)', () => {
     const res = await create({ url, events: ['order.created'] });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'url', message: expect.any(String) }] });
+    expect(res.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ field: 'url', message: expect.any(String) }],
+    });
     expect(await sql(t, 'SELECT 1 FROM webhook_subscriptions WHERE url = $1', [url])).toHaveLength(0);
   });
 
@@ -59,7 +70,11 @@ describe('webhooks admin API (e2e)', () => {
   it('is admin only: 401 without a token, 403 for a user, on every route', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
     const routes = [
-      { method: 'POST' as const, url: '/v1/webhooks', payload: { url: PUBLIC_URL, events: ['order.created'] } },
+      {
+        method: 'POST' as const,
+        url: '/v1/webhooks',
+        payload: { url: PUBLIC_URL, events: ['order.created'] },
+      },
       { method: 'GET' as const, url: '/v1/webhooks' },
       { method: 'DELETE' as const, url: `/v1/webhooks/${id}` },
       { method: 'GET' as const, url: `/v1/webhooks/${id}/deliveries` },
@@ -75,9 +90,19 @@ describe('webhooks admin API (e2e)', () => {
     const res = await create({ url: PUBLIC_URL, events: ['order.created', 'order.cancelled'] });
     expect(res.statusCode).toBe(201);
     const body = res.json();
-    expect(body).toEqual({ id: expect.any(String), url: PUBLIC_URL, events: ['order.created', 'order.cancelled'], createdAt: expect.any(String), secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
+    expect(body).toEqual({
+      id: expect.any(String),
+      url: PUBLIC_URL,
+      events: ['order.created', 'order.cancelled'],
+      createdAt: expect.any(String),
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+    });
 
-    const [row] = await sql<{ secret_ciphertext: Buffer }>(t, 'SELECT secret_ciphertext FROM webhook_subscriptions WHERE id = $1', [body.id]);
+    const [row] = await sql<{ secret_ciphertext: Buffer }>(
+      t,
+      'SELECT secret_ciphertext FROM webhook_subscriptions WHERE id = $1',
+      [body.id],
+    );
     const secretBytes = Buffer.from(body.secret.slice('whsec_'.length), 'base64');
     expect(row.secret_ciphertext.includes(secretBytes)).toBe(false);
     expect(row.secret_ciphertext.toString('latin1')).not.toContain(body.secret.slice(6));
@@ -85,46 +110,89 @@ describe('webhooks admin API (e2e)', () => {
     const list = await t.inject({ method: 'GET', url: '/v1/webhooks', headers: admin.auth });
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(body.secret.slice(6));
-    expect(list.json().data).toContainEqual({ id: body.id, url: PUBLIC_URL, events: ['order.created', 'order.cancelled'], createdAt: body.createdAt });
+    expect(list.json().data).toContainEqual({
+      id: body.id,
+      url: PUBLIC_URL,
+      events: ['order.created', 'order.cancelled'],
+      createdAt: body.createdAt,
+    });
 
-    const audit = await sql<{ actor_id: string; changes: Record<string, unknown> }>(t, `SELECT actor_id, changes FROM audit_log WHERE action = 'webhook.created' AND entity_id = $1`, [body.id]);
-    expect(audit).toEqual([{ actor_id: admin.id, changes: { url: PUBLIC_URL, events: ['order.created', 'order.cancelled'] } }]);
+    const audit = await sql<{ actor_id: string; changes: Record<string, unknown> }>(
+      t,
+      `SELECT actor_id, changes FROM audit_log WHERE action = 'webhook.created' AND entity_id = $1`,
+      [body.id],
+    );
+    expect(audit).toEqual([
+      { actor_id: admin.id, changes: { url: PUBLIC_URL, events: ['order.created', 'order.cancelled'] } },
+    ]);
     expect(JSON.stringify(audit)).not.toContain(body.secret.slice(6));
     expect(t.logText()).not.toContain(body.secret.slice(6));
   });
 
   it('lists newest first with a cursor', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 3; i += 1) ids.push((await create({ url: `${PUBLIC_URL}/${i}`, events: ['order.created'] })).json().id);
+    for (let i = 0; i < 3; i += 1)
+      ids.push((await create({ url: `${PUBLIC_URL}/${i}`, events: ['order.created'] })).json().id);
     const first = await t.inject({ method: 'GET', url: '/v1/webhooks?limit=2', headers: admin.auth });
     expect(first.json().data.map((w: { id: string }) => w.id)).toEqual([ids[2], ids[1]]);
     expect(first.json().nextCursor).toEqual(expect.any(String));
-    const second = await t.inject({ method: 'GET', url: `/v1/webhooks?limit=2&cursor=${first.json().nextCursor}`, headers: admin.auth });
+    const second = await t.inject({
+      method: 'GET',
+      url: `/v1/webhooks?limit=2&cursor=${first.json().nextCursor}`,
+      headers: admin.auth,
+    });
     expect(second.json().data[0].id).toBe(ids[0]);
-    expect((await t.inject({ method: 'GET', url: '/v1/webhooks?limit=0', headers: admin.auth })).statusCode).toBe(400);
-    expect((await t.inject({ method: 'GET', url: '/v1/webhooks?cursor=bogus', headers: admin.auth })).statusCode).toBe(400);
+    expect(
+      (await t.inject({ method: 'GET', url: '/v1/webhooks?limit=0', headers: admin.auth })).statusCode,
+    ).toBe(400);
+    expect(
+      (await t.inject({ method: 'GET', url: '/v1/webhooks?cursor=bogus', headers: admin.auth })).statusCode,
+    ).toBe(400);
   });
 
   it('deletes with 204 (audited); the subscription is then 404 and its pending deliveries end dead', async () => {
     const { id } = (await create({ url: PUBLIC_URL, events: ['order.created'] })).json();
-    const [event] = await sql<{ id: string }>(t, `INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ('order.created', 'o-1', '{}') RETURNING id`);
-    await sql(t, 'INSERT INTO webhook_deliveries (event_id, subscription_id) VALUES ($1, $2)', [event.id, id]);
+    const [event] = await sql<{ id: string }>(
+      t,
+      `INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ('order.created', 'o-1', '{}') RETURNING id`,
+    );
+    await sql(t, 'INSERT INTO webhook_deliveries (event_id, subscription_id) VALUES ($1, $2)', [
+      event.id,
+      id,
+    ]);
 
-    expect((await t.inject({ method: 'DELETE', url: `/v1/webhooks/${id}`, headers: admin.auth })).statusCode).toBe(204);
-    expect((await t.inject({ method: 'DELETE', url: `/v1/webhooks/${id}`, headers: admin.auth })).json().code).toBe('NOT_FOUND');
-    expect((await t.inject({ method: 'GET', url: `/v1/webhooks/${id}/deliveries`, headers: admin.auth })).statusCode).toBe(404);
-    expect((await t.inject({ method: 'DELETE', url: '/v1/webhooks/not-a-uuid', headers: admin.auth })).statusCode).toBe(404);
+    expect(
+      (await t.inject({ method: 'DELETE', url: `/v1/webhooks/${id}`, headers: admin.auth })).statusCode,
+    ).toBe(204);
+    expect(
+      (await t.inject({ method: 'DELETE', url: `/v1/webhooks/${id}`, headers: admin.auth })).json().code,
+    ).toBe('NOT_FOUND');
+    expect(
+      (await t.inject({ method: 'GET', url: `/v1/webhooks/${id}/deliveries`, headers: admin.auth }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (await t.inject({ method: 'DELETE', url: '/v1/webhooks/not-a-uuid', headers: admin.auth })).statusCode,
+    ).toBe(404);
     const list = await t.inject({ method: 'GET', url: '/v1/webhooks?limit=100', headers: admin.auth });
     expect(list.json().data.map((w: { id: string }) => w.id)).not.toContain(id);
-    expect(await sql(t, 'SELECT status, last_error FROM webhook_deliveries WHERE subscription_id = $1', [id])).toEqual([{ status: 'dead', last_error: 'subscription deleted' }]);
-    expect(await sql(t, `SELECT 1 FROM audit_log WHERE action = 'webhook.deleted' AND entity_id = $1`, [id])).toHaveLength(1);
+    expect(
+      await sql(t, 'SELECT status, last_error FROM webhook_deliveries WHERE subscription_id = $1', [id]),
+    ).toEqual([{ status: 'dead', last_error: 'subscription deleted' }]);
+    expect(
+      await sql(t, `SELECT 1 FROM audit_log WHERE action = 'webhook.deleted' AND entity_id = $1`, [id]),
+    ).toHaveLength(1);
   });
 
   it('lists deliveries by status, and re-queues only a dead one (409 otherwise), audited', async () => {
     const { id } = (await create({ url: PUBLIC_URL, events: ['order.created'] })).json();
     const deliveries: Record<string, string> = {};
     for (const status of ['pending', 'delivered', 'dead']) {
-      const [event] = await sql<{ id: string }>(t, `INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ('order.created', $1, '{}') RETURNING id`, [status]);
+      const [event] = await sql<{ id: string }>(
+        t,
+        `INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ('order.created', $1, '{}') RETURNING id`,
+        [status],
+      );
       const [d] = await sql<{ id: string }>(
         t,
         `INSERT INTO webhook_deliveries (event_id, subscription_id, status, attempts, delivered_at, last_error)
@@ -137,25 +205,68 @@ describe('webhooks admin API (e2e)', () => {
     expect(all.statusCode).toBe(200);
     expect(all.json().data).toHaveLength(3);
     expect(all.json().nextCursor).toBeNull();
-    const dead = await t.inject({ method: 'GET', url: `/v1/webhooks/${id}/deliveries?status=dead`, headers: admin.auth });
+    const dead = await t.inject({
+      method: 'GET',
+      url: `/v1/webhooks/${id}/deliveries?status=dead`,
+      headers: admin.auth,
+    });
     expect(dead.json().data).toEqual([
-      expect.objectContaining({ id: deliveries.dead, subscriptionId: id, eventType: 'order.created', status: 'dead', attempts: 3, nextAttemptAt: null, lastError: 'receiver answered 500' }),
+      expect.objectContaining({
+        id: deliveries.dead,
+        subscriptionId: id,
+        eventType: 'order.created',
+        status: 'dead',
+        attempts: 3,
+        nextAttemptAt: null,
+        lastError: 'receiver answered 500',
+      }),
     ]);
-    expect((await t.inject({ method: 'GET', url: `/v1/webhooks/${id}/deliveries?status=lost`, headers: admin.auth })).statusCode).toBe(400);
-    const paged = await t.inject({ method: 'GET', url: `/v1/webhooks/${id}/deliveries?limit=2`, headers: admin.auth });
-    const rest = await t.inject({ method: 'GET', url: `/v1/webhooks/${id}/deliveries?limit=2&cursor=${paged.json().nextCursor}`, headers: admin.auth });
-    expect([...paged.json().data, ...rest.json().data].map((d: { id: string }) => d.id).sort()).toEqual(Object.values(deliveries).sort());
+    expect(
+      (
+        await t.inject({
+          method: 'GET',
+          url: `/v1/webhooks/${id}/deliveries?status=lost`,
+          headers: admin.auth,
+        })
+      ).statusCode,
+    ).toBe(400);
+    const paged = await t.inject({
+      method: 'GET',
+      url: `/v1/webhooks/${id}/deliveries?limit=2`,
+      headers: admin.auth,
+    });
+    const rest = await t.inject({
+      method: 'GET',
+      url: `/v1/webhooks/${id}/deliveries?limit=2&cursor=${paged.json().nextCursor}`,
+      headers: admin.auth,
+    });
+    expect([...paged.json().data, ...rest.json().data].map((d: { id: string }) => d.id).sort()).toEqual(
+      Object.values(deliveries).sort(),
+    );
 
-    const retry = (deliveryId: string) => t.inject({ method: 'POST', url: `/v1/webhooks/deliveries/${deliveryId}/retry`, headers: admin.auth });
+    const retry = (deliveryId: string) =>
+      t.inject({ method: 'POST', url: `/v1/webhooks/deliveries/${deliveryId}/retry`, headers: admin.auth });
     const requeued = await retry(deliveries.dead);
     expect(requeued.statusCode).toBe(200);
-    expect(requeued.json()).toMatchObject({ id: deliveries.dead, status: 'pending', attempts: 0, lastError: null, nextAttemptAt: expect.any(String) });
+    expect(requeued.json()).toMatchObject({
+      id: deliveries.dead,
+      status: 'pending',
+      attempts: 0,
+      lastError: null,
+      nextAttemptAt: expect.any(String),
+    });
     for (const again of [deliveries.dead, deliveries.pending, deliveries.delivered]) {
       const res = await retry(again);
       expect(res.statusCode).toBe(409);
       expect(res.json().code).toBe('INVALID_STATE_TRANSITION');
     }
     expect((await retry('00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
-    expect(await sql(t, `SELECT actor_id FROM audit_log WHERE action = 'webhook.delivery_retried' AND entity_id = $1`, [deliveries.dead])).toEqual([{ actor_id: admin.id }]);
+    expect(
+      await sql(
+        t,
+        `SELECT actor_id FROM audit_log WHERE action = 'webhook.delivery_retried' AND entity_id = $1`,
+        [deliveries.dead],
+      ),
+    ).toEqual([{ actor_id: admin.id }]);
   });
 });

@@ -36,10 +36,12 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]))
+      return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>();
     const slot = request as unknown as Record<symbol, KeyObject | undefined>;
-    if (!this.key && this.config.jwtSecret) this.key = createSecretKey(Buffer.from(this.config.jwtSecret, 'utf8'));
+    if (!this.key && this.config.jwtSecret)
+      this.key = createSecretKey(Buffer.from(this.config.jwtSecret, 'utf8'));
     slot[JWT_SECRET_OF_REQUEST] = this.key;
     try {
       await super.canActivate(context);

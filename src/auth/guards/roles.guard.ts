@@ -12,7 +12,10 @@ export class RolesGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const roles = this.reflector.getAllAndOverride<Array<AuthenticatedUser['role']> | undefined>(ROLES, [context.getHandler(), context.getClass()]);
+    const roles = this.reflector.getAllAndOverride<Array<AuthenticatedUser['role']> | undefined>(ROLES, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (!roles || roles.length === 0) return true;
     const user = userOf(context.switchToHttp().getRequest<FastifyRequest>());
     if (!user) throw new AppError('UNAUTHENTICATED', 'A valid access token is required.');

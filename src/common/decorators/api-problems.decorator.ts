@@ -7,7 +7,12 @@ export const PROBLEM_SCHEMA = 'Problem';
 
 /** The problem schema restricted to the given codes (all of one HTTP status). */
 export function problemResponseSchema(codes: readonly ErrorCode[]): Record<string, unknown> {
-  return { allOf: [{ $ref: `#/components/schemas/${PROBLEM_SCHEMA}` }, { type: 'object', properties: { code: { type: 'string', enum: [...codes] } } }] };
+  return {
+    allOf: [
+      { $ref: `#/components/schemas/${PROBLEM_SCHEMA}` },
+      { type: 'object', properties: { code: { type: 'string', enum: [...codes] } } },
+    ],
+  };
 }
 
 /**

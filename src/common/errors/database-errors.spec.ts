@@ -6,8 +6,14 @@ function pgError(message: string, code: string, severity = 'ERROR'): Error {
 
 describe('isDatabaseUnavailable', () => {
   it('treats any FATAL error as unavailability (the session is gone), e.g. a database refusing connections', () => {
-    expect(isDatabaseUnavailable(pgError('database "x" is not currently accepting connections', '55000', 'FATAL'))).toBe(true);
-    expect(isDatabaseUnavailable(Object.assign(new Error('query failed'), { driverError: pgError('x', '28P01', 'FATAL') }))).toBe(true);
+    expect(
+      isDatabaseUnavailable(pgError('database "x" is not currently accepting connections', '55000', 'FATAL')),
+    ).toBe(true);
+    expect(
+      isDatabaseUnavailable(
+        Object.assign(new Error('query failed'), { driverError: pgError('x', '28P01', 'FATAL') }),
+      ),
+    ).toBe(true);
   });
 
   it('keeps ordinary statement errors as they are', () => {

@@ -15,7 +15,15 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '53000', // insufficient_resources
   '25P03', // idle_in_transaction_session_timeout
 ]);
-const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
@@ -45,7 +53,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // e.g. 55000 "database … is not currently accepting connections" while connecting.
   if (isFatal(error)) return true;
   const code = codeOf(error);
-  if (code && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_SOCKET_CODES.has(code))) {
+  if (
+    code &&
+    (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_SOCKET_CODES.has(code))
+  ) {
     return true;
   }
   const messages = [error.message, (error as { driverError?: Error }).driverError?.message ?? ''];
@@ -63,7 +74,10 @@ export function isConnectionLost(error: unknown): boolean {
   const e = error as Error & { driverError?: Error };
   const code = codeOf(error);
   const messages = [e.message, e.driverError?.message ?? ''];
-  return (code !== undefined && CONNECTION_LOST_CODES.has(code)) || messages.some((m) => /Connection terminated|terminating connection/.test(m));
+  return (
+    (code !== undefined && CONNECTION_LOST_CODES.has(code)) ||
+    messages.some((m) => /Connection terminated|terminating connection/.test(m))
+  );
 }
 
 export const SERIALIZATION_FAILURE = '40001';
@@ -78,5 +92,7 @@ export function sqlState(error: unknown): string | undefined {
 
 /** Maps infrastructure failures to a domain error; anything else is returned unchanged. */
 export function translateInfrastructureError(error: unknown): unknown {
-  return isDatabaseUnavailable(error) ? new ServiceUnavailableError('The database is unavailable; retry shortly.', error) : error;
+  return isDatabaseUnavailable(error)
+    ? new ServiceUnavailableError('The database is unavailable; retry shortly.', error)
+    : error;
 }

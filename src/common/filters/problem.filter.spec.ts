@@ -32,18 +32,28 @@ function fakeReply() {
 
 function hostFor(reply: ReturnType<typeof fakeReply>): ArgumentsHost {
   const request = { id: 'req-42', url: '/v1/orders?x=1' };
-  return { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
+  return {
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
+  } as unknown as ArgumentsHost;
 }
 
 describe('ProblemFilter', () => {
   it('sends a domain error as application/problem+json with its headers', () => {
     const logger = { error: jest.fn() } as unknown as Logger;
     const reply = fakeReply();
-    new ProblemFilter(logger).catch(new AppError('RATE_LIMITED', 'Slow down.', { headers: { 'Retry-After': '12' } }), hostFor(reply));
+    new ProblemFilter(logger).catch(
+      new AppError('RATE_LIMITED', 'Slow down.', { headers: { 'Retry-After': '12' } }),
+      hostFor(reply),
+    );
     expect(reply.status).toBe(429);
     expect(reply.type_).toBe('application/problem+json');
     expect(reply.headers_).toEqual({ 'Retry-After': '12' });
-    expect(reply.body).toMatchObject({ code: 'RATE_LIMITED', status: 429, requestId: 'req-42', detail: 'Slow down.' });
+    expect(reply.body).toMatchObject({
+      code: 'RATE_LIMITED',
+      status: 429,
+      requestId: 'req-42',
+      detail: 'Slow down.',
+    });
     expect(logger.error).not.toHaveBeenCalled();
   });
 
@@ -54,13 +64,19 @@ describe('ProblemFilter', () => {
     new ProblemFilter(logger).catch(boom, hostFor(reply));
     expect(reply.status).toBe(500);
     expect(JSON.stringify(reply.body)).not.toContain('secret_table');
-    expect(logger.error).toHaveBeenCalledWith(expect.objectContaining({ err: boom, requestId: 'req-42', path: '/v1/orders' }), 'unexpected error');
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.objectContaining({ err: boom, requestId: 'req-42', path: '/v1/orders' }),
+      'unexpected error',
+    );
   });
 
   it('does not write to a reply that was already sent', () => {
     const reply = fakeReply();
     reply.sent = true;
-    new ProblemFilter({ error: jest.fn() } as unknown as Logger).catch(new AppError('NOT_FOUND'), hostFor(reply));
+    new ProblemFilter({ error: jest.fn() } as unknown as Logger).catch(
+      new AppError('NOT_FOUND'),
+      hostFor(reply),
+    );
     expect(reply.body).toBeUndefined();
   });
 });

@@ -5,17 +5,18 @@ import { APP_LOGGER } from '../../logging/logger';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../http/problem';
 
 /** Sends a problem answer; shared by the Nest filter and Fastify's own error handler. */
-export function sendProblem(thrown: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
+export function sendProblem(
+  thrown: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): void {
   const { problem, headers, unexpected } = toProblem(thrown, request.id);
   if (unexpected) {
     logger.error({ err: thrown, requestId: request.id, path: request.url.split('?')[0] }, 'unexpected error');
   }
   if (reply.sent) return;
-  void reply
-    .headers(headers)
-    .code(problem.status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(problem);
+  void reply.headers(headers).code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
 /** The one exception filter: every failure that reaches Nest leaves as RFC 9457 problem+json. */

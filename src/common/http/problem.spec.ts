@@ -23,7 +23,9 @@ describe('toProblem', () => {
   });
 
   it('hides everything about an unexpected error', () => {
-    const error = new Error('duplicate key value violates unique constraint "users_email_key" at SELECT * FROM users');
+    const error = new Error(
+      'duplicate key value violates unique constraint "users_email_key" at SELECT * FROM users',
+    );
     const { problem, unexpected } = toProblem(error, 'req-2');
     expect(problem.status).toBe(500);
     expect(problem.code).toBe('INTERNAL_ERROR');
@@ -37,7 +39,9 @@ describe('toProblem', () => {
       Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
       Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
       new Error('timeout exceeded when trying to connect'),
-      Object.assign(new Error('Query failed'), { driverError: Object.assign(new Error('lock timeout'), { code: '55P03' }) }),
+      Object.assign(new Error('Query failed'), {
+        driverError: Object.assign(new Error('lock timeout'), { code: '55P03' }),
+      }),
     ]) {
       const { problem, headers } = toProblem(error, 'r');
       expect(problem).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
@@ -46,12 +50,26 @@ describe('toProblem', () => {
   });
 
   it('maps framework and Fastify errors to their codes without their messages', () => {
-    expect(toProblem(new NotFoundException('Cannot GET /secret/path'), 'r').problem).toMatchObject({ status: 404, code: 'NOT_FOUND' });
-    expect(JSON.stringify(toProblem(new NotFoundException('Cannot GET /secret/path'), 'r').problem)).not.toContain('/secret/path');
-    expect(toProblem(new BadRequestException('x'), 'r').problem).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
-    const tooLarge = Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    expect(toProblem(new NotFoundException('Cannot GET /secret/path'), 'r').problem).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
+    expect(
+      JSON.stringify(toProblem(new NotFoundException('Cannot GET /secret/path'), 'r').problem),
+    ).not.toContain('/secret/path');
+    expect(toProblem(new BadRequestException('x'), 'r').problem).toMatchObject({
+      status: 400,
+      code: 'BAD_REQUEST',
+    });
+    const tooLarge = Object.assign(new Error('Request body is too large'), {
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      statusCode: 413,
+    });
     expect(toProblem(tooLarge, 'r').problem).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
-    const media = Object.assign(new Error('Unsupported Media Type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+    const media = Object.assign(new Error('Unsupported Media Type'), {
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      statusCode: 415,
+    });
     expect(toProblem(media, 'r').problem).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 });

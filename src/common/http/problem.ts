@@ -74,7 +74,12 @@ export function toProblem(thrown: unknown, requestId: string): ProblemAnswer {
     detail = error.message;
   } else if (error instanceof HttpException) {
     code = STATUS_CODES[error.getStatus()] ?? (error.getStatus() >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
-  } else if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+  } else if (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string'
+  ) {
     const fastifyCode = FASTIFY_CODES[error.code];
     if (fastifyCode) code = fastifyCode;
     else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {

@@ -20,9 +20,13 @@ describe('ErrorsInterceptor', () => {
   });
 
   it('passes results and domain errors through unchanged', async () => {
-    await expect(lastValueFrom(interceptor.intercept(contextWith({}), { handle: () => of(42) }))).resolves.toBe(42);
+    await expect(
+      lastValueFrom(interceptor.intercept(contextWith({}), { handle: () => of(42) })),
+    ).resolves.toBe(42);
     const domain = new AppError('INSUFFICIENT_STOCK');
-    await expect(lastValueFrom(interceptor.intercept(contextWith({}), { handle: () => throwError(() => domain) }))).rejects.toBe(domain);
+    await expect(
+      lastValueFrom(interceptor.intercept(contextWith({}), { handle: () => throwError(() => domain) })),
+    ).rejects.toBe(domain);
   });
 
   it('turns a database outage into SERVICE_UNAVAILABLE', async () => {

@@ -17,6 +17,8 @@ export class ErrorsInterceptor implements NestInterceptor {
     if (hasMalformedBody(request)) {
       throw new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
     }
-    return next.handle().pipe(catchError((error: unknown) => throwError(() => translateInfrastructureError(error))));
+    return next
+      .handle()
+      .pipe(catchError((error: unknown) => throwError(() => translateInfrastructureError(error))));
   }
 }

@@ -22,6 +22,8 @@ export class LoggingInterceptor implements NestInterceptor {
     // active any more when guards and interceptors run (`assign` would throw "out of request
     // scope"), so the handler runs in a context of its own, inheriting the current one if any.
     const bindings = { requestId: request.id, userId: user.id };
-    return new Observable((subscriber) => this.logger.runInContext(() => next.handle().subscribe(subscriber), { bindings, inherit: true }));
+    return new Observable((subscriber) =>
+      this.logger.runInContext(() => next.handle().subscribe(subscriber), { bindings, inherit: true }),
+    );
   }
 }

@@ -44,7 +44,9 @@ const POSITION = /^(\d{1,16})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 export function decodeCursor(cursor: string): CursorPosition {
   const match = POSITION.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!match) {
-    throw new AppError('VALIDATION_FAILED', 'The request is not valid.', { errors: [{ field: 'cursor', message: 'cursor is not valid' }] });
+    throw new AppError('VALIDATION_FAILED', 'The request is not valid.', {
+      errors: [{ field: 'cursor', message: 'cursor is not valid' }],
+    });
   }
   return { atMicros: match[1], id: match[2] };
 }
@@ -63,7 +65,11 @@ export function cursorTimestampSql(parameter: string): string {
  * Builds the page from `limit + 1` fetched rows (newest first): the extra row only tells that there
  * is a next page.
  */
-export function toPage<R extends { cursorMicros: string; id: string }, T>(rows: R[], limit: number, view: (row: R) => T): Page<T> {
+export function toPage<R extends { cursorMicros: string; id: string }, T>(
+  rows: R[],
+  limit: number,
+  view: (row: R) => T,
+): Page<T> {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];

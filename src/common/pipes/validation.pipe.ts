@@ -23,6 +23,8 @@ export function createValidationPipe(): ValidationPipe {
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
     exceptionFactory: (errors) =>
-      new AppError('VALIDATION_FAILED', 'The request is not valid.', { errors: flattenValidationErrors(errors) }),
+      new AppError('VALIDATION_FAILED', 'The request is not valid.', {
+        errors: flattenValidationErrors(errors),
+      }),
   });
 }

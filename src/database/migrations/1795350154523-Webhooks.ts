@@ -33,8 +33,12 @@ export class Webhooks1795350154523 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         deleted_at timestamptz
       )`);
-    await q.query('CREATE INDEX webhook_subscriptions_list_idx ON webhook_subscriptions (created_at DESC, id DESC) WHERE deleted_at IS NULL');
-    await q.query('CREATE INDEX webhook_subscriptions_events_idx ON webhook_subscriptions USING gin (events) WHERE deleted_at IS NULL');
+    await q.query(
+      'CREATE INDEX webhook_subscriptions_list_idx ON webhook_subscriptions (created_at DESC, id DESC) WHERE deleted_at IS NULL',
+    );
+    await q.query(
+      'CREATE INDEX webhook_subscriptions_events_idx ON webhook_subscriptions USING gin (events) WHERE deleted_at IS NULL',
+    );
 
     await q.query(`
       CREATE TABLE webhook_deliveries (
@@ -52,10 +56,18 @@ export class Webhooks1795350154523 implements MigrationInterface {
         CONSTRAINT webhook_deliveries_event_subscription_key UNIQUE (event_id, subscription_id),
         CONSTRAINT webhook_deliveries_delivered_at_check CHECK ((status = 'delivered') = (delivered_at IS NOT NULL))
       )`);
-    await q.query("CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'");
-    await q.query("CREATE INDEX webhook_deliveries_pending_age_idx ON webhook_deliveries (created_at) WHERE status = 'pending'");
-    await q.query('CREATE INDEX webhook_deliveries_subscription_idx ON webhook_deliveries (subscription_id, created_at DESC, id DESC)');
-    await q.query('CREATE INDEX webhook_deliveries_subscription_status_idx ON webhook_deliveries (subscription_id, status, created_at DESC, id DESC)');
+    await q.query(
+      "CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'",
+    );
+    await q.query(
+      "CREATE INDEX webhook_deliveries_pending_age_idx ON webhook_deliveries (created_at) WHERE status = 'pending'",
+    );
+    await q.query(
+      'CREATE INDEX webhook_deliveries_subscription_idx ON webhook_deliveries (subscription_id, created_at DESC, id DESC)',
+    );
+    await q.query(
+      'CREATE INDEX webhook_deliveries_subscription_status_idx ON webhook_deliveries (subscription_id, status, created_at DESC, id DESC)',
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

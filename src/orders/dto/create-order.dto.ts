@@ -1,5 +1,15 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, IsUUID, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsInt,
+  IsUUID,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
 export const MAX_ITEMS_PER_ORDER = 50;
 export const MAX_QUANTITY = 1000;
@@ -21,7 +31,9 @@ export class CreateOrderDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_ITEMS_PER_ORDER)
-  @ArrayUnique((item: OrderItemDto | undefined) => item?.productId, { message: 'items must name each product once' })
+  @ArrayUnique((item: OrderItemDto | undefined) => item?.productId, {
+    message: 'items must name each product once',
+  })
   @ValidateNested({ each: true })
   @Type(() => OrderItemDto)
   items!: OrderItemDto[];

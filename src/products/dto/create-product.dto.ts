@@ -6,7 +6,9 @@ export const MAX_STOCK = 1_000_000_000;
 /** `POST /v1/products {sku, name, priceCents, stock}` (admin). Money in integer cents. */
 export class CreateProductDto {
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'sku must be 1–64 letters, digits, dots, dashes or underscores' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    message: 'sku must be 1–64 letters, digits, dots, dashes or underscores',
+  })
   sku!: string;
 
   @IsString()

@@ -322,11 +322,13 @@ export class Stage {
     for (let i = 0; i < n; i++) {
       // The probe asks where traffic goes, not whether a loaded machine answers in time: one retry
       // on a transport error (both attempts failing is still counted, as an error).
-      const r = await freshGet(this.ports.nginx, '/health/live').catch(() => freshGet(this.ports.nginx, '/health/live')).catch((err: Error) => ({
-        status: 0,
-        body: '',
-        upstream: `error: ${err.message}`,
-      }));
+      const r = await freshGet(this.ports.nginx, '/health/live')
+        .catch(() => freshGet(this.ports.nginx, '/health/live'))
+        .catch((err: Error) => ({
+          status: 0,
+          body: '',
+          upstream: `error: ${err.message}`,
+        }));
       const colour = this.colourOf(r.upstream) ?? (r.status === 0 ? r.upstream : 'unknown');
       colours[colour] = (colours[colour] ?? 0) + 1;
       const version = r.body.match(/"version":"([^"]+)"/)?.[1] ?? 'unknown';

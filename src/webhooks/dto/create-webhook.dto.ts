@@ -12,6 +12,9 @@ export class CreateWebhookDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(ALL_WEBHOOK_EVENTS.length)
   @ArrayUnique()
-  @IsIn(ALL_WEBHOOK_EVENTS, { each: true, message: `each value in events must be one of: ${ALL_WEBHOOK_EVENTS.join(', ')}` })
+  @IsIn(ALL_WEBHOOK_EVENTS, {
+    each: true,
+    message: `each value in events must be one of: ${ALL_WEBHOOK_EVENTS.join(', ')}`,
+  })
   events!: WebhookEventType[];
 }

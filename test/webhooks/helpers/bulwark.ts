@@ -27,7 +27,11 @@ export function startBulwark(db: TestDatabase, env: Record<string, string> = {})
   return startService({ env: { ...WEBHOOK_TEST_ENV, DATABASE_URL: db.url, ...env } });
 }
 
-export async function query<T = Record<string, unknown>>(db: TestDatabase, text: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  db: TestDatabase,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: db.url });
   client.on('error', () => undefined);
   await client.connect();
@@ -44,10 +48,17 @@ export class Api {
     private readonly token: string,
   ) {}
 
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -56,7 +67,8 @@ export class Api {
 
   async ok<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.call<T>(method, path, body);
-    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (res.status >= 300)
+      throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
@@ -70,10 +82,18 @@ async function signIn(baseUrl: string, db: TestDatabase, role: 'user' | 'admin')
   const email = `${role}-${randomBytes(5).toString('hex')}@example.test`;
   const password = `pw-${randomBytes(9).toString('base64url')}`;
   const json = { 'content-type': 'application/json' };
-  const reg = await fetch(`${baseUrl}/v1/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ email, password, name: role }) });
+  const reg = await fetch(`${baseUrl}/v1/auth/register`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email, password, name: role }),
+  });
   if (reg.status !== 201) throw new Error(`register answered ${reg.status}: ${await reg.text()}`);
   if (role === 'admin') await query(db, `UPDATE users SET role = 'admin' WHERE email = $1`, [email]);
-  const login = await fetch(`${baseUrl}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) });
+  const login = await fetch(`${baseUrl}/v1/auth/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email, password }),
+  });
   if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
   return new Api(baseUrl, ((await login.json()) as { accessToken: string }).accessToken);
 }
@@ -88,23 +108,39 @@ export interface Shop {
 export async function openShop(service: ServiceProcess, db: TestDatabase): Promise<Shop> {
   const admin = await signIn(service.url, db, 'admin');
   const shopper = await signIn(service.url, db, 'user');
-  const product = await admin.ok<{ id: string }>('POST', '/v1/products', { sku: `SKU-${randomBytes(5).toString('hex')}`, name: 'Widget', priceCents: 500, stock: 1_000_000 });
+  const product = await admin.ok<{ id: string }>('POST', '/v1/products', {
+    sku: `SKU-${randomBytes(5).toString('hex')}`,
+    name: 'Widget',
+    priceCents: 500,
+    stock: 1_000_000,
+  });
   return { admin, shopper, productId: product.id };
 }
 
-export function subscribe(admin: Api, url: string, events = ['order.created', 'order.cancelled']): Promise<{ id: string; secret: string }> {
+export function subscribe(
+  admin: Api,
+  url: string,
+  events = ['order.created', 'order.cancelled'],
+): Promise<{ id: string; secret: string }> {
   return admin.ok<{ id: string; secret: string }>('POST', '/v1/webhooks', { url, events });
 }
 
 /** Places `count` orders, `concurrency` at a time, spread over `via` (one Api per replica). */
-export async function placeOrders(shop: Shop, count: number, concurrency = 10, via: Api[] = [shop.shopper]): Promise<string[]> {
+export async function placeOrders(
+  shop: Shop,
+  count: number,
+  concurrency = 10,
+  via: Api[] = [shop.shopper],
+): Promise<string[]> {
   const ids: string[] = [];
   let started = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       while (started < count) {
         started += 1;
-        const order = await via[worker % via.length].ok<{ id: string }>('POST', '/v1/orders', { items: [{ productId: shop.productId, quantity: 1 }] });
+        const order = await via[worker % via.length].ok<{ id: string }>('POST', '/v1/orders', {
+          items: [{ productId: shop.productId, quantity: 1 }],
+        });
         ids.push(order.id);
       }
     }),
@@ -113,10 +149,15 @@ export async function placeOrders(shop: Shop, count: number, concurrency = 10, v
 }
 
 /** The outbox as the service wrote it. */
-export function outboxEvents(db: TestDatabase): Promise<Array<{ id: string; type: string; aggregate_id: string }>> {
+export function outboxEvents(
+  db: TestDatabase,
+): Promise<Array<{ id: string; type: string; aggregate_id: string }>> {
   return query(db, 'SELECT id, type, aggregate_id FROM outbox_events ORDER BY created_at');
 }
 
 export function deliveryStatuses(db: TestDatabase): Promise<Array<{ status: string; n: number }>> {
-  return query(db, 'SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status ORDER BY status');
+  return query(
+    db,
+    'SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status ORDER BY status',
+  );
 }

@@ -48,7 +48,8 @@ export class Receiver {
   /** Requests that got a 2xx, per webhook-id. */
   deliveredCounts(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const r of this.received) if (r.answered >= 200 && r.answered < 300) counts.set(r.webhookId, (counts.get(r.webhookId) ?? 0) + 1);
+    for (const r of this.received)
+      if (r.answered >= 200 && r.answered < 300) counts.set(r.webhookId, (counts.get(r.webhookId) ?? 0) + 1);
     return counts;
   }
 
@@ -97,7 +98,11 @@ export async function startReceiver(): Promise<Receiver> {
 }
 
 /** Polls `check` until it is true; fails with `describe()` after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
