@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { APP_LOGGER } from '../logging/logger';
 import { buildDataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrator';
+import { DatabaseProbe } from './database-probe';
 import { TransactionRunner } from './transaction-runner';
 
 @Global()
@@ -22,8 +23,8 @@ export class DatabaseModule implements OnModuleInit {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...buildDataSourceOptions(config, logger), autoLoadEntities: true })],
-      providers: [TransactionRunner],
-      exports: [TransactionRunner],
+      providers: [TransactionRunner, DatabaseProbe],
+      exports: [TransactionRunner, DatabaseProbe],
     };
   }
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Lifecycle } from '../common/lifecycle';
 import { APP_LOGGER } from '../logging/logger';
+import { DatabaseProbe } from '../database/database-probe';
 
 /** A readiness database ping longer than this counts as "not answering". */
 export const READINESS_DB_TIMEOUT_MS = 1000;
@@ -23,6 +24,7 @@ export class ReadinessIndicators {
     private readonly indicators: HealthIndicatorService,
     private readonly lifecycle: Lifecycle,
     private readonly dataSource: DataSource,
+    private readonly probe: DatabaseProbe,
     @Inject(APP_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -35,7 +37,11 @@ export class ReadinessIndicators {
     return this.indicators
       .check('database')
       .attempt(async () => {
-        await this.guarded('database', () => this.dataSource.query('SELECT 1'), 'database not answering');
+        await this.guarded(
+          'database',
+          () => this.probe.ping(READINESS_DB_TIMEOUT_MS),
+          'database not answering',
+        );
       })
       .withTimeout(READINESS_DB_TIMEOUT_MS);
   }
@@ -66,12 +72,15 @@ export class ReadinessIndicators {
 
   /**
    * Names known to the code, minus those recorded in the migrations table. One read of a small table
-   * through `dataSource.query` (which always releases its connection), not TypeORM's showMigrations
+   * on the probe's own connection (beside the pool, like the ping), not TypeORM's showMigrations
    * (which creates the table and holds a query runner that a failing query would leak).
    */
   private async pendingMigrations(): Promise<string[]> {
     const table = this.dataSource.options.migrationsTableName ?? 'migrations';
-    const rows = (await this.dataSource.query(`SELECT name FROM "${table}"`)) as Array<{ name: string }>;
+    const rows = await this.probe.query<{ name: string }>(
+      `SELECT name FROM "${table}"`,
+      READINESS_DB_TIMEOUT_MS,
+    );
     const applied = new Set(rows.map((r) => r.name));
     return this.dataSource.migrations
       .map((m) => m.name ?? m.constructor.name)
