@@ -77,3 +77,28 @@ describe('WebhookDispatcher attempt: the lease', () => {
     expect(store.release).not.toHaveBeenCalled();
   });
 });
+
+describe('WebhookDispatcher claim failures', () => {
+  it('logs a database outage once (then at most once a minute) and its end once', () => {
+    const lines: Array<{ level: string; msg: string }> = [];
+    const logger = pino(
+      { level: 'info', formatters: { level: (label) => ({ level: label }) } },
+      { write: (line: string) => void lines.push(JSON.parse(line) as { level: string; msg: string }) },
+    );
+    const dispatcher = new WebhookDispatcher(
+      testConfig(),
+      logger,
+      new SecretBox('a-key-only-this-spec-uses-xxxxxxxxxxxxxxx'),
+      {} as DeliveryStore,
+      new WebhookMetrics(),
+    );
+    const note = (error: unknown) =>
+      (dispatcher as unknown as { noteClaimOutcome(e: unknown): void }).noteClaimOutcome(error);
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    for (let i = 0; i < 50; i += 1) note(refused);
+    note(undefined);
+    note(undefined);
+    expect(lines.filter((l) => l.level === 'error')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'webhook dispatcher: claiming works again')).toHaveLength(1);
+  });
+});

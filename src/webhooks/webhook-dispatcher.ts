@@ -17,6 +17,7 @@ import { WEBHOOK_SECRET_BOX } from './webhooks.tokens';
 const CONCURRENCY = 32;
 /** How often the oldest-pending gauge is refreshed (a scrape reads the cached value). */
 const AGE_REFRESH_MS = 2000;
+const CLAIM_ERROR_LOG_EVERY_MS = 60_000;
 /** Lease kept in hand beyond the HTTP timeout before sending, to record the outcome in. */
 const RECORD_MARGIN_MS = 1000;
 
@@ -38,6 +39,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly breakers: BreakerRegistry;
   private readonly leaseMs: number;
   private lastAgeRefresh = 0;
+  private claimFailingSince: number | undefined;
+  private lastClaimErrorLog = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -94,6 +97,35 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.logger.info({ abandoned: drained ? 0 : this.inFlight.size }, 'webhook dispatcher stopped');
   }
 
+  /**
+   * A database outage would otherwise log an error on every poll: log the first failure, then at
+   * most once a minute while it lasts, and the recovery once.
+   */
+  private noteClaimOutcome(error: unknown): void {
+    const now = Date.now();
+    if (error === undefined) {
+      if (this.claimFailingSince !== undefined) {
+        this.logger.info(
+          { failingForMs: now - this.claimFailingSince },
+          'webhook dispatcher: claiming works again',
+        );
+      }
+      this.claimFailingSince = undefined;
+      return;
+    }
+    if (this.claimFailingSince === undefined || now - this.lastClaimErrorLog >= CLAIM_ERROR_LOG_EVERY_MS) {
+      this.logger.error(
+        {
+          err: error,
+          failingSinceMs: this.claimFailingSince === undefined ? 0 : now - this.claimFailingSince,
+        },
+        'webhook dispatcher: claiming deliveries failed',
+      );
+      this.lastClaimErrorLog = now;
+    }
+    this.claimFailingSince ??= now;
+  }
+
   /** Asks an idle loop to look for due deliveries now (e.g. after a re-queue). */
   nudge(): void {
     this.wake?.();
@@ -110,14 +142,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
           claimed = batch.length;
           for (const delivery of batch) this.track(this.attempt(delivery));
         }
+        this.noteClaimOutcome(undefined);
       } catch (error) {
-        this.logger.error({ err: error }, 'webhook dispatcher: claiming deliveries failed');
+        this.noteClaimOutcome(error);
       }
       // A full batch means more may be due: go again at once. At the in-flight limit, wait for a
       // send to finish; otherwise nothing more is due: wait for the poll interval (or a nudge).
+      // While the database fails, poll no faster than once a second.
       if (!this.running) break;
-      if (free <= 0) await Promise.race([...this.inFlight, sleep(this.config.webhooks.pollIntervalMs)]);
-      else if (claimed < free) await this.idle(this.config.webhooks.pollIntervalMs);
+      const interval =
+        this.claimFailingSince === undefined
+          ? this.config.webhooks.pollIntervalMs
+          : Math.max(1000, this.config.webhooks.pollIntervalMs);
+      if (free <= 0) await Promise.race([...this.inFlight, sleep(interval)]);
+      else if (claimed < free) await this.idle(interval);
     }
   }
 
