@@ -1,3 +1,4 @@
+import { SessionsPurgeJob } from './sessions-purge.job';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -23,7 +24,7 @@ import { Session } from './session.entity';
     TypeOrmModule.forFeature([Session, RefreshToken]),
   ],
   controllers: [AuthController],
-  providers: [AuthService, JwtStrategy, JwtAuthGuard, RolesGuard],
+  providers: [AuthService, JwtStrategy, JwtAuthGuard, RolesGuard, SessionsPurgeJob],
   exports: [JwtAuthGuard, RolesGuard, CredentialsModule],
 })
 export class AuthModule {}
