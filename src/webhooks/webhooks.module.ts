@@ -7,6 +7,7 @@ import { WebhookMetrics } from './webhook-metrics';
 import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
 import { WebhooksController } from './webhooks.controller';
 import { createSecretBox, WEBHOOK_SECRET_BOX } from './webhooks.tokens';
+import { WebhookRetentionJob } from './webhook-retention.job';
 
 /**
  * Order events to other systems (CONTRACT "Webhooks", docs/webhooks.md): the transactional outbox
@@ -21,6 +22,7 @@ import { createSecretBox, WEBHOOK_SECRET_BOX } from './webhooks.tokens';
     WebhookMetrics,
     WebhookDispatcher,
     WebhookSubscriptionsService,
+    WebhookRetentionJob,
   ],
   exports: [OutboxWriter],
 })
