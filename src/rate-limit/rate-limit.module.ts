@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { APP_LOGGER } from '../logging/logger';
 import { RATE_LIMIT_OPT_IN, THROTTLERS } from './rate-limit.decorators';
 import { createThrottlerStorage } from './throttler-storage';
+import { normalizeEmail } from '../users/user.entity';
 
 const MINUTE_MS = 60_000;
 // @Throttle({ name: … }) also opts a route in to a named throttler.
@@ -27,12 +28,18 @@ function clientAddress(request: FastifyRequest): string {
   return request.ip ?? 'unknown';
 }
 
+/** The caller: the signed-in user, else the client address. */
+function callerTracker(request: FastifyRequest): string {
+  const user = userOf(request);
+  return user ? `user:${user.id}` : `ip:${clientAddress(request)}`;
+}
+
 /** The login throttler's key: the lower-cased e-mail of the body with the client address. */
 export function loginTracker(request: FastifyRequest): string {
   const body = request.body as { email?: unknown } | undefined;
   const email =
     typeof body === 'object' && body !== null && typeof body.email === 'string'
-      ? body.email.trim().toLowerCase()
+      ? normalizeEmail(body.email)
       : '';
   return `${email}|${clientAddress(request)}`;
 }
@@ -48,10 +55,7 @@ export function throttlerOptions(config: AppConfig, logger?: Logger): ThrottlerM
         name: THROTTLERS.DEFAULT,
         ttl: MINUTE_MS,
         limit: config.rateLimitPerMinute,
-        getTracker: (request) => {
-          const user = userOf(request);
-          return user ? `user:${user.id}` : `ip:${clientAddress(request as FastifyRequest)}`;
-        },
+        getTracker: (request) => callerTracker(request as FastifyRequest),
       },
       {
         name: THROTTLERS.LOGIN,
@@ -65,10 +69,7 @@ export function throttlerOptions(config: AppConfig, logger?: Logger): ThrottlerM
         ttl: MINUTE_MS,
         limit: config.orderRateLimitPerMinute,
         skipIf: (context) => !optedIn(context, THROTTLERS.ORDERS),
-        getTracker: (request) => {
-          const user = userOf(request);
-          return user ? `user:${user.id}` : `ip:${clientAddress(request as FastifyRequest)}`;
-        },
+        getTracker: (request) => callerTracker(request as FastifyRequest),
       },
     ],
   };

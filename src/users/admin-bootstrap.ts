@@ -3,12 +3,11 @@ import type { DataSource } from 'typeorm';
 import { AUDIT_ACTIONS, AUDIT_ENTITIES } from '../audit/audit-actions';
 import { AuditWriter } from '../audit/audit.writer';
 import { PasswordHasher } from '../auth/password-hasher';
+import { PASSWORD_MAX, PASSWORD_MIN } from './password-policy';
 import { normalizeEmail } from './user.entity';
 import { UsersRepository } from './users.repository';
 
 export const FIRST_ADMIN_EMAIL = 'admin@bulwark.local';
-export const PASSWORD_MIN = 10;
-export const PASSWORD_MAX = 128;
 
 export type AdminOutcome = 'created' | 'promoted' | 'already_admin';
 

@@ -8,6 +8,7 @@ import { runMigrations } from '../database/migrator';
 import { createLogger } from '../logging/logger';
 import { prepareRuntime } from '../runtime';
 import { ensureAdmin } from './admin-bootstrap';
+import { normalizeEmail } from './user.entity';
 
 /**
  * `npm run admin:create -- --email E`: creates an admin (or promotes the existing user) on whatever
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       password: async () => adminPasswordFromEnv() ?? (await promptPassword()),
       requestId: 'cli:admin-create',
     });
-    const lower = email.trim().toLowerCase();
+    const lower = normalizeEmail(email);
     const line = {
       created: `admin created: ${lower}`,
       promoted: `admin promoted: ${lower} (existing user, password unchanged)`,

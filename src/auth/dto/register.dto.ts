@@ -1,4 +1,5 @@
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../users/password-policy';
 
 /** `POST /v1/auth/register`: any other property (`role`, `disabled`…) is a 400, never applied. */
 export class RegisterDto {
@@ -7,8 +8,8 @@ export class RegisterDto {
   email!: string;
 
   @IsString()
-  @MinLength(10)
-  @MaxLength(128)
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
   password!: string;
 
   @IsString()

@@ -1,4 +1,5 @@
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../password-policy';
 
 /** `PATCH /v1/users/me`: `role`, `disabled` or any other property is a 400, never applied. */
 export class UpdateMeDto {
@@ -10,8 +11,8 @@ export class UpdateMeDto {
 
   @IsOptional()
   @IsString()
-  @MinLength(10)
-  @MaxLength(128)
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
   password?: string;
 
   /** Required with `password` (checked by the service: 400 `CURRENT_PASSWORD_INVALID`). */
