@@ -44,11 +44,7 @@ export class ResilientRedisThrottlerStorage implements ThrottlerStorage, OnModul
     });
     // Without a listener ioredis reports every failed reconnect on stderr; errors are handled here.
     this.redis.on('error', (error: Error) => this.fellBack(error));
-    this.redis.on('ready', () => {
-      if (this.degraded) this.logger?.info('rate limits: Redis is back, counters are shared again');
-      this.degraded = false;
-      this.skipRedisUntil = 0;
-    });
+    this.redis.on('ready', () => this.recovered());
     this.shared = new ThrottlerStorageRedisService(this.redis);
   }
 
@@ -61,7 +57,10 @@ export class ResilientRedisThrottlerStorage implements ThrottlerStorage, OnModul
   ): Promise<StorageRecord> {
     if (this.redis.status === 'ready' && Date.now() >= this.skipRedisUntil) {
       try {
-        return await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        // A timed-out command needs no reconnect to come back: the first success ends the fallback.
+        if (this.degraded) this.recovered();
+        return record;
       } catch (error) {
         this.fellBack(error);
       }
@@ -72,6 +71,12 @@ export class ResilientRedisThrottlerStorage implements ThrottlerStorage, OnModul
   onModuleDestroy(): void {
     this.redis.disconnect(false);
     this.local.onApplicationShutdown();
+  }
+
+  private recovered(): void {
+    if (this.degraded) this.logger?.info('rate limits: Redis is back, counters are shared again');
+    this.degraded = false;
+    this.skipRedisUntil = 0;
   }
 
   private fellBack(error: unknown): void {
