@@ -34,6 +34,18 @@ describe('bulwark-rollout commands (kubernetes platform, recorded helm/kubectl)'
     });
   });
 
+  it.each([['start', '--tag', '2.0.0'], ['run']])(
+    '%s refuses (exit 1) when the idle colour has 0 replicas',
+    async (...argv) => {
+      const { code, out, runner } = await cli(argv, (c) =>
+        c.command === 'helm' ? { stdout: values({ green: { image: { tag: '1.1.0' }, replicas: 0 } }) } : {},
+      );
+      expect(code).toBe(1);
+      expect(out).toMatch(/refused: the (idle|preview) colour green has 0 replicas/);
+      expect(runner.calls.filter((c) => c.args[0] === 'upgrade')).toEqual([]);
+    },
+  );
+
   it('abort exits 2 (rolled back)', async () => {
     const { code, runner } = await cli(['abort'], () => ({ stdout: values({ canary: { weight: 50 } }) }));
     expect(code).toBe(2);

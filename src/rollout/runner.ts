@@ -70,6 +70,10 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
     throw new InconsistentStateError(
       `the preview colour ${previewColor} has no version: run \`start --tag T\` first`,
     );
+  if (initial.replicas?.[previewColor] === 0)
+    throw new InconsistentStateError(
+      `the preview colour ${previewColor} has 0 replicas: traffic sent to it would find no pod; scale it first`,
+    );
 
   const compare =
     o.thresholds.errorRateMarginOverStable !== undefined || o.thresholds.p95MarginOverStable !== undefined;

@@ -195,6 +195,12 @@ function routed(
   return { active, preview, canaryShare };
 }
 
+/** The objects helm would run as hooks (the migration Job, the generated Secret). */
+const hooks = (objects: K8sObject[]): string[] =>
+  objects
+    .filter((o) => o.metadata.annotations?.['helm.sh/hook'] !== undefined)
+    .map((o) => `${o.kind}/${o.metadata.name}`);
+
 beforeAll(() => {
   if (!existsSync(HELM)) throw new Error(`${HELM} is missing: run scripts/setup.d/20-deploy-tools.sh`);
 });
@@ -216,6 +222,9 @@ describe.each(['gatewayApi', 'ingressNginx', 'service'])(
             .image as string,
       );
       expect(images).toEqual(['bulwark:1.0.0', 'bulwark:2.0.0']);
+      // A new image: its migrations run first, with the hooks.
+      expect(renders[0].call.args).not.toContain('--no-hooks');
+      expect(hooks(renders[0].objects)).toContain(`Job/${FULLNAME}-migrate`);
       expect(routed(renders[0].objects, routing)).toEqual({
         active: 'blue',
         preview: 'green',
@@ -252,15 +261,18 @@ describe.each(['gatewayApi', 'ingressNginx', 'service'])(
       }
       const upgrades = renders.slice(1);
       for (const u of upgrades)
-        expect(u.call.args.slice(0, 7)).toEqual([
+        expect(u.call.args.slice(0, 8)).toEqual([
           'upgrade',
           RELEASE,
           CHART,
           '--namespace',
           NAMESPACE,
           '--reuse-values',
+          '--no-hooks',
           expect.stringMatching(/^--set/),
         ]);
+      // Traffic changes run no hook: no migration Job with the canary's image, no Secret hook.
+      expect(upgrades.map((u) => hooks(u.objects))).toEqual(upgrades.map(() => []));
       expect(upgrades.map((u) => routed(u.objects, routing))).toEqual([
         { active: 'blue', preview: 'green', canaryShare: expectedShare(10) },
         { active: 'blue', preview: 'green', canaryShare: expectedShare(50) },
@@ -291,6 +303,10 @@ describe.each(['gatewayApi', 'ingressNginx', 'service'])(
         { active: 'blue', preview: 'green', canaryShare: expectedShare(10) },
         { active: 'blue', preview: 'green', canaryShare: '0' },
       ]);
+      // The rollback cannot be failed by a broken migration or a database outage.
+      const rollback = renders[2];
+      expect(rollback.call.args).toContain('--no-hooks');
+      expect(hooks(rollback.objects)).toEqual([]);
     });
   },
 );

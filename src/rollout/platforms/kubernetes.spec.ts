@@ -96,6 +96,7 @@ describe('KubernetesPlatform', () => {
           '--namespace',
           'prod',
           '--reuse-values',
+          '--no-hooks',
           '--set',
           'canary.weight=25',
         ],
@@ -125,6 +126,43 @@ describe('KubernetesPlatform', () => {
     const wait = runner.calls.find((c) => c.command === 'kubectl')!;
     expect(wait.args.slice(0, 3)).toEqual(['rollout', 'status', 'deployment/shop-bulwark-blue']);
     expect(wait.args).toEqual(expect.arrayContaining(['--namespace', 'prod']));
+  });
+
+  it.each([
+    ['setWeight', (p: KubernetesPlatform) => p.setWeight(50)],
+    ['promote', (p: KubernetesPlatform) => p.promote()],
+    ['abort', (p: KubernetesPlatform) => p.abort()],
+  ])('%s changes traffic only: no pre-upgrade hooks (migration Job, Secret)', async (_n, act) => {
+    const { platform, runner } = cluster(values({ canary: { weight: 25 } }));
+    await act(platform);
+    const upgrades = runner.calls.filter((c) => c.args[0] === 'upgrade');
+    expect(upgrades).toHaveLength(1);
+    expect(upgrades[0].args).toContain('--no-hooks');
+  });
+
+  it('start runs the hooks: the new image migrates before its pods start', async () => {
+    const { platform, runner } = cluster(values());
+    await platform.start('2.0.0');
+    const upgrade = runner.calls.find((c) => c.args[0] === 'upgrade')!;
+    expect(upgrade.args).not.toContain('--no-hooks');
+  });
+
+  it('refuses to start on an idle colour with 0 replicas, changing nothing', async () => {
+    const { platform, runner, upgrades } = cluster(
+      values({
+        green: { image: { tag: '1.1.0' }, replicas: 0 },
+        blue: { image: { tag: '1.0.0' }, replicas: 2 },
+      }),
+    );
+    await expect(platform.start('2.0.0')).rejects.toThrow(InconsistentStateError);
+    await expect(platform.start('2.0.0')).rejects.toThrow(/idle colour green has 0 replicas/);
+    expect(upgrades()).toEqual([]);
+    expect(runner.calls.filter((c) => c.command === 'kubectl')).toEqual([]);
+  });
+
+  it("reads each colour's replicas into the state", async () => {
+    const { platform } = cluster(values({ green: { image: { tag: '1.1.0' }, replicas: 0 } }));
+    expect((await platform.readState()).replicas).toEqual({ green: 0 });
   });
 
   it('refuses to start while a canary is live', async () => {

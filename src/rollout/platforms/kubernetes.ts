@@ -15,10 +15,12 @@ import {
 
 // Drives the helm/bulwark chart (CONTRACT section 5). Every change is a `helm upgrade --reuse-values`
 // that touches only the rollout values, so whatever else the operator configured stays:
-//   weight     → --set canary.weight=W
-//   promote    → --set activeColor=<preview> --set canary.weight=0
-//   abort      → --set canary.weight=0
+//   weight     → --no-hooks --set canary.weight=W
+//   promote    → --no-hooks --set activeColor=<preview> --set canary.weight=0
+//   abort      → --no-hooks --set canary.weight=0
 //   start T    → --set <idle>.image.tag=T --set canary.weight=0, then `kubectl rollout status`
+// Only `start` brings a new image, so only `start` runs the chart's pre-upgrade hooks (the migration
+// Job, the generated Secret): a traffic change, above all a rollback, must not depend on them.
 // The lock is a ConfigMap: `kubectl create` is atomic, so two operators cannot both hold it.
 
 interface ChartValues {
@@ -26,8 +28,8 @@ interface ChartValues {
   nameOverride?: unknown;
   activeColor?: unknown;
   canary?: { weight?: unknown };
-  blue?: { image?: { tag?: unknown } };
-  green?: { image?: { tag?: unknown } };
+  blue?: { image?: { tag?: unknown }; replicas?: unknown };
+  green?: { image?: { tag?: unknown }; replicas?: unknown };
 }
 
 /** The chart's `bulwark.fullname` helper (helm/bulwark/templates/_helpers.tpl): truncated to 50. */
@@ -65,6 +67,13 @@ export function stateFromValues(values: ChartValues): RolloutState {
     weight,
     versions: { blue: tag('blue'), green: tag('green') },
   };
+  const replicas: Partial<Record<Colour, number>> = {};
+  for (const c of ['blue', 'green'] as const) {
+    const r = Number(values[c]?.replicas);
+    if (values[c]?.replicas !== undefined && values[c]?.replicas !== null && Number.isFinite(r))
+      replicas[c] = r;
+  }
+  if (Object.keys(replicas).length > 0) state.replicas = replicas;
   if (state.versions[state.activeColor] === null)
     throw new InconsistentStateError(`release values: the active colour ${active} has no image tag`);
   if (weight > 0 && state.versions[state.previewColor] === null) {
@@ -105,8 +114,10 @@ export class KubernetesPlatform implements Platform {
     return args;
   }
 
-  private async upgrade(sets: Record<string, string | number>): Promise<void> {
+  /** `hooks: false` for traffic-only changes: no migration Job, no Secret hook, nothing that can fail a rollback. */
+  private async upgrade(sets: Record<string, string | number>, hooks: boolean): Promise<void> {
     const args = ['upgrade', this.release, this.chart, ...this.common(), '--reuse-values'];
+    if (!hooks) args.push('--no-hooks');
     if (this.o.chartVersion) args.push('--version', this.o.chartVersion);
     for (const [key, value] of Object.entries(sets))
       args.push(key.endsWith('.tag') ? '--set-string' : '--set', `${key}=${value}`);
@@ -149,8 +160,14 @@ export class KubernetesPlatform implements Platform {
         `a canary is live at weight ${state.weight}: promote or abort it before starting another version`,
       );
     const idle = state.previewColor;
+    if (state.replicas?.[idle] === 0)
+      throw new InconsistentStateError(
+        `the idle colour ${idle} has 0 replicas: traffic sent to it would find no pod. ` +
+          `Scale it first (helm upgrade ${this.release} ${this.chart} --reuse-values --set ${idle}.replicas=N)`,
+      );
     const fullname = await this.fullname(values);
-    await this.upgrade({ [`${idle}.image.tag`]: tag, 'canary.weight': 0 });
+    // With hooks: the new image's migrations run before its pods start.
+    await this.upgrade({ [`${idle}.image.tag`]: tag, 'canary.weight': 0 }, true);
     const timeout = `${Math.ceil((this.o.readyTimeoutMs ?? 600_000) / 1000)}s`;
     await check(
       this.runner,
@@ -170,18 +187,18 @@ export class KubernetesPlatform implements Platform {
 
   async setWeight(weight: number): Promise<void> {
     assertWeight(weight);
-    await this.upgrade({ 'canary.weight': weight });
+    await this.upgrade({ 'canary.weight': weight }, false);
   }
 
   async promote(): Promise<void> {
     const state = await this.readState();
     if (state.versions[state.previewColor] === null)
       throw new InconsistentStateError(`the preview colour ${state.previewColor} has no version to promote`);
-    await this.upgrade({ activeColor: state.previewColor, 'canary.weight': 0 });
+    await this.upgrade({ activeColor: state.previewColor, 'canary.weight': 0 }, false);
   }
 
   async abort(): Promise<void> {
-    await this.upgrade({ 'canary.weight': 0 });
+    await this.upgrade({ 'canary.weight': 0 }, false);
   }
 
   async acquireLock(owner: string): Promise<Lock> {

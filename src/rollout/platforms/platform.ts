@@ -18,6 +18,8 @@ export interface RolloutState {
   weight: number;
   /** Version (image tag) per colour; null when a colour has none. */
   versions: Record<Colour, string | null>;
+  /** Replicas per colour, where the platform knows them (kubernetes); 0 means no pod to send traffic to. */
+  replicas?: Partial<Record<Colour, number>>;
 }
 
 export interface Lock {
