@@ -170,12 +170,37 @@ describe('runRollout', () => {
     controller.abort();
     const { run, platform } = await rollout([good], () => undefined, controller.signal);
     await expect(run).resolves.toBe('rolled-back');
-    expect(platform.changes).toEqual(['weight 10', 'abort']);
+    // Signalled before the first weight: no traffic ever reaches the canary.
+    expect(platform.changes).toEqual(['abort']);
+  });
+
+  it.each([
+    ['the last step: no promotion', 7, ['weight 10', 'weight 50', 'weight 100', 'abort']],
+    ['a middle step: no next weight', 4, ['weight 10', 'weight 50', 'abort']],
+  ])('rolls back on a signal that arrives while Prometheus is read at %s', async (_n, atQuery, changes) => {
+    const controller = new AbortController();
+    const { run, platform, provider, events } = await rollout([good], () => undefined, controller.signal);
+    const query = provider.query.bind(provider);
+    let calls = 0;
+    provider.query = (promql: string) => {
+      if (++calls === atQuery) controller.abort(); // SIGTERM during the round's queries
+      return query(promql);
+    };
+    await expect(run).resolves.toBe('rolled-back');
+    expect(platform.changes).toEqual(changes);
+    expect(platform.changes).not.toContain('promote');
+    expect(events.at(-1)).toMatchObject({ event: 'rolled-back', reason: 'interrupted by a signal' });
   });
 
   it('refuses to run without a version on the preview colour', async () => {
     const { run, platform } = await rollout([good], (p) => (p.state.versions.green = null));
     await expect(run).rejects.toThrow(/start --tag/);
+    expect(platform.changes).toEqual([]);
+  });
+
+  it('refuses to run when the preview colour has 0 replicas', async () => {
+    const { run, platform } = await rollout([good], (p) => (p.state.replicas = { blue: 2, green: 0 }));
+    await expect(run).rejects.toThrow(/preview colour green has 0 replicas/);
     expect(platform.changes).toEqual([]);
   });
 });

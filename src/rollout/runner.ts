@@ -99,6 +99,8 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
     for (let i = 0; i < o.steps.length; i++) {
       const weight = o.steps[i];
       const step = i + 1;
+      // A signal may have come while Prometheus was being read: it wins over an "advance".
+      if (signal.aborted) return await rollback('interrupted by a signal');
       await platform.setWeight(weight);
       reporter.emit({ event: 'weight', step, steps: o.steps.length, weight });
       gate = stepStarted(gate);
@@ -142,6 +144,7 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
         if (outcome.decision === 'advance') break;
       }
     }
+    if (signal.aborted) return await rollback('interrupted by a signal');
     await platform.promote();
     reporter.emit({ event: 'promoted', activeColor: previewColor, version: initial.versions[previewColor] });
     return 'promoted';
