@@ -46,6 +46,15 @@ describe('bulwark-rollout commands (kubernetes platform, recorded helm/kubectl)'
     },
   );
 
+  it('refuses a tag that would inject helm values (exit 1), running nothing', async () => {
+    const { code, out, runner } = await cli(['start', '--tag', '2.0,canary.weight=100'], () => ({
+      stdout: values(),
+    }));
+    expect(code).toBe(1);
+    expect(out).toMatch(/--tag must be an image tag/);
+    expect(runner.calls).toEqual([]);
+  });
+
   it('abort exits 2 (rolled back)', async () => {
     const { code, runner } = await cli(['abort'], () => ({ stdout: values({ canary: { weight: 50 } }) }));
     expect(code).toBe(2);

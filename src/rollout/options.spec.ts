@@ -21,6 +21,22 @@ describe('options', () => {
     expect(promRange(200)).toBe('1s');
   });
 
+  it.each(['2.0.0', '1.1.0-rc.1', 'v2_build.7', 'a'.repeat(128)])('accepts the tag %s', (tag) => {
+    expect(parseCli(['start', '--tag', tag], {})).toMatchObject({ tag });
+  });
+
+  it.each([
+    ['a comma that would inject a helm value', '2.0,canary.weight=100'],
+    ['an equals sign', 'x=y'],
+    ['a leading dash', '-2.0'],
+    ['a leading dot', '.2'],
+    ['a slash', 'repo/img'],
+    ['a space', '2.0 x'],
+    ['more than 128 characters', 'a'.repeat(129)],
+  ])('refuses a tag with %s', (_n, tag) => {
+    expect(() => parseCli(['start', `--tag=${tag}`], {})).toThrow(/--tag must be an image tag/);
+  });
+
   it('has the documented defaults', () => {
     const o = parseCli(['run'], {});
     expect(o).toMatchObject({

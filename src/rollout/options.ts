@@ -41,6 +41,12 @@ common options:
 
 exit codes: 0 promoted (or command done), 2 rolled back / aborted, 1 error or refused`;
 
+/**
+ * An OCI image tag. Checked before it reaches `helm --set-string`, which splits on commas and would
+ * take `2.0,canary.weight=100` as a second value.
+ */
+export const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
 /** `60s`, `2m`, `500ms`, `1h`, or a bare number of seconds → milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
@@ -163,6 +169,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
   if (!COMMANDS.includes(command))
     throw new Error(`unknown command "${positionals[0]}" (known: ${COMMANDS.join(', ')})`);
   if (command === 'start' && !values.tag) throw new Error('start needs --tag T');
+  if (values.tag !== undefined && !TAG.test(values.tag))
+    throw new Error(
+      `--tag must be an image tag (letters, digits, _ . -; at most 128; not starting with . or -), got "${values.tag}"`,
+    );
 
   const intervalMs = values.interval ? parseDuration(values.interval) : 60_000;
   if (intervalMs < 100) throw new Error('--interval must be at least 100ms');
