@@ -146,6 +146,25 @@ describe('runRollout', () => {
     expect(provider.queries.some((q) => q.includes('color="blue"'))).toBe(true);
   });
 
+  it("scopes the canary's queries to its version and the stable ones to the stable version", async () => {
+    const platform = new FakePlatform();
+    const provider = scripted([good]);
+    await runRollout(
+      { platform, provider, reporter: { emit: () => undefined }, sleep: async () => undefined },
+      {
+        ...options,
+        extraMatchers: 'namespace="shop"',
+        thresholds: { ...options.thresholds, p95MarginOverStable: 0.5 },
+      },
+    );
+    const canary = provider.queries.filter((q) => q.includes('color="green"'));
+    const stable = provider.queries.filter((q) => q.includes('color="blue"'));
+    expect(canary.length).toBeGreaterThan(0);
+    expect(stable.length).toBeGreaterThan(0);
+    for (const q of canary) expect(q).toContain('{color="green",app_version="1.1.0",namespace="shop"');
+    for (const q of stable) expect(q).toContain('{color="blue",app_version="1.0.0",namespace="shop"');
+  });
+
   it('stops when someone aborts by hand during the run', async () => {
     const { run, platform } = await rollout([quiet], (p) => {
       const original = p.readState.bind(p);

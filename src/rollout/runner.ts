@@ -79,11 +79,13 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
     o.thresholds.errorRateMarginOverStable !== undefined || o.thresholds.p95MarginOverStable !== undefined;
   const canaryQueries = buildQueries({
     color: previewColor,
+    version: initial.versions[previewColor],
     window: o.window,
     extraMatchers: o.extraMatchers,
   });
   const stableQueries = buildQueries({
     color: activeColor,
+    version: initial.versions[activeColor],
     window: o.window,
     extraMatchers: o.extraMatchers,
   });

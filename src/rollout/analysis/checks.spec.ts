@@ -177,4 +177,40 @@ describe('buildQueries', () => {
       'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{color="green",route!~"/metrics|/health/.*"}[1m])))',
     );
   });
+
+  it.each([
+    [
+      'the colour only, when its version is unknown',
+      { color: 'green', version: null },
+      '{color="green"}',
+      '{color="green",status_code=~"5.."}',
+    ],
+    [
+      "the colour and its version: other releases' instances of the same colour stay out",
+      { color: 'green', version: '1.1.0' },
+      '{color="green",app_version="1.1.0"}',
+      '{color="green",app_version="1.1.0",status_code=~"5.."}',
+    ],
+    [
+      "the stable colour's version, keeping the user's matchers",
+      { color: 'blue', version: '1.0.0', extraMatchers: 'namespace="shop"' },
+      '{color="blue",app_version="1.0.0",namespace="shop"}',
+      '{color="blue",app_version="1.0.0",namespace="shop",status_code=~"5.."}',
+    ],
+    [
+      'a version with quotes, escaped',
+      { color: 'green', version: 'a"b\\c' },
+      '{color="green",app_version="a\\"b\\\\c"}',
+      '{color="green",app_version="a\\"b\\\\c",status_code=~"5.."}',
+    ],
+  ])('scopes by %s', (_n, o, all, errors) => {
+    const q = buildQueries({ window: '1m', ...o });
+    expect(q.requests).toBe(`sum(increase(http_requests_total${all}[1m]))`);
+    expect(q.errorRate).toBe(
+      `(sum(increase(http_requests_total${errors}[1m])) or vector(0)) / sum(increase(http_requests_total${all}[1m]))`,
+    );
+    expect(q.p95).toBe(
+      `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket${all}[1m])))`,
+    );
+  });
 });

@@ -1,10 +1,14 @@
 import type { ColourQueries } from './types';
 
 // PromQL for one colour, from the metrics every Bulwark instance exports (CONTRACT section 3):
-// http_requests_total and the http_request_duration_seconds histogram, both labelled `color`.
+// http_requests_total and the http_request_duration_seconds histogram, both labelled `color` and
+// `app_version`. `color` alone would match every Bulwark scraped by the same Prometheus (other
+// namespaces, other releases); the colour's version narrows it to the instances being rolled out.
 
 export interface QueryOptions {
   color: string;
+  /** The version the colour runs (its `app_version` label); null/undefined when unknown. */
+  version?: string | null;
   /** A Prometheus range such as `30s` or `1m`. */
   window: string;
   /**
@@ -16,8 +20,12 @@ export interface QueryOptions {
 
 export const DEFAULT_EXTRA_MATCHERS = 'route!~"/metrics|/health/.*"';
 
+/** A PromQL string literal's content: backslashes and double quotes escaped. */
+const literal = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+
 function selector(o: QueryOptions, more = ''): string {
-  const parts = [`color="${o.color}"`];
+  const parts = [`color="${literal(o.color)}"`];
+  if (o.version) parts.push(`app_version="${literal(o.version)}"`);
   if (o.extraMatchers) parts.push(o.extraMatchers);
   if (more) parts.push(more);
   return `{${parts.join(',')}}`;
