@@ -1,3 +1,4 @@
+import { AbortedByHandError } from './platforms';
 import type { Lock, Platform, RolloutState } from './platforms';
 import type { MetricsProvider } from './providers';
 import type { RolloutEvent } from './reporter';
@@ -176,6 +177,35 @@ describe('runRollout', () => {
     });
     await expect(run).resolves.toBe('rolled-back');
     expect(platform.changes).toEqual(['weight 10']);
+  });
+
+  it('stops when an abort by hand lands while Prometheus is read: no next weight', async () => {
+    const { run, platform, provider, events } = await rollout([good]);
+    const query = provider.query.bind(provider);
+    provider.query = (promql: string) => {
+      platform.state.weight = 0; // `abort` from another terminal, during step 1's round
+      return query(promql);
+    };
+    await expect(run).resolves.toBe('rolled-back');
+    expect(platform.changes).toEqual(['weight 10']);
+    expect(events.at(-1)).toMatchObject({ event: 'rolled-back', reason: 'aborted by hand during the run' });
+  });
+
+  it('stops when the platform gives way to an abort by hand during a change (exit 2, not an error)', async () => {
+    const { run, platform, events } = await rollout([good], (p) => {
+      const setWeight = p.setWeight.bind(p);
+      p.setWeight = async (w: number) => {
+        if (w === 50) {
+          p.state.weight = 0;
+          throw new AbortedByHandError('aborted by hand during the change: weight 0 stands');
+        }
+        return setWeight(w);
+      };
+    });
+    await expect(run).resolves.toBe('rolled-back');
+    expect(platform.changes).toEqual(['weight 10']);
+    expect(events.some((e) => e.event === 'error')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ event: 'rolled-back', reason: 'aborted by hand during the run' });
   });
 
   it('rolls back to be safe when the platform fails mid-run, and reports the error', async () => {

@@ -9,7 +9,7 @@ import {
   Thresholds,
 } from './analysis';
 import type { ColourQueries, ColourReadings } from './analysis';
-import { InconsistentStateError } from './platforms/platform';
+import { AbortedByHandError, InconsistentStateError } from './platforms/platform';
 import type { Platform, RolloutState } from './platforms';
 import type { MetricsProvider } from './providers';
 import type { Reporter } from './reporter';
@@ -96,6 +96,20 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
     return 'rolled-back';
   };
 
+  const abortedByHand = (): RunOutcome => {
+    reporter.emit({ event: 'rolled-back', activeColor, reason: 'aborted by hand during the run' });
+    return 'rolled-back';
+  };
+  /** Re-reads the state: 'aborted' when someone ran `abort` meanwhile (their decision stands). */
+  const stillOurs = async (weight: number): Promise<'ok' | 'aborted'> => {
+    const now: RolloutState = await platform.readState();
+    if (now.activeColor === activeColor && now.weight === weight) return 'ok';
+    if (now.activeColor === activeColor && now.weight === 0) return 'aborted';
+    throw new Error(
+      `the state changed under the rollout (active ${now.activeColor}, weight ${now.weight}; expected ${activeColor} at ${weight})`,
+    );
+  };
+
   let gate = initialGateState;
   try {
     for (let i = 0; i < o.steps.length; i++) {
@@ -103,23 +117,16 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
       const step = i + 1;
       // A signal may have come while Prometheus was being read: it wins over an "advance".
       if (signal.aborted) return await rollback('interrupted by a signal');
+      // So may an `abort` from another terminal: re-read before raising the weight.
+      if (i > 0 && (await stillOurs(o.steps[i - 1])) === 'aborted') return abortedByHand();
       await platform.setWeight(weight);
       reporter.emit({ event: 'weight', step, steps: o.steps.length, weight });
       gate = stepStarted(gate);
       for (let round = 1; ; round++) {
         await sleep(o.intervalMs, signal);
         if (signal.aborted) return await rollback('interrupted by a signal');
-        const now: RolloutState = await platform.readState();
-        if (now.activeColor !== activeColor || now.weight !== weight) {
-          // Someone ran `abort` or `promote` by hand: their decision stands.
-          if (now.activeColor === activeColor && now.weight === 0) {
-            reporter.emit({ event: 'rolled-back', activeColor, reason: 'aborted by hand during the run' });
-            return 'rolled-back';
-          }
-          throw new Error(
-            `the state changed under the rollout (active ${now.activeColor}, weight ${now.weight}; expected ${activeColor} at ${weight})`,
-          );
-        }
+        // Someone ran `abort` by hand: their decision stands.
+        if ((await stillOurs(weight)) === 'aborted') return abortedByHand();
         const [canary, stable] = await Promise.all([
           read(provider, canaryQueries),
           compare ? read(provider, stableQueries) : Promise.resolve(undefined),
@@ -147,10 +154,13 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
       }
     }
     if (signal.aborted) return await rollback('interrupted by a signal');
+    if ((await stillOurs(o.steps[o.steps.length - 1])) === 'aborted') return abortedByHand();
     await platform.promote();
     reporter.emit({ event: 'promoted', activeColor: previewColor, version: initial.versions[previewColor] });
     return 'promoted';
   } catch (err) {
+    // The platform gave way to an `abort` that came during one of our changes.
+    if (err instanceof AbortedByHandError) return abortedByHand();
     // Whatever broke, the safe place to leave traffic is the stable colour.
     reporter.emit({ event: 'error', message: `${(err as Error).message}; rolling back to be safe` });
     await platform

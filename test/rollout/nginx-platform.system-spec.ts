@@ -1,14 +1,22 @@
 // The nginx platform with a real nginx (no Bulwark needed: the upstreams are small stand-ins):
 // reloads that take effect, the lock, refusals of an inconsistent state, and `abort` as the way out.
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/rollout/main';
 import { defaultNginxBin, initNginxDir, nginxArgs, NginxPlatform } from '../../src/rollout/platforms/nginx';
-import { ProcessRunner } from '../../src/rollout/platforms';
+import { AbortedByHandError, CommandRunner, ProcessRunner } from '../../src/rollout/platforms';
 import { freePort, pollUntil } from '../../src/rollout/rehearsal/processes';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -102,6 +110,32 @@ describe('nginx platform with a real nginx', () => {
     expect(await through(10)).toEqual({ green: 10 });
     expect((await cli('abort')).code).toBe(2);
     expect(await through(10)).toEqual({ blue: 10 });
+  });
+
+  it.each([
+    ['while its new nginx.conf is being tested', '-t'],
+    ['after its new nginx.conf is swapped in', '-s'],
+  ])('an abort (no lock) that lands during a run’s weight change %s stands', async (_n, at) => {
+    const plain = new ProcessRunner();
+    const byHand = new NginxPlatform({ runner: plain, nginxDir: dir });
+    await byHand.setWeight(10); // the run's current step
+    let aborted = false;
+    // The run's nginx invocations: the abort from another terminal runs in full at the chosen point.
+    const interleaved: CommandRunner = {
+      run: async (command, args, options) => {
+        if (!aborted && args[0] === at) {
+          aborted = true;
+          await byHand.abort();
+        }
+        return plain.run(command, args, options);
+      },
+    };
+    const run = new NginxPlatform({ runner: interleaved, nginxDir: dir });
+    await expect(run.setWeight(50)).rejects.toThrow(AbortedByHandError);
+    expect(aborted).toBe(true);
+    expect(await byHand.readState()).toMatchObject({ activeColor: 'blue', weight: 0 });
+    expect(await through(10)).toEqual({ blue: 10 });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.next'))).toEqual([]);
   });
 
   it('refuses a second rollout while the lock is held, and takes over a dead holder’s lock', async () => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { check, CommandRunner } from './command-runner';
@@ -16,6 +17,7 @@ import {
   toRolloutState,
 } from './nginx-config';
 import {
+  AbortedByHandError,
   assertWeight,
   Colour,
   InconsistentStateError,
@@ -32,6 +34,12 @@ import {
 // (a reload with a bad config keeps the old one running); only then the state file is updated.
 // http://nginx.org/en/docs/http/ngx_http_upstream_module.html#server — weight=0 is invalid, so a
 // colour without traffic is marked `down`.
+// `abort` takes no lock, so it can interleave with a `run`'s change: temp files are unique per write,
+// and the state file is only replaced when its generation is still the one the change started from
+// (else the other writer's state is loaded into nginx again and the change gives way).
+
+/** A temp file name no other writer (another process, or this one) uses at the same time. */
+const tempName = (file: string): string => `${file}.${process.pid}.${randomBytes(4).toString('hex')}.next`;
 
 export function defaultNginxBin(): string {
   return existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
@@ -168,26 +176,55 @@ export class NginxPlatform implements Platform {
     return state;
   }
 
-  /** Writes, tests and loads the conf for `next`, then records `next` as the state. */
+  /** Applies `wanted` (read from the state file); gives way to an `abort` that wrote meanwhile. */
   private async apply(wanted: NginxState): Promise<void> {
+    if (await this.tryApply(wanted)) return;
+    // Someone wrote the state file since `wanted` was read: their change stands. nginx may be running
+    // our config, so load theirs again, then stop.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.loadState();
+      if (await this.tryApply(current)) {
+        if (current.weight === 0 && current.activeColor === wanted.activeColor)
+          throw new AbortedByHandError('aborted by hand during the change: weight 0 stands');
+        throw new InconsistentStateError(
+          `the state changed during the change (active ${current.activeColor}, weight ${current.weight}); it stands`,
+        );
+      }
+    }
+    throw new Error(`${STATE_FILE} keeps changing under this change; run \`abort\``);
+  }
+
+  /**
+   * Writes, tests and loads the conf for `wanted` + 1 generation, then records it as the state —
+   * unless the state file's generation is no longer `wanted`'s: false then, the state left alone.
+   */
+  private async tryApply(wanted: NginxState): Promise<boolean> {
     const next: NginxState = { ...wanted, generation: (wanted.generation ?? 0) + 1 };
     const conf = join(this.dir, CONF_FILE);
-    const candidate = join(this.dir, `${CONF_FILE}.next`);
-    await writeFile(candidate, renderConf(next, this.dir));
-    await check(this.runner, this.bin, ['-t', '-q', ...nginxArgs(this.dir, candidate)]);
-    const previous = await readFile(conf, 'utf8').catch(() => null);
-    const before = await workers(this.dir);
-    await rename(candidate, conf);
+    const candidate = tempName(conf);
     try {
-      await check(this.runner, this.bin, ['-s', 'reload', ...nginxArgs(this.dir)]);
-    } catch (err) {
-      if (previous !== null) await writeFile(conf, previous);
-      throw err;
+      await writeFile(candidate, renderConf(next, this.dir));
+      await check(this.runner, this.bin, ['-t', '-q', ...nginxArgs(this.dir, candidate)]);
+      const previous = await readFile(conf, 'utf8').catch(() => null);
+      const before = await workers(this.dir);
+      await rename(candidate, conf);
+      try {
+        await check(this.runner, this.bin, ['-s', 'reload', ...nginxArgs(this.dir)]);
+      } catch (err) {
+        if (previous !== null) await writeFile(conf, previous);
+        throw err;
+      }
+      await this.waitForGeneration(next, before);
+    } finally {
+      await unlink(candidate).catch(() => undefined);
     }
-    await this.waitForGeneration(next, before);
+    const current = await this.loadState().catch(() => null);
+    if (current !== null && (current.generation ?? 0) !== (wanted.generation ?? 0)) return false;
     const stateFile = join(this.dir, STATE_FILE);
-    await writeFile(`${stateFile}.next`, `${JSON.stringify(next, null, 2)}\n`);
-    await rename(`${stateFile}.next`, stateFile);
+    const temp = tempName(stateFile);
+    await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`);
+    await rename(temp, stateFile);
+    return true;
   }
 
   /**
@@ -282,9 +319,13 @@ export class NginxPlatform implements Platform {
   }
 
   async abort(): Promise<void> {
-    // The state file alone is enough: abort is the way out of a hand-edited nginx.conf too.
-    const state = await this.loadState();
-    await this.apply({ ...state, weight: 0 });
+    // The state file alone is enough: abort is the way out of a hand-edited nginx.conf too. No lock:
+    // when a `run` records a change meanwhile, abort starts again from the state it wrote.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const state = await this.loadState();
+      if (await this.tryApply({ ...state, weight: 0 })) return;
+    }
+    throw new Error(`${STATE_FILE} keeps changing under abort; run it again`);
   }
 
   async acquireLock(owner: string): Promise<Lock> {

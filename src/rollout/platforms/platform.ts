@@ -72,6 +72,14 @@ export class InconsistentStateError extends Error {
   }
 }
 
+/** A change lost to an `abort` that came meanwhile (abort takes no lock): the abort stands. */
+export class AbortedByHandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AbortedByHandError';
+  }
+}
+
 export class LockedError extends Error {
   constructor(message: string) {
     super(message);
