@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_EXTRA_MATCHERS } from './analysis';
+import type { PlatformOptions } from './platforms/platform';
 
 // Command line → typed options. Pure (argv and env in, options out) so it is tested apart.
 
@@ -88,7 +89,8 @@ function num(
   return n;
 }
 
-export interface CliOptions {
+/** What the command line sets: the run's own options, and the platform's (all but its command runner). */
+export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   command: Command;
   json: boolean;
   platform: string;
@@ -107,17 +109,6 @@ export interface CliOptions {
   errorRateMargin?: number;
   p95Margin?: number;
   matchers: string;
-  nginxDir?: string;
-  nginxBin?: string;
-  release?: string;
-  namespace?: string;
-  chart?: string;
-  chartVersion?: string;
-  fullname?: string;
-  kubeContext?: string;
-  helm?: string;
-  kubectl?: string;
-  readyTimeoutMs?: number;
   init: { listen?: string; blue?: string; green?: string; blueVersion?: string; greenVersion?: string };
 }
 
