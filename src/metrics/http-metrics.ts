@@ -9,6 +9,13 @@ import type { MetricsService } from './metrics.service';
  * one value (`UNMATCHED_ROUTE`), so label cardinality stays bounded whatever clients send.
  */
 export function installHttpMetrics(fastify: FastifyInstance, metrics: MetricsService): void {
+  // Server-error series of every API route exist from the start, at 0 (see initializeServerErrors).
+  fastify.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1')) return;
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD' && method !== 'OPTIONS') metrics.initializeServerErrors(method, route.url);
+    }
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(
       request.method,

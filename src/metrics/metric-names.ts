@@ -31,6 +31,9 @@ export const DEFAULT_LABELS = { appVersion: 'app_version', color: 'color' } as c
 /** Label names of the RED series. */
 export const HTTP_LABELS = ['method', 'route', 'status_code'] as const;
 
+/** Server-error statuses whose series every API route has from the start, at 0. */
+export const SERVER_ERROR_STATUSES = ['500', '503'] as const;
+
 /** Values of `auth_logins_total{result}`. */
 export const LOGIN_RESULTS = ['success', 'failure'] as const;
 export type LoginResult = (typeof LOGIN_RESULTS)[number];

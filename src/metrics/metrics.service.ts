@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import {
   DEFAULT_LABELS,
   HTTP_DURATION_BUCKETS,
+  SERVER_ERROR_STATUSES,
   HTTP_LABELS,
   LOGIN_RESULTS,
   LoginResult,
@@ -160,6 +161,16 @@ export class MetricsService {
   }
 
   /** Counts one answered request (called from the Fastify onResponse hook, src/metrics/http-metrics.ts). */
+  /**
+   * Creates a route's server-error series at 0 before any error happens. A series that appears with
+   * its first increment has no earlier sample, so `increase()` over a window misses that increment
+   * (or returns nothing) and a canary's first failures would go unseen by the rollout analysis
+   * (https://prometheus.io/docs/practices/instrumentation/#avoid-missing-metrics).
+   */
+  initializeServerErrors(method: string, route: string): void {
+    for (const status of SERVER_ERROR_STATUSES) this.httpRequests.labels(method, route, status).inc(0);
+  }
+
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
     const key = `${method} ${route} ${statusCode}`;
     let child = this.redChildren.get(key);
