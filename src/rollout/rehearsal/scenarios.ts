@@ -46,6 +46,10 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
  * over 0.4 s, so all fall in the histogram's (0.3, 0.5] bucket or above, and histogram_quantile
  * interpolates 0.3 + 0.2 × 0.95 at the least — while a healthy canary on a busy 2-core CI machine
  * gets all the room under it.
+ *
+ * --min-requests 40: a canary failing 20 % of requests answers 40 in a row without an error with
+ * probability 0.8^40 ≈ 1e-4, so the faulty canary cannot pass a judged round by chance (with 20 it
+ * was ≈ 1 %, and a rehearsal in CI once advanced that way).
  */
 export const REHEARSAL_RUN_ARGS = [
   '--steps',
@@ -59,7 +63,7 @@ export const REHEARSAL_RUN_ARGS = [
   '--max-p95',
   '0.45',
   '--min-requests',
-  '20',
+  '40',
   '--failure-limit',
   '2',
   '--provider-error-limit',
