@@ -23,9 +23,6 @@ import { ProductsModule } from './products/products.module';
 import { OrdersModule } from './orders/orders.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
-// ENGINEERS WORKING IN PARALLEL: read docs/PARALLEL-WORK.md first (shared-tree rules: no npm install,
-// build into .tmp/dist-<you>, commit only your own paths, never git add -A).
-
 /**
  * The application. Global filter, interceptors and pipe are providers here (not `app.use*` calls in
  * main.ts), so every test that builds this module gets exactly the production behaviour.
