@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { deleteRows, housekeeping } from '../database/housekeeping';
 import { APP_LOGGER } from '../logging/logger';
 
 /**
@@ -18,23 +19,24 @@ export class SessionsPurgeJob {
   ) {}
 
   @Cron(CronExpression.EVERY_HOUR, { name: 'sessions-purge' })
-  async purge(): Promise<{ refreshTokens: number; sessions: number }> {
-    try {
-      const [, refreshTokens] = (await this.dataSource.query(
-        `DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`,
-      )) as [unknown, number];
-      const [, sessions] = (await this.dataSource.query(
-        `DELETE FROM sessions s
+  purge(): Promise<{ refreshTokens: number; sessions: number }> {
+    return housekeeping(
+      this.logger,
+      'auth: expired refresh tokens and ended logins',
+      { refreshTokens: 0, sessions: 0 },
+      async () => {
+        const refreshTokens = await deleteRows(
+          this.dataSource,
+          `DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`,
+        );
+        const sessions = await deleteRows(
+          this.dataSource,
+          `DELETE FROM sessions s
           WHERE s.created_at < now() - interval '1 day'
             AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)`,
-      )) as [unknown, number];
-      if (refreshTokens + sessions > 0) {
-        this.logger.info({ refreshTokens, sessions }, 'auth: purged expired refresh tokens and ended logins');
-      }
-      return { refreshTokens, sessions };
-    } catch (error) {
-      this.logger.warn({ err: error }, 'auth: purge of expired logins failed');
-      return { refreshTokens: 0, sessions: 0 };
-    }
+        );
+        return { refreshTokens, sessions };
+      },
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
+import { housekeeping } from '../database/housekeeping';
 import { APP_LOGGER } from '../logging/logger';
 import { IdempotencyRepository } from './idempotency.repository';
 
@@ -17,14 +18,14 @@ export class IdempotencyPurgeJob {
 
   @Cron(CronExpression.EVERY_HOUR, { name: 'idempotency-purge' })
   async purge(): Promise<number> {
-    try {
-      const deleted = await this.repository.purgeOlderThan(IDEMPOTENCY_RETENTION_MS);
-      if (deleted > 0) this.logger.info({ deleted }, 'idempotency: purged expired answers');
-      return deleted;
-    } catch (error) {
-      // A missed run is retried by the next one; the records only grow older.
-      this.logger.warn({ err: error }, 'idempotency: purge failed');
-      return 0;
-    }
+    const { answers } = await housekeeping(
+      this.logger,
+      'idempotency: expired answers',
+      { answers: 0 },
+      async () => ({
+        answers: await this.repository.purgeOlderThan(IDEMPOTENCY_RETENTION_MS),
+      }),
+    );
+    return answers;
   }
 }

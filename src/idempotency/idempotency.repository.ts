@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { StoredResponse } from './stored-response';
+import { deleteRows } from '../database/housekeeping';
 
 interface Row {
   fingerprint: string;
@@ -61,12 +62,12 @@ export class IdempotencyRepository {
   async purgeOlderThan(olderThanMs: number, batchSize = 5000): Promise<number> {
     let total = 0;
     for (;;) {
-      const result = (await this.dataSource.query(
+      const deleted = await deleteRows(
+        this.dataSource,
         `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
            SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1::double precision / 1000) LIMIT $2))`,
         [olderThanMs, batchSize],
-      )) as [unknown[], number];
-      const deleted = result[1];
+      );
       total += deleted;
       if (deleted < batchSize) return total;
     }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { deleteRows, housekeeping } from '../database/housekeeping';
 import { APP_LOGGER } from '../logging/logger';
 
 /** Delivered attempts are kept this long (for `GET /v1/webhooks/:id/deliveries?status=delivered`). */
@@ -22,26 +23,28 @@ export class WebhookRetentionJob {
   ) {}
 
   @Cron(CronExpression.EVERY_HOUR, { name: 'webhook-retention' })
-  async purge(): Promise<{ deliveries: number; events: number }> {
-    try {
-      const [, deliveries] = (await this.dataSource.query(
-        `DELETE FROM webhook_deliveries
+  purge(): Promise<{ deliveries: number; events: number }> {
+    return housekeeping(
+      this.logger,
+      'webhooks: old deliveries and events',
+      { deliveries: 0, events: 0 },
+      async () => {
+        const deliveries = await deleteRows(
+          this.dataSource,
+          `DELETE FROM webhook_deliveries
           WHERE (status = 'delivered' AND delivered_at < now() - make_interval(days => $1))
              OR (status = 'dead' AND updated_at < now() - make_interval(days => $2))`,
-        [DELIVERED_RETENTION_DAYS, DEAD_RETENTION_DAYS],
-      )) as [unknown, number];
-      const [, events] = (await this.dataSource.query(
-        `DELETE FROM outbox_events e
+          [DELIVERED_RETENTION_DAYS, DEAD_RETENTION_DAYS],
+        );
+        const events = await deleteRows(
+          this.dataSource,
+          `DELETE FROM outbox_events e
           WHERE e.created_at < now() - make_interval(days => $1)
             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)`,
-        [DELIVERED_RETENTION_DAYS],
-      )) as [unknown, number];
-      if (deliveries + events > 0)
-        this.logger.info({ deliveries, events }, 'webhooks: purged old deliveries and events');
-      return { deliveries, events };
-    } catch (error) {
-      this.logger.warn({ err: error }, 'webhooks: retention purge failed');
-      return { deliveries: 0, events: 0 };
-    }
+          [DELIVERED_RETENTION_DAYS],
+        );
+        return { deliveries, events };
+      },
+    );
   }
 }
