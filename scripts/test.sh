@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The suites run on Node 24, the image's runtime: the machine's node when it is 24 or newer,
+# otherwise Node 24 from the npm registry (scripts/tools/node24.sh). Every process below (npm,
+# jest, the services and tools the specs start) inherits this PATH.
+echo "== node"
+PATH="$(bash scripts/tools/node24.sh):$PATH"
+export PATH
+node --version
+
 echo "== npm ci"
 npm ci --no-audit --no-fund
 
@@ -20,17 +28,21 @@ npm run build
 echo "== lint (ESLint, Prettier)"
 npm run lint
 
+# jest loads the ES-module dependencies (Nest 12, cockatiel, ...) with Node's require(esm), which
+# its module runtime does through the VM modules API (https://jestjs.io/docs/ecmascript-modules).
+jest() { node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js "$@"; }
+
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
 status=0
 
 echo "== jest: unit and e2e (in-process, two workers)"
-npx jest --ci --selectProjects unit e2e --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json "$@" || status=1
+jest --ci --selectProjects unit e2e --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json "$@" || status=1
 
 echo "== jest: system (real processes: one spec at a time)"
 # System specs start several processes each (service instances, PostgreSQL, nginx, Prometheus,
 # Redis) and some bound latencies; two of them side by side on two cores starve each other.
-npx jest --ci --selectProjects system --runInBand --json --outputFile=.tmp/jest-system.json "$@" || status=1
+jest --ci --selectProjects system --runInBand --json --outputFile=.tmp/jest-system.json "$@" || status=1
 
 # One closing line for both runs: "N passed, N failed".
 node -e '
