@@ -111,28 +111,3 @@ describe('NOTES.txt', () => {
     );
   });
 });
-
-describe('values.yaml documentation', () => {
-  it('documents every leaf value with a `# --` comment', () => {
-    const lines = fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8').split('\n');
-    const indent = (l: string) => /^\s*/.exec(l)![0].length;
-    const documented = (i: number): boolean => {
-      // `# --` right above the key (other comment lines may sit between), or on an ancestor key.
-      let j = i - 1;
-      while (j >= 0 && /^\s*#/.test(lines[j]) && !/^\s*# --/.test(lines[j])) j -= 1;
-      if (j >= 0 && /^\s*# --/.test(lines[j])) return true;
-      for (let k = i - 1; k >= 0; k -= 1) {
-        if (/^\s*[A-Za-z][\w.]*:/.test(lines[k]) && indent(lines[k]) < indent(lines[i])) return documented(k);
-      }
-      return false;
-    };
-    const undocumented: string[] = [];
-    lines.forEach((line, i) => {
-      // Every key that carries a value (a leaf, or an inline map/list) must be documented.
-      const m = /^(\s*)([A-Za-z][\w.]*):\s*(\S.*)?$/.exec(line);
-      if (!m || m[3] === undefined || m[3].startsWith('#')) return;
-      if (!documented(i)) undocumented.push(`${i + 1}: ${line.trim()}`);
-    });
-    expect(undocumented).toEqual([]);
-  });
-});
