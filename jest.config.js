@@ -1,6 +1,7 @@
-// Three projects: unit specs beside the code (no database, no network), end-to-end specs that build the
+// Four projects: the service's unit specs beside the code (no database, no network), the promotion
+// tool's unit specs (src/rollout: its own program, docs/rollout.md), end-to-end specs that build the
 // application in-process on a real PostgreSQL, and system specs that start the built service (or
-// other real programs: nginx, Prometheus, helm) as processes.
+// other real programs: nginx, Prometheus, helm, the built tool) as processes.
 const transform = { '^.+\\.(t|j)s$': ['@swc/jest'] };
 // Nest 12 and a few other dependencies are ES modules; the service (CommonJS) and jest's module
 // runtime load them with Node 24's require(esm), so node_modules is never compiled.
@@ -9,7 +10,14 @@ const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts'
 module.exports = {
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      rootDir: '.',
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/src/rollout/'],
+    },
+    { ...common, displayName: 'rollout', rootDir: '.', testMatch: ['<rootDir>/src/rollout/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',

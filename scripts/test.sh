@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (README "Testing"): installs what the suites need on a fresh Debian machine,
-# builds the production bundle, and runs every jest project (unit, e2e, system).
+# builds the production bundle, and runs every jest project (unit, rollout, e2e, system).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,8 +36,8 @@ mkdir -p .tmp
 rm -f .tmp/jest-*.json
 status=0
 
-echo "== jest: unit and e2e (in-process, two workers)"
-jest --ci --selectProjects unit e2e --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json "$@" || status=1
+echo "== jest: unit, rollout (the promotion tool's unit specs) and e2e (in-process, two workers)"
+jest --ci --selectProjects unit rollout e2e --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json "$@" || status=1
 
 echo "== jest: system (real processes: one spec at a time)"
 # System specs start several processes each (service instances, PostgreSQL, nginx, Prometheus,

@@ -28,8 +28,11 @@ export const METRIC_NAMES = {
 /** Labels set on every series of an instance. */
 export const DEFAULT_LABELS = { appVersion: 'app_version', color: 'color' } as const;
 
-/** Label names of the RED series. */
-export const HTTP_LABELS = ['method', 'route', 'status_code'] as const;
+/** Label names of the RED series, by role (the rollout tool's queries select on `route` and `status_code`). */
+export const HTTP_LABEL = { method: 'method', route: 'route', statusCode: 'status_code' } as const;
+
+/** Label names of the RED series, in the order prom-client declares them. */
+export const HTTP_LABELS = [HTTP_LABEL.method, HTTP_LABEL.route, HTTP_LABEL.statusCode] as const;
 
 /** Server-error statuses whose series every API route has from the start, at 0. */
 export const SERVER_ERROR_STATUSES = ['500', '503'] as const;

@@ -1,5 +1,5 @@
 import { main } from './main';
-import { RecordingRunner } from './platforms/recording-runner';
+import { RecordingRunner } from '../../test/rollout/helpers/recording-runner';
 
 const values = (over: object = {}) =>
   JSON.stringify({

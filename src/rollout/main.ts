@@ -1,4 +1,4 @@
-import { initNginxDir } from './platforms/nginx';
+import { initNginxDir } from './platforms/nginx-dir';
 import {
   CommandRunner,
   createPlatform,
@@ -16,10 +16,15 @@ import { runRollout } from './runner';
 
 export const EXIT = { ok: 0, error: 1, rolledBack: 2 } as const;
 
+/** Everything the commands take from the outside world; cli.ts wires it to the process. */
 export interface MainIo {
-  out?: (line: string) => void;
-  err?: (line: string) => void;
+  /** One line of the tool's output (stdout for the CLI). */
+  out: (line: string) => void;
+  /** One line about a usage error (stderr for the CLI). */
+  err: (line: string) => void;
+  /** How helm, kubectl and nginx are run (default: as child processes). */
   runner?: CommandRunner;
+  /** Aborting it (SIGINT/SIGTERM) rolls a running canary back. */
   signal?: AbortSignal;
 }
 
@@ -147,9 +152,8 @@ async function execute(
   }
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, io: MainIo = {}): Promise<number> {
-  const out = io.out ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const err = io.err ?? ((l: string) => process.stderr.write(`${l}\n`));
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
+  const { out, err } = io;
   let o: CliOptions | 'help';
   try {
     o = parseCli(argv, env);

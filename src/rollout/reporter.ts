@@ -86,7 +86,7 @@ export function formatText(e: RolloutEvent): string {
 export class StreamReporter implements Reporter {
   constructor(
     private readonly json: boolean,
-    private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+    private readonly out: (line: string) => void,
   ) {}
 
   emit(e: RolloutEvent): void {

@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/rollout/main';
-import { RecordedCommand, RecordingRunner } from '../../src/rollout/platforms/recording-runner';
+import { RecordedCommand, RecordingRunner } from './helpers/recording-runner';
 
 // js-yaml ships no types here (no @types/js-yaml); the three calls used are typed by hand.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

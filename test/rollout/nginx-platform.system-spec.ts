@@ -15,7 +15,9 @@ import { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/rollout/main';
-import { defaultNginxBin, initNginxDir, nginxArgs, NginxPlatform } from '../../src/rollout/platforms/nginx';
+import { NginxPlatform } from '../../src/rollout/platforms/nginx';
+import { initNginxDir } from '../../src/rollout/platforms/nginx-dir';
+import { defaultNginxBin, nginxArgs } from '../../src/rollout/platforms/nginx-reload';
 import { AbortedByHandError, CommandRunner, ProcessRunner } from '../../src/rollout/platforms';
 import { freePort, pollUntil } from '../../src/rollout/rehearsal/processes';
 

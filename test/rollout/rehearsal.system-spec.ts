@@ -6,7 +6,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { RehearsalReport } from '../../src/rollout/rehearsal/rehearse';
+import type { RehearsalReport } from '../../src/rollout/rehearsal/rehearsal';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 const ROOT = resolve(__dirname, '..', '..');

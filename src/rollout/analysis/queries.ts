@@ -1,9 +1,16 @@
+import { DEFAULT_LABELS, HTTP_LABEL, METRIC_NAMES } from '../../metrics/metric-names';
 import type { ColourQueries } from './types';
 
-// PromQL for one colour, from the metrics every Bulwark instance exports (CONTRACT section 3):
-// http_requests_total and the http_request_duration_seconds histogram, both labelled `color` and
-// `app_version`. `color` alone would match every Bulwark scraped by the same Prometheus (other
-// namespaces, other releases); the colour's version narrows it to the instances being rolled out.
+// PromQL for one colour, from the RED series every Bulwark instance exports: the request counter and
+// the request-duration histogram, both labelled with the instance's colour and version. The names
+// come from the service's own constants (src/metrics/metric-names.ts, the only service file the tool
+// imports), so a renamed series changes these queries with it. `color` alone would match every
+// Bulwark scraped by the same Prometheus (other namespaces, other releases); the colour's version
+// narrows it to the instances being rolled out.
+
+const REQUESTS = METRIC_NAMES.httpRequestsTotal;
+/** Prometheus' name for a histogram's cumulative bucket counters. */
+const DURATION_BUCKETS = `${METRIC_NAMES.httpRequestDurationSeconds}_bucket`;
 
 export interface QueryOptions {
   color: string;
@@ -18,14 +25,14 @@ export interface QueryOptions {
   extraMatchers?: string;
 }
 
-export const DEFAULT_EXTRA_MATCHERS = 'route!~"/metrics|/health/.*"';
+export const DEFAULT_EXTRA_MATCHERS = `${HTTP_LABEL.route}!~"/metrics|/health/.*"`;
 
 /** A PromQL string literal's content: backslashes and double quotes escaped. */
 const literal = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
 function selector(o: QueryOptions, more = ''): string {
-  const parts = [`color="${literal(o.color)}"`];
-  if (o.version) parts.push(`app_version="${literal(o.version)}"`);
+  const parts = [`${DEFAULT_LABELS.color}="${literal(o.color)}"`];
+  if (o.version) parts.push(`${DEFAULT_LABELS.appVersion}="${literal(o.version)}"`);
   if (o.extraMatchers) parts.push(o.extraMatchers);
   if (more) parts.push(more);
   return `{${parts.join(',')}}`;
@@ -33,11 +40,11 @@ function selector(o: QueryOptions, more = ''): string {
 
 export function buildQueries(o: QueryOptions): ColourQueries {
   const all = selector(o);
-  const errors = selector(o, 'status_code=~"5.."');
+  const errors = selector(o, `${HTTP_LABEL.statusCode}=~"5.."`);
   return {
-    requests: `sum(increase(http_requests_total${all}[${o.window}]))`,
+    requests: `sum(increase(${REQUESTS}${all}[${o.window}]))`,
     // `or vector(0)`: with no 5xx series at all the numerator would be empty and so the ratio.
-    errorRate: `(sum(increase(http_requests_total${errors}[${o.window}])) or vector(0)) / sum(increase(http_requests_total${all}[${o.window}]))`,
-    p95: `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket${all}[${o.window}])))`,
+    errorRate: `(sum(increase(${REQUESTS}${errors}[${o.window}])) or vector(0)) / sum(increase(${REQUESTS}${all}[${o.window}]))`,
+    p95: `histogram_quantile(0.95, sum by (le) (rate(${DURATION_BUCKETS}${all}[${o.window}])))`,
   };
 }

@@ -1,6 +1,6 @@
 import { chartFullname, KubernetesPlatform, stateFromValues } from './kubernetes';
 import { InconsistentStateError, LockedError } from './platform';
-import { RecordedCommand, RecordingRunner } from './recording-runner';
+import { RecordedCommand, RecordingRunner } from '../../../test/rollout/helpers/recording-runner';
 
 const values = (over: object = {}) => ({
   activeColor: 'blue',

@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
+import { buildQueries, DEFAULT_EXTRA_MATCHERS } from '../analysis';
 import { CONF_FILE, parseConfWeights, parseState, STATE_FILE } from '../platforms/nginx-config';
-import { defaultNginxBin, initNginxDir, nginxArgs } from '../platforms/nginx';
+import { initNginxDir } from '../platforms/nginx-dir';
+import { defaultNginxBin, nginxArgs } from '../platforms/nginx-reload';
 import type { Colour } from '../platforms/platform';
 import { freePort, httpStatus, pollUntil, StageProcess } from './processes';
 import type { Scenario } from './scenarios';
@@ -21,19 +23,21 @@ export interface StageOptions {
   workDir: string;
   databaseUrl: string;
   scenario: Scenario;
+  /** The environment the stage's programs start from (PATH finds nginx and prometheus; HOME). */
+  env: NodeJS.ProcessEnv;
   /** The built service (default dist/main.js next to this file). */
   appEntry?: string;
   loadRate?: number;
   log?: (line: string) => void;
 }
 
-function which(names: string[]): string | null {
+function which(names: string[], path = ''): string | null {
   for (const n of names) {
     if (n.includes('/')) {
       if (existsSync(n)) return n;
       continue;
     }
-    for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin']))
+    for (const dir of path.split(':').concat(['/usr/sbin', '/usr/bin']))
       if (existsSync(join(dir, n))) return join(dir, n);
   }
   return null;
@@ -89,8 +93,8 @@ export class Stage {
   };
 
   async up(): Promise<void> {
-    const nginx = which([defaultNginxBin()]);
-    const prometheus = which(['prometheus']);
+    const nginx = which([defaultNginxBin()], this.o.env.PATH);
+    const prometheus = which(['prometheus'], this.o.env.PATH);
     if (!nginx || !prometheus)
       throw new Error(
         'nginx and prometheus are needed: run scripts/setup.d/30-rehearsal-tools.sh (Debian packages)',
@@ -109,8 +113,8 @@ export class Stage {
     // Both colours at once: blue migrates; green waits for it (its readiness needs the migrations).
     const app = (colour: Colour, version: string, extra: Record<string, string>): StageProcess => {
       const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
+        PATH: this.o.env.PATH,
+        HOME: this.o.env.HOME,
         NODE_ENV: 'production',
         PORT: String(this.ports[colour]),
         DATABASE_URL: this.o.databaseUrl,
@@ -162,7 +166,7 @@ export class Stage {
       'nginx',
       nginx,
       [...nginxArgs(this.nginxDir), '-g', 'daemon off;'],
-      process.env,
+      this.o.env,
       join(this.o.workDir, 'nginx.log'),
     );
     this.procs.push(nginxProc);
@@ -191,7 +195,7 @@ export class Stage {
         `--web.listen-address=127.0.0.1:${this.ports.prometheus}`,
         '--log.level=warn',
       ],
-      process.env,
+      this.o.env,
       join(this.o.workDir, 'prometheus.log'),
     );
     this.procs.push(this.prometheus);
@@ -256,11 +260,15 @@ export class Stage {
       30_000,
       250,
     );
+    // The tool's own query for the stable colour's requests.
+    const stableRequests = buildQueries({
+      color: 'blue',
+      window: '10s',
+      extraMatchers: DEFAULT_EXTRA_MATCHERS,
+    }).requests;
     await pollUntil(
       'stable traffic visible in prometheus',
-      async () =>
-        (await q('sum(increase(http_requests_total{color="blue",route!~"/metrics|/health/.*"}[10s]))')) > 0 ||
-        'no traffic yet',
+      async () => (await q(stableRequests)) > 0 || 'no traffic yet',
       30_000,
       250,
     );

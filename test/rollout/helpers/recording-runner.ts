@@ -1,4 +1,4 @@
-import type { CommandResult, CommandRunner } from './command-runner';
+import type { CommandResult, CommandRunner } from '../../../src/rollout/platforms/command-runner';
 
 export interface RecordedCommand {
   command: string;
@@ -6,8 +6,9 @@ export interface RecordedCommand {
 }
 
 /**
- * Records every command instead of running it, answering from `respond` (default: success, no
- * output). Used to check what the kubernetes platform would tell helm and kubectl.
+ * A test double of the tool's command runner: records every command instead of running it, answering
+ * from `respond` (default: success, no output). The tool's unit specs and the chart spec use it to
+ * check what the kubernetes platform would tell helm and kubectl.
  */
 export class RecordingRunner implements CommandRunner {
   readonly calls: RecordedCommand[] = [];
