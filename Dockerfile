@@ -3,6 +3,10 @@
 #   docker build -t bulwark:0.1.0 .
 # Stage 1 compiles TypeScript with the full dependency tree; stage 2 installs production
 # dependencies only and carries nothing else but dist/.
+# The image is the service alone. The promotion tool (src/rollout: bulwark-rollout and its rehearsal)
+# is neither in the build context (.dockerignore) nor built here: it needs helm, kubectl, the chart
+# and a kubeconfig, and runs where those are, not inside the pods it moves traffic between
+# (docs/rollout.md, "Where the tool runs").
 
 # Node 24 is the current Active LTS line. bookworm-slim (glibc) rather than alpine: argon2's
 # prebuilt addon and tini both come ready-made for it, and the libc matches CI.
@@ -16,7 +20,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json nest-cli.json .swcrc ./
 COPY src ./src
-RUN npm run build
+# The service's build only (nest build on tsconfig.json); `npm run build` would add the tool.
+RUN npm run build:service
 
 FROM ${NODE_IMAGE} AS runtime
 # tini as PID 1 forwards SIGTERM to node and reaps zombies; node itself as PID 1 would get no

@@ -1,7 +1,10 @@
 // The Dockerfile, checked without a container engine: dockerlinter (with shellcheck) and a reading of
-// its stages: multi-stage, Node LTS, production dependencies only, non-root, tini as PID 1.
+// its stages: multi-stage, Node LTS, production dependencies only, non-root, tini as PID 1; and the
+// build stage replayed on the files the build context lets through, to list what the image carries.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import dockerignore from '@balena/dockerignore';
 import { DOCKERLINTER, ROOT, run, scratchDir } from './helpers/tools';
 
 interface Instruction {
@@ -83,9 +86,19 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('builds in an earlier stage and carries only dist/ over', () => {
+  it('builds the service alone in an earlier stage and carries only dist/ over', () => {
     const build = stages.find((s) => s.name === 'build');
-    expect(build?.steps.some((s) => s.op === 'RUN' && /npm run build/.test(s.args))).toBe(true);
+    const builds = build?.steps.filter((s) => s.op === 'RUN' && /npm run build/.test(s.args));
+    expect(builds?.map((s) => s.args)).toEqual(['npm run build:service']);
+    // The service's build: nest build on the service's tsconfig, which leaves the promotion tool out.
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts['build:service']).toBe('nest build');
+    const nest = JSON.parse(fs.readFileSync(path.join(ROOT, 'nest-cli.json'), 'utf8')) as {
+      compilerOptions: { tsConfigPath: string };
+    };
+    expect(nest.compilerOptions.tsConfigPath).toBe('tsconfig.json');
     const copies = final.steps.filter((s) => s.op === 'COPY' && s.args.startsWith('--from='));
     expect(copies.map((c) => c.args)).toEqual(['--from=build /app/dist ./dist']);
   });
@@ -156,5 +169,78 @@ describe('.dockerignore', () => {
       .filter((s) => s.op === 'COPY' && !s.args.startsWith('--from='))
       .flatMap((s) => s.args.split(/\s+/).slice(0, -1));
     for (const f of fromContext) expect(allowed.some((a) => a === f || a === `${f}/**`)).toBe(true);
+  });
+});
+
+/** The repository's files as `docker build .` would see them: checked-out files minus .dockerignore. */
+function buildContext(): string[] {
+  const listed = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
+  const ignore = dockerignore().add(fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n'));
+  return listed.stdout
+    .split('\0')
+    .filter((f) => f !== '' && fs.existsSync(path.join(ROOT, f)))
+    .filter(ignore.createFilter());
+}
+
+/** Every file under `dir`, relative to it. */
+const filesUnder = (dir: string): string[] =>
+  (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) =>
+    fs.statSync(path.join(dir, f)).isFile(),
+  );
+
+describe('what the image carries: the service, not the promotion tool', () => {
+  const build = stages.find((s) => s.name === 'build')!;
+  const context = buildContext();
+  let app: string;
+  let dist: string[];
+
+  // The build stage replayed in a scratch /app: its COPYs from the context, node_modules in place of
+  // `npm ci` (the same lock file), then its build RUN as written. The runtime stage takes /app/dist
+  // of it and nothing else (see "carries only dist/ over"), so dist/ is the image's code.
+  beforeAll(() => {
+    app = scratchDir('deploy-image-app');
+    for (const copy of build.steps.filter((s) => s.op === 'COPY')) {
+      const parts = copy.args.split(/\s+/);
+      const dest = path.join(app, parts[parts.length - 1]);
+      for (const source of parts.slice(0, -1)) {
+        for (const f of context.filter((c) => c === source || c.startsWith(`${source}/`))) {
+          const to =
+            f === source ? path.join(dest, path.basename(f)) : path.join(dest, path.relative(source, f));
+          fs.mkdirSync(path.dirname(to), { recursive: true });
+          fs.copyFileSync(path.join(ROOT, f), to);
+        }
+      }
+    }
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
+    const command = build.steps.find((s) => s.op === 'RUN' && /npm run build/.test(s.args))!.args;
+    const res = spawnSync('bash', ['-c', command], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
+    });
+    if (res.status !== 0)
+      throw new Error(`${command} failed on the build context:\n${res.stdout}${res.stderr}`);
+    dist = filesUnder(path.join(app, 'dist'));
+  }, 300_000);
+
+  afterAll(() => fs.rmSync(app, { recursive: true, force: true }));
+
+  it('sends the service’s sources into the build, and no file of the tool, its rehearsal or the tests', () => {
+    expect(context).toContain('src/main.ts');
+    expect(context).toContain('src/metrics/metric-names.ts');
+    expect(context.filter((f) => f.startsWith('src/rollout/') || f.startsWith('test/'))).toEqual([]);
+  });
+
+  it('builds the service from that context: the entry points the image and the chart run are there', () => {
+    for (const entry of ['main.js', 'database/migrate.js', 'users/admin-create.js'])
+      expect(dist).toContain(entry);
+  });
+
+  it('leaves the promotion tool, its rehearsal and its test double out of the image', () => {
+    expect(dist.filter((f) => /(^|\/)rollout\/|rehearsal|recording-runner|\.spec\./.test(f))).toEqual([]);
   });
 });
