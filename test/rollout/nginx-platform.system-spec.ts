@@ -83,7 +83,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  nginx?.kill('SIGTERM');
+  // nginx writes into its directory while it shuts down: remove the directory once it has exited,
+  // or the removal races it and leaves the directory behind.
+  if (nginx && nginx.exitCode === null && nginx.signalCode === null) {
+    const exited = new Promise((r) => nginx.once('exit', r));
+    nginx.kill('SIGTERM');
+    await exited;
+  }
   upstreams.forEach((s) => s.close());
   rmSync(dir, { recursive: true, force: true });
 });
