@@ -1,34 +1,25 @@
-import { IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { DateTimeField, TextField, UuidField } from '../common/decorators/field.decorator';
 import { PageQueryDto } from '../common/pagination/cursor';
 
 /** `GET /v1/audit?entity=&entityId=&actorId=&action=&from=&to=` (CONTRACT "Audit"). */
 export class AuditQueryDto extends PageQueryDto {
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @TextField({ optional: true, maxLength: 64, example: 'order' })
   entity?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
+  @TextField({ optional: true, maxLength: 128 })
   entityId?: string;
 
-  @IsOptional()
-  @IsUUID()
+  @UuidField({ optional: true })
   actorId?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @TextField({ optional: true, maxLength: 64, example: 'order.created' })
   action?: string;
 
   /** Inclusive lower bound of `at` (ISO 8601). */
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @DateTimeField({ optional: true, description: 'Entries at or after this time' })
   from?: string;
 
   /** Exclusive upper bound of `at` (ISO 8601). */
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @DateTimeField({ optional: true, description: 'Entries before this time' })
   to?: string;
 }

@@ -8,18 +8,8 @@ import {
   Page,
   toPage,
 } from '../common/pagination/cursor';
+import type { AuditEntryView } from './audit-entry.view';
 import type { AuditQueryDto } from './audit-query.dto';
-
-export interface AuditEntryView {
-  id: string;
-  at: string;
-  actorId: string | null;
-  action: string;
-  entity: string;
-  entityId: string | null;
-  requestId: string;
-  changes: Record<string, unknown>;
-}
 
 interface AuditRow {
   id: string;

@@ -6,14 +6,16 @@ import { AppError } from '../common/errors/app-error';
 import { sqlState, UNIQUE_VIOLATION } from '../common/errors/database-errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { MetricsService } from '../metrics/metrics.service';
-import { normalizeEmail, toUserView, UserView } from '../users/user.entity';
+import { normalizeEmail } from '../users/user.entity';
+import { toUserView, UserView } from '../users/user.view';
 import { UsersRepository } from '../users/users.repository';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
 import { PasswordHasher } from './password-hasher';
 import { SESSION_REVOKED_REASONS } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
-import { hashRefreshToken, TokenIssuer, TokenPair } from './tokens';
+import type { TokenPairView } from './token-pair.view';
+import { hashRefreshToken, TokenIssuer } from './tokens';
 
 /** Why a login failed, for the audit entry only: the client always gets the same answer. */
 type LoginFailure = 'unknown_email' | 'wrong_password' | 'disabled' | 'changed_meanwhile';
@@ -58,7 +60,7 @@ export class AuthService {
    * A new login (session) with its first token pair. Unknown e-mail, wrong password and disabled user
    * answer exactly the same, after the same argon2 work; each failure is audited.
    */
-  async login(dto: LoginDto, actor: Actor): Promise<TokenPair> {
+  async login(dto: LoginDto, actor: Actor): Promise<TokenPairView> {
     const email = normalizeEmail(dto.email);
     const user = await this.users.findByEmailWithHash(email);
     let failure: LoginFailure | undefined;
@@ -124,7 +126,7 @@ export class AuthService {
    * Rotation: the presented refresh token is spent and a new pair issued in the same login. A spent
    * token presented again revokes the whole login (RFC 9700 §4.14.2) and answers `REFRESH_TOKEN_REUSED`.
    */
-  async refresh(refreshToken: string, actor: Actor): Promise<TokenPair> {
+  async refresh(refreshToken: string, actor: Actor): Promise<TokenPairView> {
     const hash = hashRefreshToken(refreshToken);
     const next = this.tokens.newRefreshToken();
     const outcome = await this.transactions.run(async (manager) => {

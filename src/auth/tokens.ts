@@ -4,16 +4,10 @@ import * as jwt from 'jsonwebtoken';
 import type { AuthenticatedUser } from '../common/auth-user';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { TOKEN_TYPE, TokenPairView } from './token-pair.view';
 
 /** The only algorithm that signs or verifies access tokens. */
 export const ACCESS_TOKEN_ALGORITHM = 'HS256' as const;
-
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-}
 
 /** SHA-256 of a refresh token: enough for a 256-bit random value (no dictionary to attack). */
 export function hashRefreshToken(token: string): Buffer {
@@ -48,11 +42,11 @@ export class TokenIssuer {
     return { token, hash: hashRefreshToken(token) };
   }
 
-  pair(user: Pick<AuthenticatedUser, 'id' | 'role'>, sessionId: string, refreshToken: string): TokenPair {
+  pair(user: Pick<AuthenticatedUser, 'id' | 'role'>, sessionId: string, refreshToken: string): TokenPairView {
     return {
       accessToken: this.signAccessToken(user, sessionId),
       refreshToken,
-      tokenType: 'Bearer',
+      tokenType: TOKEN_TYPE,
       expiresIn: this.config.accessTokenTtl,
     };
   }

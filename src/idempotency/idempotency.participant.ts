@@ -16,10 +16,13 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  * be retried blindly). Validation failures (400), auth (401/403), rate limits and 5xx are never kept:
  * the client may fix or retry them.
  */
+/** The statuses of business outcomes that are kept and replayed, like successes. */
+export const KEPT_PROBLEM_STATUSES: readonly number[] = [404, 409, 412, 422];
+
 export function isKeptOutcome(error: unknown): error is AppError {
   return (
     error instanceof AppError &&
-    [404, 409, 412, 422].includes(error.status) &&
+    KEPT_PROBLEM_STATUSES.includes(error.status) &&
     !error.code.startsWith('IDEMPOTENCY_')
   );
 }

@@ -1,7 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Registry } from 'prom-client';
+import { Operation } from '../common/decorators/operation.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { MetricsService } from './metrics.service';
 
@@ -16,7 +17,7 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @Operation('getMetrics', 'Prometheus metrics (text exposition format)')
   @ApiProduces(Registry.PROMETHEUS_CONTENT_TYPE)
   @ApiOkResponse({ description: 'Every series labelled app_version and color', schema: { type: 'string' } })
   scrape(): Promise<string> {

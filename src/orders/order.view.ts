@@ -1,21 +1,51 @@
-/** An order as the API shows it (CONTRACT "Orders"). */
-export interface OrderView {
-  id: string;
-  userId: string;
-  status: OrderStatus;
-  items: OrderItemView[];
-  totalCents: number;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+
+/** An order is confirmed when placed; cancelling it is the one transition. */
+export const ORDER_STATUSES = ['confirmed', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+@ApiSchema({ name: 'OrderItem' })
+export class OrderItemView {
+  @ApiProperty({ format: 'uuid' })
+  productId!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  quantity!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Price of one unit when the order was placed, in cents',
+  })
+  unitPriceCents!: number;
 }
 
-export type OrderStatus = 'confirmed' | 'cancelled';
+/** An order as the API shows it (CONTRACT "Orders"). */
+@ApiSchema({ name: 'Order' })
+export class OrderView {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
 
-export interface OrderItemView {
-  productId: string;
-  quantity: number;
-  unitPriceCents: number;
+  @ApiProperty({ format: 'uuid', description: 'The user who placed it' })
+  userId!: string;
+
+  @ApiProperty({ enum: ORDER_STATUSES })
+  status!: OrderStatus;
+
+  @ApiProperty({ type: [OrderItemView], description: 'In the order they were given' })
+  items!: OrderItemView[];
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Sum of quantity × unitPriceCents' })
+  totalCents!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  version!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
 }
 
 export interface OrderRow {

@@ -1,13 +1,35 @@
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+
 /** A product as the API shows it (CONTRACT "Products"). */
-export interface ProductView {
-  id: string;
-  sku: string;
-  name: string;
-  priceCents: number;
-  stock: number;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
+@ApiSchema({ name: 'Product' })
+export class ProductView {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'WIDGET-1' })
+  sku!: string;
+
+  @ApiProperty({ example: 'Widget' })
+  name!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Price of one unit, in cents', example: 1250 })
+  priceCents!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0 })
+  stock!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    description: 'Grows with every change of the product, stock included; the `ETag` is `"<version>"`',
+  })
+  version!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
 }
 
 export interface ProductRow {

@@ -32,31 +32,6 @@ export class User {
   updatedAt!: Date;
 }
 
-/** The public shape of a user (CONTRACT "Users"): never the hash. */
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  role: UserRole;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function toUserView(
-  user: Pick<User, 'id' | 'email' | 'name' | 'role' | 'disabled' | 'createdAt' | 'updatedAt'>,
-): UserView {
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    role: user.role,
-    disabled: user.disabled,
-    createdAt: user.createdAt.toISOString(),
-    updatedAt: user.updatedAt.toISOString(),
-  };
-}
-
 /** E-mails are compared and stored lower-case, without surrounding blanks. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

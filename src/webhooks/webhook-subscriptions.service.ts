@@ -31,7 +31,7 @@ import {
   SubscriptionRow,
   WebhookView,
   webhookView,
-} from './webhook.views';
+} from './webhook.view';
 import { WEBHOOK_SECRET_BOX } from './webhooks.tokens';
 
 type Cursored<T> = T & { cursorMicros: string };

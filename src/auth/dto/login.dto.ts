@@ -1,13 +1,10 @@
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { TextField } from '../../common/decorators/field.decorator';
 
+/** Any text is accepted as the e-mail: a wrong one gets the same answer as a wrong password. */
 export class LoginDto {
-  @IsString()
-  @MinLength(1)
-  @MaxLength(254)
+  @TextField({ minLength: 1, maxLength: 254, example: 'ada@example.com' })
   email!: string;
 
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
+  @TextField({ minLength: 1, maxLength: 128 })
   password!: string;
 }

@@ -1,9 +1,7 @@
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { TextField } from '../../common/decorators/field.decorator';
 
 /** `POST /v1/auth/refresh` and `POST /v1/auth/logout`. */
 export class RefreshTokenDto {
-  @IsString()
-  @MinLength(1)
-  @MaxLength(512)
+  @TextField({ minLength: 1, maxLength: 512, description: 'The refresh token of the login' })
   refreshToken!: string;
 }

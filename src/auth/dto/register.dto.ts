@@ -1,19 +1,19 @@
-import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { EmailField, TextField } from '../../common/decorators/field.decorator';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../users/password-policy';
 
 /** `POST /v1/auth/register`: any other property (`role`, `disabled`…) is a 400, never applied. */
 export class RegisterDto {
-  @IsEmail({}, { message: 'email must be an e-mail address' })
-  @MaxLength(254)
+  @EmailField({
+    maxLength: 254,
+    message: 'email must be an e-mail address',
+    description: 'Stored lower-case',
+    example: 'ada@example.com',
+  })
   email!: string;
 
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @TextField({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
   password!: string;
 
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @TextField({ minLength: 1, maxLength: 200, example: 'Ada Lovelace' })
   name!: string;
 }

@@ -2,17 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { AppError, FieldError } from '../errors/app-error';
 import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 import { translateInfrastructureError } from '../errors/database-errors';
-
-/** RFC 9457 problem details, the one error shape of the API (CONTRACT section 2). */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-  requestId: string;
-  errors?: FieldError[];
-}
+import type { ProblemView } from './problem.view';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -52,7 +42,7 @@ const GENERIC_DETAIL: Partial<Record<ErrorCode, string>> = {
 };
 
 export interface ProblemAnswer {
-  problem: Problem;
+  problem: ProblemView;
   headers: Record<string, string>;
   /** True when the failure was not foreseen: log it with its stack. */
   unexpected: boolean;
@@ -88,7 +78,7 @@ export function toProblem(thrown: unknown, requestId: string): ProblemAnswer {
   }
 
   const { status, title } = ERROR_CODES[code];
-  const problem: Problem = {
+  const problem: ProblemView = {
     type: problemType(code),
     title,
     status,

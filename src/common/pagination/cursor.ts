@@ -1,23 +1,23 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IntField, TextField } from '../decorators/field.decorator';
 import { AppError } from '../errors/app-error';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
 
 /** `?limit=` (1–100, default 20) and `?cursor=` (CONTRACT section 2, lists). */
 export class PageQueryDto {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntField({
+    optional: true,
+    fromQuery: true,
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+  })
   limit?: number;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @TextField({ optional: true, maxLength: 200, description: '`nextCursor` of the previous page' })
   cursor?: string;
 }
-
-export const DEFAULT_PAGE_SIZE = 20;
 
 export interface Page<T> {
   data: T[];

@@ -1,15 +1,5 @@
-import { Transform, Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsInt,
-  IsUUID,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IntField, ObjectListField, UuidField } from '../../common/decorators/field.decorator';
 
 export const MAX_ITEMS_PER_ORDER = 50;
 export const MAX_QUANTITY = 1000;
@@ -17,24 +7,20 @@ export const MAX_QUANTITY = 1000;
 export class OrderItemDto {
   // PostgreSQL answers ids in lower case: compare (and check distinctness) in the same case.
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
-  @IsUUID()
+  @UuidField()
   productId!: string;
 
-  @IsInt()
-  @Min(1)
-  @Max(MAX_QUANTITY)
+  @IntField({ minimum: 1, maximum: MAX_QUANTITY })
   quantity!: number;
 }
 
 /** `POST /v1/orders {items: [{productId, quantity}]}`: 1–50 items, distinct products, quantity 1–1000. Prices come from the catalogue. */
 export class CreateOrderDto {
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_ITEMS_PER_ORDER)
-  @ArrayUnique((item: OrderItemDto | undefined) => item?.productId, {
-    message: 'items must name each product once',
+  @ObjectListField(OrderItemDto, {
+    minItems: 1,
+    maxItems: MAX_ITEMS_PER_ORDER,
+    distinctBy: { key: (item) => item?.productId, message: 'items must name each product once' },
+    description: 'Each product at most once',
   })
-  @ValidateNested({ each: true })
-  @Type(() => OrderItemDto)
   items!: OrderItemDto[];
 }

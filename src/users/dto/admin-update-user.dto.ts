@@ -1,19 +1,14 @@
-import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { BooleanField, OneOfField, TextField } from '../../common/decorators/field.decorator';
 import { USER_ROLES, UserRole } from '../user.entity';
 
 /** `PATCH /v1/users/:id` (admin). */
 export class AdminUpdateUserDto {
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @TextField({ optional: true, minLength: 1, maxLength: 200 })
   name?: string;
 
-  @IsOptional()
-  @IsIn(USER_ROLES)
+  @OneOfField(USER_ROLES, { optional: true })
   role?: UserRole;
 
-  @IsOptional()
-  @IsBoolean()
+  @BooleanField({ optional: true, description: 'Disabling ends every login of the user at once' })
   disabled?: boolean;
 }

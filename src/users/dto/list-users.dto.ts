@@ -1,10 +1,8 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { TextField } from '../../common/decorators/field.decorator';
 import { PageQueryDto } from '../../common/pagination/cursor';
 
 /** `GET /v1/users?email=` (admin): exact, case-insensitive e-mail match. */
 export class ListUsersDto extends PageQueryDto {
-  @IsOptional()
-  @IsString()
-  @MaxLength(254)
+  @TextField({ optional: true, maxLength: 254, description: 'Exact e-mail, compared case-insensitively' })
   email?: string;
 }

@@ -1,23 +1,20 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { TextField } from '../../common/decorators/field.decorator';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../password-policy';
 
 /** `PATCH /v1/users/me`: `role`, `disabled` or any other property is a 400, never applied. */
 export class UpdateMeDto {
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @TextField({ optional: true, minLength: 1, maxLength: 200 })
   name?: string;
 
-  @IsOptional()
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @TextField({
+    optional: true,
+    minLength: PASSWORD_MIN,
+    maxLength: PASSWORD_MAX,
+    description: 'A new password ends every other login of the user',
+  })
   password?: string;
 
   /** Required with `password` (checked by the service: 400 `CURRENT_PASSWORD_INVALID`). */
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
+  @TextField({ optional: true, maxLength: 128, description: 'Required with `password`' })
   currentPassword?: string;
 }

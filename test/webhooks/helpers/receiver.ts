@@ -13,6 +13,9 @@ export interface ReceivedWebhook {
   /** The status this receiver answered (0: it never answered, e.g. the sender went away). */
   answered: number;
   at: number;
+  /** The request as sent: body text and headers (lower-case names). */
+  body: string;
+  headers: Record<string, string>;
 }
 
 export type Responder = (hook: ReceivedWebhook) => number | Promise<number>;
@@ -78,6 +81,8 @@ export class Receiver {
       valid,
       answered: 0,
       at: Date.now(),
+      body,
+      headers,
     };
     this.received.push(hook);
     this.open += 1;

@@ -1,0 +1,38 @@
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import type { FieldError } from '../errors/app-error';
+import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
+
+/** One rejected field of a `VALIDATION_FAILED` problem (`items.1.quantity`, `Idempotency-Key`…). */
+@ApiSchema({ name: 'FieldError' })
+export class FieldErrorView implements FieldError {
+  @ApiProperty({ example: 'items.0.quantity' })
+  field!: string;
+
+  @ApiProperty({ example: 'quantity must not be greater than 1000' })
+  message!: string;
+}
+
+/** RFC 9457 problem details, the one error shape of the API (`application/problem+json`). */
+@ApiSchema({ name: 'Problem', description: 'RFC 9457 problem details' })
+export class ProblemView {
+  @ApiProperty({ format: 'uri', example: 'https://bulwark.dev/problems/insufficient-stock' })
+  type!: string;
+
+  @ApiProperty({ example: 'Insufficient stock' })
+  title!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 400, maximum: 599 })
+  status!: number;
+
+  @ApiProperty({ description: 'Safe to show: never a stack trace, SQL or an internal message' })
+  detail!: string;
+
+  @ApiProperty({ enum: Object.keys(ERROR_CODES), description: 'Stable UPPER_SNAKE identifier' })
+  code!: ErrorCode;
+
+  @ApiProperty({ description: 'The `X-Request-Id` of the request, to quote when reporting it' })
+  requestId!: string;
+
+  @ApiPropertyOptional({ type: [FieldErrorView], description: 'With `VALIDATION_FAILED` only' })
+  errors?: FieldErrorView[];
+}
