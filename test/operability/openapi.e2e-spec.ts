@@ -56,7 +56,7 @@ describe('OpenAPI document (e2e)', () => {
   it('is a valid OpenAPI 3.1 document (checked against the specification’s JSON Schema)', async () => {
     expect(doc.openapi).toMatch(/^3\.1\./);
     const validator = new Validator();
-    const result = await validator.validate(structuredClone(doc) as unknown as object);
+    const result = await validator.validate(structuredClone(doc) as unknown as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toMatch(/^3\.1/);
