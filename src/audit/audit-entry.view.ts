@@ -1,7 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { AUDIT_ACTIONS, AUDIT_ENTITIES } from './audit-actions';
 
-/** One audit entry (CONTRACT "Audit"): secrets never appear in `changes`. */
+/** One audit entry: secrets never appear in `changes`. */
 @ApiSchema({ name: 'AuditEntry' })
 export class AuditEntryView {
   @ApiProperty({ format: 'uuid' })

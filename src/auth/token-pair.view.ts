@@ -3,7 +3,7 @@ import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 /** The only token type the API issues (RFC 6750 bearer tokens). */
 export const TOKEN_TYPE = 'Bearer';
 
-/** What a login or a refresh answers (CONTRACT "Auth"). */
+/** What a login or a refresh answers. */
 @ApiSchema({ name: 'TokenPair' })
 export class TokenPairView {
   @ApiProperty({ description: 'JWT (HS256) for `Authorization: Bearer …`' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { USER_ROLES } from './user.entity';
 import type { User, UserRole } from './user.entity';
 
-/** The public shape of a user (CONTRACT "Users"): never the hash. */
+/** The public shape of a user: never the hash. */
 @ApiSchema({ name: 'User' })
 export class UserView {
   @ApiProperty({ format: 'uuid' })

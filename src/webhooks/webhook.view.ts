@@ -1,4 +1,5 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { SECRET_PREFIX } from './secret-box';
 import { ALL_WEBHOOK_EVENTS, DELIVERY_STATUSES, DeliveryStatus, WebhookEventType } from './webhook-events';
 
 /** A subscription as the API shows it; the signing secret only ever appears in the create answer. */
@@ -21,7 +22,7 @@ export class WebhookView {
 export class CreatedWebhookView extends WebhookView {
   /** `whsec_…`: shown once, never again. */
   @ApiProperty({
-    pattern: '^whsec_',
+    pattern: `^${SECRET_PREFIX}`,
     description: 'Signing secret (Standard Webhooks), shown in this answer only',
   })
   secret!: string;
