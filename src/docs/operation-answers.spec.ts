@@ -78,7 +78,7 @@ describe('completeOperations', () => {
     for (const status of [400, 401, 429, 500])
       expect(Object.keys(response(status).headers ?? {})).not.toContain('Idempotent-Replayed');
     expect(op.parameters).toContainEqual({ $ref: '#/components/parameters/IdempotencyKey' });
-    expect((op as Record<string, unknown>)['x-roles']).toEqual(['admin']);
+    expect((op as unknown as Record<string, unknown>)['x-roles']).toEqual(['admin']);
   });
 
   it('refuses an operation without @Operation (no stable id) and a status documented twice', () => {
