@@ -5,8 +5,8 @@ import type { AppConfig } from '../config/config';
 import { BEARER, completeOperations, handlerFacts } from './operation-answers';
 import { WEBHOOK_EVENT_VIEWS, webhookPathItems } from './webhooks';
 
-export const DOCS_PATH = 'docs';
-export const OPENAPI_JSON_PATH = 'docs/openapi.json';
+const DOCS_PATH = 'docs';
+const OPENAPI_JSON_PATH = 'docs/openapi.json';
 
 /**
  * The OpenAPI 3.1 document, generated from the code alone: paths, parameters and request schemas

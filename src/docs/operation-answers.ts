@@ -90,7 +90,7 @@ function sharedProblems(path: string, method: string, op: OperationObject, facts
 }
 
 /** The problem schema restricted to `codes` (all of one HTTP status). */
-export function problemSchema(codes: readonly ErrorCode[]): Record<string, unknown> {
+function problemSchema(codes: readonly ErrorCode[]): Record<string, unknown> {
   return {
     allOf: [
       { $ref: getSchemaPath(ProblemView) },

@@ -5,7 +5,7 @@ import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
  * name): the names are those of src/health/health.controller.ts and src/health/readiness.service.ts.
  */
 @ApiSchema({ name: 'HealthCheck' })
-export class HealthIndicatorView {
+class HealthIndicatorView {
   @ApiProperty({ enum: ['up', 'down'] })
   status!: 'up' | 'down';
 
@@ -17,7 +17,7 @@ export class HealthIndicatorView {
 }
 
 @ApiSchema({ name: 'AppHealthCheck' })
-export class AppIndicatorView {
+class AppIndicatorView {
   @ApiProperty({ enum: ['up'] })
   status!: 'up';
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
 /** An order is confirmed when placed; cancelling it is the one transition. */
-export const ORDER_STATUSES = ['confirmed', 'cancelled'] as const;
+const ORDER_STATUSES = ['confirmed', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 @ApiSchema({ name: 'OrderItem' })

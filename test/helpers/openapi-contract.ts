@@ -18,7 +18,7 @@ interface Response {
   headers?: Record<string, Header | { $ref: string }>;
   content?: Record<string, { schema?: Schema }>;
 }
-export interface Operation {
+interface Operation {
   operationId: string;
   summary?: string;
   parameters?: Array<Parameter | { $ref: string }>;

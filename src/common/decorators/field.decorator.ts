@@ -29,7 +29,7 @@ import {
  * the alternative; in the mode SWC builds can use, a generated metadata file, it drops every limit
  * given as a constant, such as `MAX_QUANTITY`, and every `@IsIn`.)
  */
-export interface FieldOptions {
+interface FieldOptions {
   /**
    * May be left out. Only an absent field skips the rules: `null` is refused like any other wrong
    * type, as the document says (`@IsOptional()` would let it through to the service, where a `null`
@@ -58,7 +58,7 @@ function field(
   return applyDecorators(...stack.reverse());
 }
 
-export interface TextOptions extends FieldOptions {
+interface TextOptions extends FieldOptions {
   minLength?: number;
   maxLength?: number;
   /** The whole value must match (`^…$`); `message` is the validation message. */
@@ -86,7 +86,7 @@ export function EmailField(
   ]);
 }
 
-export interface IntOptions extends FieldOptions {
+interface IntOptions extends FieldOptions {
   minimum: number;
   maximum: number;
   /** The value used when the field is left out. */
@@ -123,7 +123,7 @@ export function OneOfField(values: readonly string[], options: FieldOptions = {}
   return field({ enum: [...values] }, options, [IsIn(values)]);
 }
 
-export interface ListOptions extends FieldOptions {
+interface ListOptions extends FieldOptions {
   minItems: number;
   maxItems: number;
 }

@@ -4,7 +4,7 @@ import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 
 /** One rejected field of a `VALIDATION_FAILED` problem (`items.1.quantity`, `Idempotency-Key`…). */
 @ApiSchema({ name: 'FieldError' })
-export class FieldErrorView implements FieldError {
+class FieldErrorView implements FieldError {
   @ApiProperty({ example: 'items.0.quantity' })
   field!: string;
 

@@ -2,7 +2,7 @@ import { IntField, TextField } from '../decorators/field.decorator';
 import { AppError } from '../errors/app-error';
 
 export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 100;
 
 /** `?limit=` (1–100, default 20) and `?cursor=` (CONTRACT section 2, lists). */
 export class PageQueryDto {

@@ -2,7 +2,7 @@ import { IntField, TextField } from '../../common/decorators/field.decorator';
 
 export const MAX_PRICE_CENTS = 100_000_000;
 export const MAX_STOCK = 1_000_000_000;
-export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** `POST /v1/products {sku, name, priceCents, stock}` (admin). Money in integer cents. */
 export class CreateProductDto {
