@@ -262,16 +262,21 @@ describe('OpenAPI document against real answers (e2e)', () => {
     expect(receiver.received.map((r) => r.type).sort()).toEqual(['order.cancelled', 'order.created']);
 
     const deliveries = `/v1/webhooks/${webhookId}/deliveries`;
-    const delivered = await api.request({
-      method: 'GET',
-      url: `${deliveries}?status=delivered`,
-      ...as(admin),
-    });
-    expect(delivered.json<{ data: unknown[] }>().data).toHaveLength(2);
+    // The receiver answers before the dispatcher records the outcome: wait for both records.
+    let delivered: Array<{ id: string }> = [];
+    await eventually(
+      async () => {
+        const res = await api.request({ method: 'GET', url: `${deliveries}?status=delivered`, ...as(admin) });
+        delivered = res.json<{ data: Array<{ id: string }> }>().data;
+        return delivered.length === 2;
+      },
+      20_000,
+      () => `(${delivered.length} delivered)`,
+    );
     expect(
       (await api.request({ method: 'GET', url: `${deliveries}?status=lost`, ...as(admin) })).statusCode,
     ).toBe(400);
-    const deliveryId = delivered.json<{ data: Array<{ id: string }> }>().data[0].id;
+    const deliveryId = delivered[0].id;
     const retry = (id: string) =>
       api.request({ method: 'POST', url: `/v1/webhooks/deliveries/${id}/retry`, headers: admin.auth });
     expect((await retry(deliveryId)).json()).toMatchObject({ code: 'INVALID_STATE_TRANSITION' });
