@@ -22,6 +22,7 @@ import { HealthModule } from './health/health.module';
 import { ProductsModule } from './products/products.module';
 import { OrdersModule } from './orders/orders.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { BackgroundModule } from './background/background.module';
 
 /**
  * The application. Global filter, interceptors and pipe are providers here (not `app.use*` calls in
@@ -49,6 +50,7 @@ export class AppModule {
         AuthModule,
         UsersModule,
         MetricsModule,
+        BackgroundModule,
         HealthModule,
         ProductsModule,
         OrdersModule,

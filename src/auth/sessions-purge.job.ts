@@ -3,6 +3,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { deleteRows, housekeeping } from '../database/housekeeping';
+import { ActiveColorGate } from '../background/active-color.gate';
 import { APP_LOGGER } from '../logging/logger';
 
 /**
@@ -16,9 +17,15 @@ export class SessionsPurgeJob {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_LOGGER) private readonly logger: Logger,
+    private readonly gate: ActiveColorGate,
   ) {}
 
+  /** What the scheduler runs: the purge, in pods of the active colour only (ActiveColorGate). */
   @Cron(CronExpression.EVERY_HOUR, { name: 'sessions-purge' })
+  async scheduledPurge(): Promise<void> {
+    await this.gate.whenActive('sessions-purge', () => this.purge());
+  }
+
   purge(): Promise<{ refreshTokens: number; sessions: number }> {
     return housekeeping(
       this.logger,

@@ -153,6 +153,31 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads who runs the background work and how migrations meet live traffic', () => {
+    expect(loadConfig({}).background).toEqual({ activeColorFile: undefined, activeColorPollMs: 5000 });
+    expect(loadConfig({}).migrations).toEqual({ lockTimeoutMs: 2000, lockRetries: 5 });
+    expect(
+      loadConfig({
+        ACTIVE_COLOR_FILE: '/etc/bulwark/active-color/activeColor',
+        ACTIVE_COLOR_POLL_MS: '250',
+        MIGRATION_LOCK_TIMEOUT_MS: '500',
+        MIGRATION_LOCK_RETRIES: '0',
+      }),
+    ).toMatchObject({
+      background: { activeColorFile: '/etc/bulwark/active-color/activeColor', activeColorPollMs: 250 },
+      migrations: { lockTimeoutMs: 500, lockRetries: 0 },
+    });
+    expect(problemsOf({ ACTIVE_COLOR_POLL_MS: '0', MIGRATION_LOCK_RETRIES: 'many' }).sort()).toEqual([
+      'ACTIVE_COLOR_POLL_MS: must be a whole number from 10 to 600000 (got "0")',
+      'MIGRATION_LOCK_RETRIES: must be a whole number from 0 to 100 (got "many")',
+    ]);
+  });
+
+  it('lets the migration runner start without JWT_SECRET in production (it signs nothing)', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }, { requireJwtSecret: false }).jwtSecret).toBeUndefined();
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+  });
+
   it('refuses CORS entries that are not origins', () => {
     expect(problemsOf({ CORS_ORIGINS: 'https://ok.example,*' })).toEqual([
       'CORS_ORIGINS: "*" is not an origin like https://app.example.com',

@@ -31,7 +31,27 @@ export interface AppConfig {
   trustProxy: boolean;
   webhooksAllowPrivate: boolean;
   migrateOnBoot: boolean;
+  migrations: MigrationConfig;
+  background: BackgroundConfig;
   webhooks: WebhookConfig;
+}
+
+/** How migrations behave beside live traffic (docs/kubernetes.md, "Migrations"). */
+export interface MigrationConfig {
+  /** `lock_timeout` of every migration statement: how long live queries may queue behind it. */
+  lockTimeoutMs: number;
+  /** Further tries of a migration that gave up waiting for a lock (each after a growing pause). */
+  lockRetries: number;
+}
+
+/** Which instances run the background work (webhook dispatcher, scheduled purges). */
+export interface BackgroundConfig {
+  /**
+   * A file naming the active colour (`blue` or `green`), re-read every `activeColorPollMs`: only an
+   * instance whose RELEASE_COLOR it names runs the background work. Unset: this instance runs it.
+   */
+  activeColorFile: string | undefined;
+  activeColorPollMs: number;
 }
 
 /** The webhook dispatcher (docs/webhooks.md). */
@@ -135,8 +155,13 @@ function packageVersion(): string {
   }
 }
 
+export interface LoadOptions {
+  /** false for entry points that sign nothing (the migration runner): JWT_SECRET may be absent. */
+  requireJwtSecret?: boolean;
+}
+
 /** Reads and validates the environment; throws `ConfigError` listing every bad variable. */
-export function loadConfig(env: Env = process.env): AppConfig {
+export function loadConfig(env: Env = process.env, options: LoadOptions = {}): AppConfig {
   const r = new Reader(env);
   const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
 
@@ -152,7 +177,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const jwtSecret = r.string('JWT_SECRET');
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < MIN_JWT_SECRET_BYTES) {
     r.problems.push(`JWT_SECRET: must be at least ${MIN_JWT_SECRET_BYTES} bytes`);
-  } else if (jwtSecret === undefined && nodeEnv === 'production') {
+  } else if (jwtSecret === undefined && nodeEnv === 'production' && options.requireJwtSecret !== false) {
     r.problems.push('JWT_SECRET: required when NODE_ENV=production');
   }
 
@@ -200,6 +225,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: r.bool('TRUST_PROXY', false),
     webhooksAllowPrivate: r.bool('WEBHOOKS_ALLOW_PRIVATE', false),
     migrateOnBoot: r.bool('MIGRATE_ON_BOOT', true),
+    migrations: {
+      lockTimeoutMs: r.int('MIGRATION_LOCK_TIMEOUT_MS', 2000, 10, 600_000),
+      lockRetries: r.int('MIGRATION_LOCK_RETRIES', 5, 0, 100),
+    },
+    background: {
+      activeColorFile: r.string('ACTIVE_COLOR_FILE'),
+      activeColorPollMs: r.int('ACTIVE_COLOR_POLL_MS', 5000, 10, 600_000),
+    },
     webhooks: {
       dispatcherEnabled: r.bool('WEBHOOK_DISPATCHER_ENABLED', true),
       maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 10, 1, 50),
@@ -222,9 +255,9 @@ export const EX_CONFIG = 78;
  * For the process entry points (the service, `migrate`): the configuration, or one line per bad
  * variable on stderr and exit code 78 (EX_CONFIG).
  */
-export function loadConfigOrExit(env: Env = process.env): AppConfig {
+export function loadConfigOrExit(env: Env = process.env, options: LoadOptions = {}): AppConfig {
   try {
-    return loadConfig(env);
+    return loadConfig(env, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`configuration error: ${problem}\n`);

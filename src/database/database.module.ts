@@ -30,6 +30,6 @@ export class DatabaseModule implements OnModuleInit {
 
   /** Migrations on boot (before the server listens) unless MIGRATE_ON_BOOT=false. */
   async onModuleInit(): Promise<void> {
-    if (this.config.migrateOnBoot) await runMigrations(this.dataSource, this.logger);
+    if (this.config.migrateOnBoot) await runMigrations(this.dataSource, this.logger, this.config.migrations);
   }
 }

@@ -10,16 +10,20 @@ import { runMigrations } from './migrator';
 /**
  * `npm run migrate` / `node dist/database/migrate.js` (the Helm hook Job): applies pending
  * migrations to the configured database (or the embedded one) and exits 0, or 1 on failure.
+ * Needs only DATABASE_URL: it signs nothing, so JWT_SECRET is not required (the chart's hook Job
+ * runs before the release's Secret exists on a first install).
  */
 async function migrate(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { requireJwtSecret: false });
   const logger = createLogger(config);
-  const runtime = await prepareRuntime(config, logger);
+  // With a DATABASE_URL nothing is left to resolve, and nothing may be written under DATA_DIR (the
+  // Job's root filesystem is read-only).
+  const runtime = config.databaseUrl ? { config, embedded: undefined } : await prepareRuntime(config, logger);
   const dataSource = new DataSource(buildDataSourceOptions(runtime.config, logger));
   let code = 0;
   try {
     await dataSource.initialize();
-    const applied = await runMigrations(dataSource, logger);
+    const applied = await runMigrations(dataSource, logger, runtime.config.migrations);
     logger.info(
       { applied: applied.length },
       applied.length ? 'migrations applied' : 'database schema is up to date',

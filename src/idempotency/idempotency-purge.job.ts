@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { housekeeping } from '../database/housekeeping';
+import { ActiveColorGate } from '../background/active-color.gate';
 import { APP_LOGGER } from '../logging/logger';
 import { IdempotencyRepository } from './idempotency.repository';
 
@@ -14,9 +15,15 @@ export class IdempotencyPurgeJob {
   constructor(
     private readonly repository: IdempotencyRepository,
     @Inject(APP_LOGGER) private readonly logger: Logger,
+    private readonly gate: ActiveColorGate,
   ) {}
 
+  /** What the scheduler runs: the purge, in pods of the active colour only (ActiveColorGate). */
   @Cron(CronExpression.EVERY_HOUR, { name: 'idempotency-purge' })
+  async scheduledPurge(): Promise<void> {
+    await this.gate.whenActive('idempotency-purge', () => this.purge());
+  }
+
   async purge(): Promise<number> {
     const { answers } = await housekeeping(
       this.logger,

@@ -19,6 +19,8 @@ export const METRIC_NAMES = {
   outboxOldestPendingAgeSeconds: 'outbox_oldest_pending_age_seconds',
   /** Per webhook subscription (label `subscription_id`, bounded by the admin-made subscriptions): 0 closed, 1 open, 2 half-open. */
   webhookCircuitBreakerState: 'webhook_circuit_breaker_state',
+  /** 1 when this instance runs the webhook dispatcher and the scheduled purges (its colour is active), else 0. */
+  backgroundWorkActive: 'background_work_active',
   // Database pool (node-postgres Pool behind TypeORM)
   dbPoolConnections: 'db_pool_connections',
   dbPoolWaitingRequests: 'db_pool_waiting_requests',

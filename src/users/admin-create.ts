@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const dataSource = new DataSource(buildDataSourceOptions(runtime.config, logger));
   try {
     await dataSource.initialize();
-    if (runtime.config.migrateOnBoot) await runMigrations(dataSource, logger);
+    if (runtime.config.migrateOnBoot) await runMigrations(dataSource, logger, runtime.config.migrations);
     const outcome = await ensureAdmin(dataSource, {
       email,
       password: async () => adminPasswordFromEnv() ?? (await promptPassword()),

@@ -1,14 +1,19 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { testConfig } from '../config/config';
 import type { ClaimedDelivery, DeliveryStore } from './delivery-store';
 import { generateSigningSecret, SecretBox } from './secret-box';
+import { ActiveColorGate } from '../background/active-color.gate';
+import { DeliveryAttempts } from './delivery-attempt';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookMetrics } from './webhook-metrics';
 
-/** One attempt of the dispatcher against a real receiver on loopback, with the store mocked. */
-describe('WebhookDispatcher attempt: the lease', () => {
+/** One delivery attempt against a real receiver on loopback, with the store mocked. */
+describe('DeliveryAttempts: the lease', () => {
   const TIMEOUT_MS = 1000;
   let server: Server;
   let received = 0;
@@ -35,7 +40,7 @@ describe('WebhookDispatcher attempt: the lease', () => {
       markDelivered: jest.fn().mockResolvedValue(true),
     };
     const config = testConfig({ webhooksAllowPrivate: true });
-    const dispatcher = new WebhookDispatcher(
+    const attempts = new DeliveryAttempts(
       { ...config, webhooks: { ...config.webhooks, timeoutMs: TIMEOUT_MS } },
       pino({ level: 'silent' }),
       secrets,
@@ -55,8 +60,7 @@ describe('WebhookDispatcher attempt: the lease', () => {
       secretCiphertext: secrets.seal(generateSigningSecret(), subscriptionId),
       leaseDeadline: performance.now() + leaseLeftMs,
     };
-    const attempt = () =>
-      (dispatcher as unknown as { attempt(d: ClaimedDelivery): Promise<void> }).attempt(delivery);
+    const attempt = () => attempts.attempt(delivery);
     return { store, delivery, attempt };
   }
 
@@ -85,12 +89,14 @@ describe('WebhookDispatcher claim failures', () => {
       { level: 'info', formatters: { level: (label) => ({ level: label }) } },
       { write: (line: string) => void lines.push(JSON.parse(line) as { level: string; msg: string }) },
     );
+    const config = testConfig();
     const dispatcher = new WebhookDispatcher(
-      testConfig(),
+      config,
       logger,
-      new SecretBox('a-key-only-this-spec-uses-xxxxxxxxxxxxxxx'),
       {} as DeliveryStore,
+      {} as DeliveryAttempts,
       new WebhookMetrics(),
+      new ActiveColorGate(config, logger),
     );
     const note = (error: unknown) =>
       (dispatcher as unknown as { noteClaimOutcome(e: unknown): void }).noteClaimOutcome(error);
@@ -100,5 +106,95 @@ describe('WebhookDispatcher claim failures', () => {
     note(undefined);
     expect(lines.filter((l) => l.level === 'error')).toHaveLength(1);
     expect(lines.filter((l) => l.msg === 'webhook dispatcher: claiming works again')).toHaveLength(1);
+  });
+});
+
+describe('WebhookDispatcher: only while this colour is active', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bulwark-active-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function setUp(fileContent: string) {
+    const file = join(dir, 'active-color');
+    writeFileSync(file, fileContent);
+    const base = testConfig();
+    const config = {
+      ...base,
+      releaseColor: 'green' as const,
+      background: { activeColorFile: file, activeColorPollMs: 60_000 },
+      webhooks: { ...base.webhooks, pollIntervalMs: 10 },
+    };
+    let claims = 0;
+    let claimed: () => void = () => undefined;
+    const store = {
+      claim: jest.fn(async () => {
+        claims += 1;
+        claimed();
+        return [];
+      }),
+      deadOrphans: jest.fn(async () => 0),
+      oldestPendingAgeSeconds: jest.fn(async () => 0),
+    };
+    const logger = pino({ level: 'silent' });
+    const gate = new ActiveColorGate(config, logger);
+    gate.onModuleInit();
+    const dispatcher = new WebhookDispatcher(
+      config,
+      logger,
+      store as unknown as DeliveryStore,
+      {} as DeliveryAttempts,
+      new WebhookMetrics(),
+      gate,
+    );
+    const nextClaim = () => new Promise<void>((resolve) => (claimed = resolve));
+    const flip = (color: string) => {
+      writeFileSync(file, color);
+      gate.refresh();
+    };
+    return { dispatcher, gate, nextClaim, flip, claims: () => claims };
+  }
+
+  it('claims nothing in a preview colour, starts when the file names it, pauses when it no longer does', async () => {
+    const { dispatcher, gate, nextClaim, flip, claims } = setUp('blue\n');
+    dispatcher.onApplicationBootstrap();
+    expect(gate.active).toBe(false);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(claims()).toBe(0);
+
+    const first = nextClaim();
+    flip('green\n');
+    expect(gate.active).toBe(true);
+    await first; // started without a restart
+
+    flip('blue\n');
+    expect(gate.active).toBe(false);
+    await (dispatcher as unknown as { loop: Promise<void> }).loop; // the paused loop ends
+    const frozen = claims();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(claims()).toBe(frozen);
+    await dispatcher.beforeApplicationShutdown();
+  });
+
+  it('keeps the last decision while the file names no colour (a half-written or missing file)', async () => {
+    const { dispatcher, gate, nextClaim, flip } = setUp('green');
+    const first = nextClaim();
+    dispatcher.onApplicationBootstrap();
+    await first;
+    flip('');
+    expect(gate.active).toBe(true);
+    rmSync(join(dir, 'active-color'));
+    gate.refresh();
+    expect(gate.active).toBe(true);
+    await dispatcher.beforeApplicationShutdown();
+  });
+
+  it('with no file at all, an instance stays inactive until the file appears', () => {
+    const { gate } = setUp('');
+    expect(gate.active).toBe(false);
+    writeFileSync(join(dir, 'active-color'), 'green');
+    gate.refresh();
+    expect(gate.active).toBe(true);
   });
 });

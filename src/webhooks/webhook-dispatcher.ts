@@ -1,82 +1,66 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { ActiveColorGate } from '../background/active-color.gate';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { APP_LOGGER } from '../logging/logger';
-import { backoffDelayMs } from './backoff';
-import { BreakerRegistry, CircuitOpenError } from './breaker-registry';
-import { ClaimedDelivery, DeliveryStore } from './delivery-store';
-import { SecretBox } from './secret-box';
-import { signWebhook } from './signer';
-import { parseWebhookUrl, resolveWebhookTarget, WebhookUrlRefused } from './url-guard';
+import { DeliveryAttempts } from './delivery-attempt';
+import { DeliveryStore } from './delivery-store';
 import { WebhookMetrics } from './webhook-metrics';
-import { postWebhook, SendFailure } from './webhook-sender';
-import { WEBHOOK_SECRET_BOX } from './webhooks.tokens';
 
 /** Deliveries in flight at once per process. */
 const CONCURRENCY = 32;
 /** How often the oldest-pending gauge is refreshed (a scrape reads the cached value). */
 const AGE_REFRESH_MS = 2000;
 const CLAIM_ERROR_LOG_EVERY_MS = 60_000;
-/** Lease kept in hand beyond the HTTP timeout before sending, to record the outcome in. */
-const RECORD_MARGIN_MS = 1000;
 
 /**
  * The in-process delivery worker, off the request path. A loop claims due deliveries (DeliveryStore:
- * FOR UPDATE SKIP LOCKED, leased) while fewer than CONCURRENCY are in flight, and sends each one
- * outside any transaction: URL re-checked and pinned, body signed, POSTed through the endpoint's
- * circuit breaker; a 2xx marks it delivered, anything else schedules a retry with backoff or, after
- * WEBHOOK_MAX_ATTEMPTS, marks it dead. Started on application bootstrap; stopped before shutdown,
- * giving in-flight sends a bounded time and abandoning the rest to their lease.
+ * FOR UPDATE SKIP LOCKED, leased) while fewer than CONCURRENCY are in flight and hands each to
+ * DeliveryAttempts. It runs only while this instance's colour is active (ActiveColorGate): it starts
+ * and pauses with the active-colour file, without a restart; a pause stops claiming and lets the
+ * sends under way finish. Stopped before shutdown, giving in-flight sends a bounded time and
+ * abandoning the rest to their lease.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private running = false;
+  private shuttingDown = false;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
   private readonly stopping = new AbortController();
-  private readonly breakers: BreakerRegistry;
   private readonly leaseMs: number;
   private lastAgeRefresh = 0;
   private claimFailingSince: number | undefined;
   private lastClaimErrorLog = 0;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: Logger,
-    @Inject(WEBHOOK_SECRET_BOX) private readonly secrets: SecretBox,
     private readonly store: DeliveryStore,
+    private readonly attempts: DeliveryAttempts,
     private readonly metrics: WebhookMetrics,
+    private readonly gate: ActiveColorGate,
   ) {
-    const { breakerThreshold, breakerHalfOpenMs, timeoutMs } = config.webhooks;
-    this.breakers = new BreakerRegistry({
-      threshold: breakerThreshold,
-      halfOpenMs: breakerHalfOpenMs,
-      onStateChange: (subscriptionId, state) => {
-        this.metrics.breakerState(subscriptionId, state);
-        this.logger.warn({ subscriptionId, breaker: state }, `webhook endpoint circuit breaker ${state}`);
-      },
-    });
     // The DNS lookup (bounded by the HTTP timeout), the HTTP timeout, and the bookkeeping around
     // them: a live dispatcher records its outcome before its lease runs out (and checks that it
-    // still can before sending, see attempt); a dead one's claims come back after it.
-    this.leaseMs = timeoutMs * 2 + 5000;
+    // still can before sending, see DeliveryAttempts); a dead one's claims come back after it.
+    this.leaseMs = config.webhooks.timeoutMs * 2 + 5000;
   }
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.dispatcherEnabled) return;
-    this.running = true;
-    this.loop = this.run();
-    this.logger.info(
-      { pollIntervalMs: this.config.webhooks.pollIntervalMs, leaseMs: this.leaseMs },
-      'webhook dispatcher started',
-    );
+    this.unsubscribe = this.gate.onChange((active) => (active ? this.start() : this.pause()));
+    if (this.gate.active) this.start();
   }
 
   /** Runs before the HTTP server and the database pool close, so outcomes can still be recorded. */
   async beforeApplicationShutdown(): Promise<void> {
-    if (!this.running) return;
+    this.shuttingDown = true;
+    this.unsubscribe?.();
+    if (this.loop === undefined) return; // never started: nothing claimed, nothing to say
     this.running = false;
     this.wake?.();
     await this.loop;
@@ -95,6 +79,36 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       await Promise.race([Promise.all(this.inFlight), sleep(1000)]);
     }
     this.logger.info({ abandoned: drained ? 0 : this.inFlight.size }, 'webhook dispatcher stopped');
+  }
+
+  /** Asks an idle loop to look for due deliveries now (e.g. after a re-queue). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  private start(): void {
+    if (this.shuttingDown || this.running) return;
+    this.running = true;
+    // A loop being paused may still be finishing its round: the new one follows it. (If the pause
+    // had not taken effect yet, that loop simply goes on and the follower ends at once.)
+    this.loop = (this.loop ?? Promise.resolve()).then(() => this.run());
+    this.logger.info(
+      { pollIntervalMs: this.config.webhooks.pollIntervalMs, leaseMs: this.leaseMs },
+      'webhook dispatcher started',
+    );
+  }
+
+  private async pause(): Promise<void> {
+    if (!this.running || this.shuttingDown) return;
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    // Only the instances that deliver know the outbox's age; the others say nothing is waiting on them.
+    this.metrics.outboxAge(0);
+    this.logger.info(
+      { sendsFinishing: this.inFlight.size },
+      'webhook dispatcher paused: this colour is not active (sends under way finish)',
+    );
   }
 
   /**
@@ -126,11 +140,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.claimFailingSince ??= now;
   }
 
-  /** Asks an idle loop to look for due deliveries now (e.g. after a re-queue). */
-  nudge(): void {
-    this.wake?.();
-  }
-
   private async run(): Promise<void> {
     while (this.running) {
       let claimed = 0;
@@ -140,7 +149,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         if (free > 0) {
           const batch = await this.store.claim(free, this.leaseMs);
           claimed = batch.length;
-          for (const delivery of batch) this.track(this.attempt(delivery));
+          for (const delivery of batch) this.track(this.attempts.attempt(delivery, this.stopping.signal));
         }
         this.noteClaimOutcome(undefined);
       } catch (error) {
@@ -183,118 +192,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       }
       this.wake = done;
     });
-  }
-
-  /** One attempt of one delivery; never throws (every outcome is recorded or left to the lease). */
-  private async attempt(d: ClaimedDelivery): Promise<void> {
-    const log = this.logger.child({
-      deliveryId: d.id,
-      eventId: d.eventId,
-      subscriptionId: d.subscriptionId,
-      attempt: d.attempt,
-    });
-    const started = Date.now();
-    try {
-      const { timeoutMs } = this.config.webhooks;
-      const url = parseWebhookUrl(d.url);
-      const target = await resolveWebhookTarget(url, this.config.webhooksAllowPrivate, { timeoutMs });
-      const secret = this.secrets.open(d.secretCiphertext, d.subscriptionId);
-      const body = JSON.stringify({
-        type: d.eventType,
-        timestamp: new Date(d.eventCreatedAt).toISOString(),
-        data: d.payload,
-      });
-      const headers = {
-        ...signWebhook(secret, d.eventId, new Date(), body),
-        'webhook-attempt': String(d.attempt),
-      };
-      // Sending when the lease may run out mid-send would let another replica claim and send it too.
-      const leaseLeftMs = d.leaseDeadline - performance.now();
-      if (leaseLeftMs < timeoutMs + RECORD_MARGIN_MS) throw new LeaseRanShort(leaseLeftMs);
-      const result = await this.breakers.run(d.subscriptionId, async () => {
-        const answer = await postWebhook(url, target, headers, body, timeoutMs, this.stopping.signal);
-        if (answer.statusCode < 200 || answer.statusCode > 299) throw new ReceiverRefused(answer.statusCode);
-        return answer;
-      });
-      await this.store.markDelivered(d, result.statusCode);
-      this.metrics.delivery('delivered');
-      log.info({ statusCode: result.statusCode, ms: Date.now() - started }, 'webhook delivered');
-    } catch (error) {
-      await this.recordFailure(d, error, log, started);
-    }
-  }
-
-  private async recordFailure(
-    d: ClaimedDelivery,
-    error: unknown,
-    log: Logger,
-    started: number,
-  ): Promise<void> {
-    try {
-      if (error instanceof CircuitOpenError) {
-        // Not an attempt: nothing was sent. Come back when the breaker may let a probe through.
-        const wait =
-          Math.max(error.retryInMs, this.config.webhooks.pollIntervalMs) +
-          Math.random() * this.config.webhooks.pollIntervalMs;
-        await this.store.release(d, wait, 'circuit breaker open');
-        log.debug({ retryInMs: Math.round(wait) }, 'webhook postponed: circuit breaker open');
-        return;
-      }
-      if (error instanceof LeaseRanShort) {
-        // Not an attempt either: handed back, due again at once under a fresh lease.
-        await this.store.release(d, 0, 'claim handed back: lease too short to send');
-        log.warn(
-          { leaseLeftMs: Math.round(error.leaseLeftMs) },
-          'webhook attempt handed back: its lease was too short to send',
-        );
-        return;
-      }
-      const statusCode = error instanceof ReceiverRefused ? error.statusCode : null;
-      const reason =
-        error instanceof ReceiverRefused
-          ? `receiver answered ${error.statusCode}`
-          : error instanceof SendFailure || error instanceof WebhookUrlRefused
-            ? error.message
-            : 'internal error preparing the delivery';
-      if (!(
-        error instanceof ReceiverRefused ||
-        error instanceof SendFailure ||
-        error instanceof WebhookUrlRefused
-      )) {
-        log.error({ err: error }, 'webhook attempt failed unexpectedly');
-      }
-      const dead = d.attempt >= this.config.webhooks.maxAttempts;
-      const retryInMs = dead
-        ? 0
-        : backoffDelayMs(d.attempt, this.config.webhooks.baseDelayMs, this.config.webhooks.maxDelayMs);
-      await this.store.markFailed(d, { dead, retryInMs, statusCode, error: reason });
-      this.metrics.delivery(dead ? 'dead' : 'failed');
-      const fields = { statusCode, error: reason, ms: Date.now() - started, ...(dead ? {} : { retryInMs }) };
-      if (dead) log.warn(fields, 'webhook delivery dead: no attempts left');
-      else log.info(fields, 'webhook attempt failed; retry scheduled');
-    } catch (recordError) {
-      // The database is unreachable: the lease brings the delivery back; nothing is lost.
-      log.error(
-        { err: recordError },
-        'webhook attempt outcome could not be recorded; the lease will retry it',
-      );
-    }
-  }
-}
-
-/** The receiver answered, but not with a 2xx. */
-class ReceiverRefused extends Error {
-  constructor(readonly statusCode: number) {
-    super(`receiver answered ${statusCode}`);
-    this.name = 'ReceiverRefused';
-  }
-}
-
-/** Too little of the claim's lease is left to send and record the outcome before it runs out. */
-class LeaseRanShort extends Error {
-  constructor(readonly leaseLeftMs: number) {
-    super('lease too short to send');
-    this.name = 'LeaseRanShort';
   }
 }
 

@@ -3,6 +3,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { deleteRows, housekeeping } from '../database/housekeeping';
+import { ActiveColorGate } from '../background/active-color.gate';
 import { APP_LOGGER } from '../logging/logger';
 
 /** Delivered attempts are kept this long (for `GET /v1/webhooks/:id/deliveries?status=delivered`). */
@@ -20,9 +21,15 @@ export class WebhookRetentionJob {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_LOGGER) private readonly logger: Logger,
+    private readonly gate: ActiveColorGate,
   ) {}
 
+  /** What the scheduler runs: the purge, in pods of the active colour only (ActiveColorGate). */
   @Cron(CronExpression.EVERY_HOUR, { name: 'webhook-retention' })
+  async scheduledPurge(): Promise<void> {
+    await this.gate.whenActive('webhook-retention', () => this.purge());
+  }
+
   purge(): Promise<{ deliveries: number; events: number }> {
     return housekeeping(
       this.logger,

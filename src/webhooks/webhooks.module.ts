@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module';
+import { DeliveryAttempts } from './delivery-attempt';
 import { DeliveryStore } from './delivery-store';
 import { OutboxWriter } from './outbox.writer';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -19,6 +20,7 @@ import { WebhookRetentionJob } from './webhook-retention.job';
     { provide: WEBHOOK_SECRET_BOX, useFactory: createSecretBox, inject: [APP_CONFIG] },
     OutboxWriter,
     DeliveryStore,
+    DeliveryAttempts,
     WebhookMetrics,
     WebhookDispatcher,
     WebhookSubscriptionsService,

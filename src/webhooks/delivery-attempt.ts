@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { APP_LOGGER } from '../logging/logger';
+import { BreakerRegistry } from './breaker-registry';
+import { classifyFailure, LeaseRanShort, ReceiverRefused } from './delivery-failure';
+import { ClaimedDelivery, DeliveryStore } from './delivery-store';
+import { SecretBox } from './secret-box';
+import { signWebhook } from './signer';
+import { parseWebhookUrl, resolveWebhookTarget } from './url-guard';
+import { WebhookMetrics } from './webhook-metrics';
+import { postWebhook } from './webhook-sender';
+import { WEBHOOK_SECRET_BOX } from './webhooks.tokens';
+
+/** Lease kept in hand beyond the HTTP timeout before sending, to record the outcome in. */
+const RECORD_MARGIN_MS = 1000;
+
+/**
+ * One attempt of one claimed delivery, outside any transaction: URL re-checked and pinned, body
+ * signed, POSTed through the endpoint's circuit breaker; a 2xx marks it delivered, anything else is
+ * classified (delivery-failure.ts) and recorded. The dispatcher decides when attempts are made.
+ */
+@Injectable()
+export class DeliveryAttempts {
+  private readonly breakers: BreakerRegistry;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+    @Inject(WEBHOOK_SECRET_BOX) private readonly secrets: SecretBox,
+    private readonly store: DeliveryStore,
+    private readonly metrics: WebhookMetrics,
+  ) {
+    const { breakerThreshold, breakerHalfOpenMs } = config.webhooks;
+    this.breakers = new BreakerRegistry({
+      threshold: breakerThreshold,
+      halfOpenMs: breakerHalfOpenMs,
+      onStateChange: (subscriptionId, state) => {
+        this.metrics.breakerState(subscriptionId, state);
+        this.logger.warn({ subscriptionId, breaker: state }, `webhook endpoint circuit breaker ${state}`);
+      },
+    });
+  }
+
+  /** Never throws: every outcome is recorded, or left to the lease when the database is away. */
+  async attempt(d: ClaimedDelivery, stopping?: AbortSignal): Promise<void> {
+    const log = this.logger.child({
+      deliveryId: d.id,
+      eventId: d.eventId,
+      subscriptionId: d.subscriptionId,
+      attempt: d.attempt,
+    });
+    const started = Date.now();
+    try {
+      const { timeoutMs } = this.config.webhooks;
+      const url = parseWebhookUrl(d.url);
+      const target = await resolveWebhookTarget(url, this.config.webhooksAllowPrivate, { timeoutMs });
+      const secret = this.secrets.open(d.secretCiphertext, d.subscriptionId);
+      const body = JSON.stringify({
+        type: d.eventType,
+        timestamp: new Date(d.eventCreatedAt).toISOString(),
+        data: d.payload,
+      });
+      const headers = {
+        ...signWebhook(secret, d.eventId, new Date(), body),
+        'webhook-attempt': String(d.attempt),
+      };
+      // Sending when the lease may run out mid-send would let another replica claim and send it too.
+      const leaseLeftMs = d.leaseDeadline - performance.now();
+      if (leaseLeftMs < timeoutMs + RECORD_MARGIN_MS) throw new LeaseRanShort(leaseLeftMs);
+      const result = await this.breakers.run(d.subscriptionId, async () => {
+        const answer = await postWebhook(url, target, headers, body, timeoutMs, stopping);
+        if (answer.statusCode < 200 || answer.statusCode > 299) throw new ReceiverRefused(answer.statusCode);
+        return answer;
+      });
+      await this.store.markDelivered(d, result.statusCode);
+      this.metrics.delivery('delivered');
+      log.info({ statusCode: result.statusCode, ms: Date.now() - started }, 'webhook delivered');
+    } catch (error) {
+      await this.recordFailure(d, error, log, started);
+    }
+  }
+
+  private async recordFailure(
+    d: ClaimedDelivery,
+    error: unknown,
+    log: Logger,
+    started: number,
+  ): Promise<void> {
+    const outcome = classifyFailure(error, d.attempt, this.config.webhooks);
+    try {
+      switch (outcome.kind) {
+        case 'postponed':
+          await this.store.release(d, outcome.waitMs, outcome.reason);
+          log.debug({ retryInMs: Math.round(outcome.waitMs) }, 'webhook postponed: circuit breaker open');
+          return;
+        case 'handed-back':
+          await this.store.release(d, 0, outcome.reason);
+          log.warn(
+            { leaseLeftMs: Math.round(outcome.leaseLeftMs) },
+            'webhook attempt handed back: its lease was too short to send',
+          );
+          return;
+        case 'failed': {
+          if (!outcome.expected) log.error({ err: error }, 'webhook attempt failed unexpectedly');
+          const { dead, retryInMs, statusCode, reason } = outcome;
+          await this.store.markFailed(d, { dead, retryInMs, statusCode, error: reason });
+          this.metrics.delivery(dead ? 'dead' : 'failed');
+          const fields = {
+            statusCode,
+            error: reason,
+            ms: Date.now() - started,
+            ...(dead ? {} : { retryInMs }),
+          };
+          if (dead) log.warn(fields, 'webhook delivery dead: no attempts left');
+          else log.info(fields, 'webhook attempt failed; retry scheduled');
+          return;
+        }
+      }
+    } catch (recordError) {
+      // The database is unreachable: the lease brings the delivery back; nothing is lost.
+      log.error(
+        { err: recordError },
+        'webhook attempt outcome could not be recorded; the lease will retry it',
+      );
+    }
+  }
+}
