@@ -14,7 +14,7 @@ import { runMigrations } from './migrator';
  * runs before the release's Secret exists on a first install).
  */
 async function migrate(): Promise<void> {
-  const config = loadConfigOrExit(process.env, { requireJwtSecret: false });
+  const config = loadConfigOrExit(undefined, { requireJwtSecret: false });
   const logger = createLogger(config);
   // With a DATABASE_URL nothing is left to resolve, and nothing may be written under DATA_DIR (the
   // Job's root filesystem is read-only).
