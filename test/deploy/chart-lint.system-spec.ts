@@ -20,7 +20,8 @@ function normalised(raw: string): unknown[] {
     .map((o) => {
       const obj = o as { kind: string; data?: Record<string, string> };
       if (obj.kind === 'Secret' && obj.data) {
-        for (const k of ['JWT_SECRET', 'ADMIN_PASSWORD']) if (obj.data[k]) obj.data[k] = '<random>';
+        for (const k of ['JWT_SECRET', 'WEBHOOK_SECRET_KEY', 'ADMIN_PASSWORD'])
+          if (obj.data[k]) obj.data[k] = '<random>';
       }
       return obj;
     });
@@ -52,6 +53,14 @@ describe.each(HELMS)('%s', (_name, bin, version) => {
     ['faults for colour red', ['--set', 'faults.color=red'], /color/],
     ['an unknown top-level value', ['--set', 'colour=blue'], /colour/],
     ['a misspelt nested value', ['--set', 'canary.wieght=10'], /wieght/],
+    ['a negative scale-down delay', ['--set', 'rollout.scaleDownDelaySeconds=-1'], /scaleDownDelaySeconds/],
+    [
+      'an unknown PDB eviction policy',
+      ['--set', 'pdb.unhealthyPodEvictionPolicy=Never'],
+      /unhealthyPodEvictionPolicy/,
+    ],
+    ['no DNS peer at all', ['--set-json', 'networkPolicy.dnsPeers=[]'], /dnsPeers/],
+    ['a migration lock timeout of 0', ['--set', 'migrations.lockTimeoutMs=0'], /lockTimeoutMs/],
   ];
   it.each(invalid)('the schema refuses %s', (_what, args, field) => {
     const res = helm([...templateArgs({}), ...args], bin);
@@ -101,6 +110,21 @@ describe('NOTES.txt', () => {
     const text = notes(file);
     expect(text).toMatch(/active colour +(blue|green)/);
     expect(text).toContain('helm test shop');
+  });
+
+  it('prints complete traffic commands: --no-hooks, the release chart version, the namespace', () => {
+    const text = notes(scenarioFiles().find((f) => f.endsWith('canary-gateway-api-values.yaml'))!);
+    const upgrades = text.split('\n').filter((l) => l.trim().startsWith('helm upgrade'));
+    expect(upgrades).toHaveLength(2);
+    for (const line of upgrades) {
+      expect(line).toContain('--no-hooks');
+      expect(line).toContain('--reset-then-reuse-values');
+      expect(line).toContain('-n bulwark');
+    }
+    expect(text).toMatch(/version \d+\.\d+\.\d+/);
+    expect(text).toContain('npm run rollout -- run --release shop --namespace bulwark');
+    expect(text).toContain('helm test shop -n bulwark --logs');
+    expect(text).not.toMatch(/weight change[^\n]*migration Job runs|migration Job runs[^\n]*weight/i);
   });
 
   it('explains the replica-count share of the service router and warns about faults', () => {

@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import { FULLNAME, K8sObject, NAMESPACE, find, maybe, ofKind, render, scenarioFiles } from './helpers/render';
 import { Labelled, typeCheck, validateModels } from './helpers/validate';
+import { isForbiddenAddress } from '../../src/webhooks/url-guard';
 
 const COLORS = ['blue', 'green'] as const;
 const scenarios = scenarioFiles().map((file) => ({
@@ -44,12 +45,14 @@ describe('rendered chart: schemas', () => {
         'canary-service',
         'hpa',
         'external-database',
+        'order-flow-tests',
       ]),
     );
     const kinds = new Set(items.map((i) => i.object.kind));
     for (const kind of [
       'Deployment',
       'Service',
+      'ConfigMap',
       'Secret',
       'Job',
       'Pod',
@@ -187,6 +190,24 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
     }
   });
 
+  it('mounts the active colour as a re-read file: the whole ConfigMap volume, no subPath', () => {
+    const cm = find(objects, 'ConfigMap', `${FULLNAME}-active-color`);
+    expect(cm.data.activeColor).toBe(`${values('activeColor')}\n`);
+    for (const color of COLORS) {
+      const spec = find(objects, 'Deployment', `${FULLNAME}-${color}`).spec.template.spec;
+      const [api] = spec.containers;
+      const mount = api.volumeMounts.find((m: K8sObject) => m.name === 'active-color');
+      expect(mount).toEqual({ name: 'active-color', mountPath: '/etc/bulwark/active-color', readOnly: true });
+      expect(spec.volumes.find((v: K8sObject) => v.name === 'active-color').configMap).toEqual({
+        name: cm.metadata.name,
+      });
+      expect(envOf(api)).toMatchObject({
+        ACTIVE_COLOR_FILE: '/etc/bulwark/active-color/activeColor',
+        ACTIVE_COLOR_POLL_MS: expect.stringMatching(/^\d+$/),
+      });
+    }
+  });
+
   it('probes the health routes and rolls with maxUnavailable 0', () => {
     for (const color of COLORS) {
       const d = find(objects, 'Deployment', `${FULLNAME}-${color}`);
@@ -194,6 +215,8 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
       expect(api.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
       expect(api.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
       expect(api.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+      // One slow database ping must not take every pod of both colours out of the endpoints.
+      expect(api.readinessProbe.failureThreshold).toBe(3);
       expect(api.ports).toEqual([{ name: 'http', containerPort: Number(envOf(api).PORT), protocol: 'TCP' }]);
       expect(d.spec.strategy).toMatchObject({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0 } });
     }
@@ -217,7 +240,10 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
   });
 
   it('never puts a secret value in plain env or a ConfigMap', () => {
-    expect(ofKind(objects, 'ConfigMap')).toEqual([]);
+    // The one ConfigMap holds the active colour, nothing else.
+    expect(ofKind(objects, 'ConfigMap').map((c) => [c.metadata.name, Object.keys(c.data)])).toEqual([
+      [`${FULLNAME}-active-color`, ['activeColor']],
+    ]);
     for (const w of workloads(objects)) {
       for (const c of containers(w)) {
         for (const e of c.env ?? []) {
@@ -230,7 +256,7 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
     }
   });
 
-  it('runs migrations in a pre-install/pre-upgrade hook Job that waits for the Secret', () => {
+  it('runs migrations in a pre-install/pre-upgrade hook Job with a lock timeout and only DATABASE_URL', () => {
     const job = find(objects, 'Job', `${FULLNAME}-migrate`);
     expect(job.metadata.annotations).toMatchObject({
       'helm.sh/hook': 'pre-install,pre-upgrade',
@@ -240,35 +266,74 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
     const [c] = job.spec.template.spec.containers;
     expect(c.args).toEqual(['node', 'dist/database/migrate.js']);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
-    expect(c.env.map((e: { name: string }) => e.name)).toEqual(
-      expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET', 'NODE_ENV']),
-    );
-    const secret = maybe(objects, 'Secret', FULLNAME);
-    if (secret) {
-      // Generated secrets must exist before the Job: a hook of lower weight.
-      expect(secret.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
-      expect(Number(secret.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(0);
-      expect(Object.keys(secret.data)).toEqual(expect.arrayContaining(['JWT_SECRET', 'ADMIN_PASSWORD']));
-      expect(Buffer.from(secret.data.JWT_SECRET, 'base64').length).toBeGreaterThanOrEqual(32);
+    expect(c.env.map((e: { name: string }) => e.name).sort()).toEqual([
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'MIGRATE_ON_BOOT',
+      'MIGRATION_LOCK_RETRIES',
+      'MIGRATION_LOCK_TIMEOUT_MS',
+      'NODE_ENV',
+    ]);
+    expect(envOf(c)).toMatchObject({ MIGRATION_LOCK_TIMEOUT_MS: '2000', MIGRATION_LOCK_RETRIES: '5' });
+    // On a first install the Job runs before the release's own objects exist: its URL comes from a
+    // Secret that exists by then — an existing one, or a hook Secret of lower weight.
+    const ref = c.env.find((e: K8sObject) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef;
+    const source = maybe(objects, 'Secret', ref.name);
+    if (source) {
+      expect(source.metadata.annotations).toMatchObject({
+        'helm.sh/hook': 'pre-install,pre-upgrade',
+        'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+      });
+      expect(Number(source.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(0);
+      expect(Object.keys(source.data)).toEqual([ref.key]);
+    } else {
+      expect(ref.name).toMatch(/^bulwark-/); // the scenario's existing Secret
     }
   });
 
-  it('has a helm test that creates an admin and orders through the stable Service', () => {
-    const pod = find(objects, 'Pod', `${FULLNAME}-test-order`);
-    expect(pod.metadata.annotations?.['helm.sh/hook']).toBe('test');
-    expect(pod.spec.initContainers[0].args.slice(0, 3)).toEqual([
-      'node',
-      'dist/users/admin-create.js',
-      '--email',
-    ]);
-    const flow = pod.spec.containers[0];
-    expect(envOf(flow).BASE_URL).toBe(`http://${FULLNAME}.${NAMESPACE}.svc:80`);
-    const script = flow.args[3] as string;
-    for (const call of ["'/v1/auth/login'", "'/v1/products'", "'/v1/auth/register'", "'/v1/orders'"])
-      expect(script).toContain(call);
+  it('generates its Secret as an ordinary release object, kept by uninstall, with a webhook key of its own', () => {
+    const secret = maybe(objects, 'Secret', FULLNAME);
+    if (!secret) return; // secrets.existingSecret
+    expect(secret.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
+    expect(Object.keys(secret.data)).toEqual(
+      expect.arrayContaining(['JWT_SECRET', 'WEBHOOK_SECRET_KEY', 'ADMIN_PASSWORD']),
+    );
+    const decoded = (k: string) => Buffer.from(secret.data[k], 'base64').toString('utf8');
+    expect(decoded('JWT_SECRET').length).toBeGreaterThanOrEqual(32);
+    expect(decoded('WEBHOOK_SECRET_KEY').length).toBeGreaterThanOrEqual(32);
+    expect(decoded('WEBHOOK_SECRET_KEY')).not.toBe(decoded('JWT_SECRET'));
+    const [api] = find(objects, 'Deployment', `${FULLNAME}-blue`).spec.template.spec.containers;
+    expect(api.env.find((e: K8sObject) => e.name === 'WEBHOOK_SECRET_KEY').valueFrom.secretKeyRef).toEqual({
+      name: FULLNAME,
+      key: 'WEBHOOK_SECRET_KEY',
+      optional: true,
+    });
   });
 
-  it('restricts the pods with a NetworkPolicy: router, Prometheus and helm test in; DNS and database out', () => {
+  it('has a read-only helm test through the stable Service; the writing order flow only when asked', () => {
+    const smoke = find(objects, 'Pod', `${FULLNAME}-test-smoke`);
+    expect(smoke.metadata.annotations?.['helm.sh/hook']).toBe('test');
+    const [c] = smoke.spec.containers;
+    expect(envOf(c).BASE_URL).toBe(`http://${FULLNAME}.${NAMESPACE}.svc:80`);
+    // Read-only: no credentials at all, so it cannot sign in or write.
+    expect(smoke.spec.initContainers).toBeUndefined();
+    expect(c.env.filter((e: K8sObject) => e.valueFrom !== undefined)).toEqual([]);
+    expect(c.args[3]).not.toMatch(/method: ?'(POST|PATCH|PUT|DELETE)'|'POST'/);
+    const order = maybe(objects, 'Pod', `${FULLNAME}-test-order`);
+    expect(order !== undefined).toBe(scenario.name === 'order-flow-tests');
+    if (order) {
+      expect(order.spec.initContainers[0].args.slice(0, 3)).toEqual([
+        'node',
+        'dist/users/admin-create.js',
+        '--email',
+      ]);
+      const script = order.spec.containers[0].args[3] as string;
+      for (const call of ["'/v1/auth/login'", "'/v1/products'", "'/v1/auth/register'", "'/v1/orders'"])
+        expect(script).toContain(call);
+    }
+  });
+
+  it('restricts the pods with a NetworkPolicy: router, Prometheus and helm test in; DNS, database, webhooks out', () => {
     const np = find(objects, 'NetworkPolicy', FULLNAME);
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec.podSelector.matchLabels['app.kubernetes.io/component']).toBe('server');
@@ -285,18 +350,45 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
     expect(froms.some((f: string) => f.includes('"app.kubernetes.io/component":"test"'))).toBe(true);
     for (const rule of np.spec.ingress) expect(rule.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
     const egress = np.spec.egress.map((r: K8sObject) => JSON.stringify(r));
-    expect(
-      egress.some(
-        (e: string) => e.includes('"k8s-app":"kube-dns"') && e.includes('"port":53,"protocol":"UDP"'),
-      ),
-    ).toBe(true);
+    const dns = egress.find((e: string) => e.includes('"port":53,"protocol":"UDP"'));
+    expect(dns).toContain('"port":53,"protocol":"TCP"');
     expect(egress.some((e: string) => e.includes('"port":5432'))).toBe(true);
+    // Webhook deliveries leave the cluster: some rule lets the pods reach public addresses.
+    expect(egress.some((e: string) => e.includes('"ipBlock"') && !e.includes('"port":5432'))).toBe(true);
+  });
+
+  it('selects every pod the release makes with a NetworkPolicy (Deployments, migration Job, test pods)', () => {
+    const policies = ofKind(objects, 'NetworkPolicy');
+    const matches = (labels: Record<string, string>, p: K8sObject) =>
+      Object.entries(p.spec.podSelector.matchLabels as Record<string, string>).every(
+        ([k, v]) => labels[k] === v,
+      );
+    for (const w of workloads(objects)) {
+      const labels = w.kind === 'Pod' ? w.metadata.labels! : w.spec.template.metadata.labels;
+      const selecting = policies.filter((p) => matches(labels, p));
+      expect({ workload: `${w.kind}/${w.metadata.name}`, policies: selecting.length }).toEqual({
+        workload: `${w.kind}/${w.metadata.name}`,
+        policies: 1,
+      });
+      expect(selecting[0].spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    }
+    const migrations = find(objects, 'NetworkPolicy', `${FULLNAME}-migrations`);
+    expect(migrations.spec.ingress).toBeUndefined(); // nothing may call the Job
+    expect(JSON.stringify(migrations.spec.egress)).toContain(`"port":5432`);
+    const tests = find(objects, 'NetworkPolicy', `${FULLNAME}-tests`);
+    expect(tests.spec.ingress).toBeUndefined();
+    const testEgress = JSON.stringify(tests.spec.egress);
+    expect(testEgress).toContain('"app.kubernetes.io/component":"server"');
+    // Only the order flow's admin-create step needs the database.
+    expect(testEgress.includes('"port":5432')).toBe(scenario.name === 'order-flow-tests');
   });
 
   it('protects each colour with a PodDisruptionBudget', () => {
     for (const color of COLORS) {
       const pdb = find(objects, 'PodDisruptionBudget', `${FULLNAME}-${color}`);
       expect(pdb.spec.selector.matchLabels['bulwark.dev/color']).toBe(color);
+      // A crashlooping (never ready) preview must not block a node drain.
+      expect(pdb.spec.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
     }
   });
 });
@@ -346,6 +438,59 @@ describe('rendered chart: scenario specifics', () => {
     expect(find(objects, 'Deployment', `${FULLNAME}-green`).spec.replicas).toBe(0);
     const np = find(objects, 'NetworkPolicy', FULLNAME);
     expect(JSON.stringify(np.spec.egress)).toContain('10.20.0.0/16');
+    // No URL in the chart's hands: the migration Job reads the existing Secret, no hook Secret.
+    const [job] = find(objects, 'Job', `${FULLNAME}-migrate`).spec.template.spec.containers;
+    expect(job.env.find((e: K8sObject) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({
+      name: 'bulwark-database',
+      key: 'url',
+    });
+    expect(ofKind(objects, 'Secret')).toEqual([]);
+  });
+
+  it('defaults: webhook receivers anywhere public, nowhere the app itself refuses to send to', () => {
+    const np = find(defaults.objects, 'NetworkPolicy', FULLNAME);
+    const webhook = np.spec.egress.find((r: K8sObject) => r.to.some((p: K8sObject) => p.ipBlock));
+    expect(webhook.ports).toBeUndefined(); // a webhook URL may name any port
+    const blocks = webhook.to.map((p: K8sObject) => p.ipBlock);
+    expect(blocks.map((b: K8sObject) => b.cidr)).toEqual(['0.0.0.0/0', '::/0']);
+    // Every excepted range is one the URL guard refuses (so no receiver the app would use is cut off)…
+    for (const cidr of blocks.flatMap((b: K8sObject) => b.except as string[])) {
+      const [network] = cidr.split('/');
+      expect({ cidr, refusedByTheApp: isForbiddenAddress(network) }).toEqual({ cidr, refusedByTheApp: true });
+    }
+    // …and the private networks a pod could reach inside the cluster are all excepted.
+    for (const cidr of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7'])
+      expect(blocks.flatMap((b: K8sObject) => b.except)).toContain(cidr);
+  });
+
+  it('order-flow-tests: DNS and webhook peers are values; the order flow may reach the database', () => {
+    const objects = byName['order-flow-tests'];
+    const np = find(objects, 'NetworkPolicy', FULLNAME);
+    expect(np.spec.egress[0]).toEqual({
+      to: [{ ipBlock: { cidr: '169.254.20.10/32' } }],
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+    });
+    expect(np.spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '203.0.113.0/24' } }],
+      ports: [{ port: 443, protocol: 'TCP' }],
+    });
+    const order = find(objects, 'Pod', `${FULLNAME}-test-order`);
+    expect(order.spec.initContainers[0].env.map((e: K8sObject) => e.name)).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD']),
+    );
+  });
+
+  it('webhook egress can be switched off, leaving DNS and the database', () => {
+    const np = find(
+      render({ set: { 'networkPolicy.webhookEgress.enabled': false } }),
+      'NetworkPolicy',
+      FULLNAME,
+    );
+    expect(np.spec.egress).toHaveLength(2);
+    expect(JSON.stringify(np.spec.egress)).not.toContain('ipBlock');
   });
 
   it('the grace period follows longer shutdown settings', () => {

@@ -1,6 +1,7 @@
-// Traffic splitting and the promotion invariant: for every router, the share of traffic reaching each
-// colour follows canary.weight; switching activeColor or the weight changes Services and routes only,
-// never a Deployment, so promotion and rollback restart nothing.
+// Traffic splitting and the promotion invariants: for every router, the share of traffic reaching each
+// colour follows canary.weight; routes name the per-colour Services, so promotion from 100 % renders the
+// same route; switching activeColor or the weight never changes a Deployment, so promotion and
+// rollback restart nothing.
 import { FULLNAME, K8sObject, find, maybe, ofKind, render } from './helpers/render';
 
 type Color = 'blue' | 'green';
@@ -121,6 +122,66 @@ describe('traffic split follows canary.weight', () => {
   );
 });
 
+describe('promotion is atomic: routes name the colours, so promotion from 100 % moves only Services', () => {
+  const routes = (objects: K8sObject[]) =>
+    [...ofKind(objects, 'HTTPRoute'), ...ofKind(objects, 'Ingress')].map((o) => JSON.stringify(o));
+  const services = (objects: K8sObject[]) =>
+    Object.fromEntries(
+      ofKind(objects, 'Service').map((o) => [
+        o.metadata.name,
+        o.spec.selector['bulwark.dev/color'] ?? 'both',
+      ]),
+    );
+
+  it.each(['gatewayApi', 'ingressNginx'] as const)(
+    '%s: the route backends are the per-colour Services, whatever activeColor and the weight',
+    (router) => {
+      for (const active of ['blue', 'green'] as Color[])
+        for (const weight of [0, 30, 100]) {
+          const objects = renderCase({ router, active, weight, replicas: { blue: 2, green: 2 } });
+          const backends =
+            router === 'gatewayApi'
+              ? ofKind(objects, 'HTTPRoute')[0].spec.rules[0].backendRefs.map((r: K8sObject) => r.name)
+              : ofKind(objects, 'Ingress').map((i) => i.spec.rules[0].http.paths[0].backend.service.name);
+          expect(backends).toEqual([`${FULLNAME}-blue`, `${FULLNAME}-green`]);
+        }
+    },
+  );
+
+  it.each([
+    ['gatewayApi', 'blue'],
+    ['gatewayApi', 'green'],
+    ['ingressNginx', 'blue'],
+    ['ingressNginx', 'green'],
+    ['service', 'blue'],
+    ['service', 'green'],
+  ] as const)(
+    '%s, %s active: 100 % and then promote render the same route; only Services move',
+    (router, active) => {
+      const replicas = { blue: 2, green: 2 };
+      const atFull = renderCase({ router, active, weight: 100, replicas });
+      const promoted = renderCase({ router, active: other(active), weight: 0, replicas });
+      expect(routes(promoted)).toEqual(routes(atFull));
+      // Both send everything to the preview colour of before.
+      expect(trafficShares(atFull, { router, active, weight: 100, replicas })[other(active)]).toBe(1);
+      expect(
+        trafficShares(promoted, { router, active: other(active), weight: 0, replicas })[other(active)],
+      ).toBe(1);
+      // What the upgrade changes: the stable and preview Services (and, without a router, not even
+      // the stable one), and the active-colour ConfigMap.
+      const before = services(atFull);
+      const after = services(promoted);
+      expect(after[`${FULLNAME}-preview`]).toBe(active);
+      expect(before[`${FULLNAME}-preview`]).toBe(other(active));
+      for (const color of ['blue', 'green'])
+        expect(after[`${FULLNAME}-${color}`]).toBe(before[`${FULLNAME}-${color}`]);
+      const configMap = (objects: K8sObject[]) =>
+        find(objects, 'ConfigMap', `${FULLNAME}-active-color`).data.activeColor;
+      expect([configMap(atFull), configMap(promoted)]).toEqual([`${active}\n`, `${other(active)}\n`]);
+    },
+  );
+});
+
 describe('promotion and rollback restart nothing', () => {
   const deployments = (objects: K8sObject[]) => ofKind(objects, 'Deployment').map((d) => JSON.stringify(d));
 
@@ -149,7 +210,7 @@ describe('promotion and rollback restart nothing', () => {
     expect(env(a, 'blue')).not.toContain('FAULTS_ENABLED');
   });
 
-  it('changes only Services and routes (plus hooks) when activeColor or the weight moves', () => {
+  it('changes only Services, routes and the active-colour ConfigMap (plus hooks) when activeColor or the weight moves', () => {
     for (const router of ROUTERS) {
       const a = renderCase({ router, active: 'blue', weight: 0, replicas: { blue: 2, green: 2 } });
       const b = renderCase({ router, active: 'green', weight: 30, replicas: { blue: 2, green: 2 } });
@@ -160,7 +221,7 @@ describe('promotion and rollback restart nothing', () => {
         .map((o) => o.kind);
       // Secret: random values offline (kept by lookup in a cluster); Job/Pod: hooks, not running pods.
       for (const kind of changed)
-        expect(['Service', 'HTTPRoute', 'Ingress', 'Secret', 'Job', 'Pod']).toContain(kind);
+        expect(['Service', 'HTTPRoute', 'Ingress', 'ConfigMap', 'Secret', 'Job', 'Pod']).toContain(kind);
       expect(changed).toContain('Service');
     }
   });

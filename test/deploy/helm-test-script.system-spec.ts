@@ -1,5 +1,6 @@
-// The `helm test` script (helm/bulwark/files/helm-test-order.mjs), run with node against a stand-in of
-// the API that checks each call's route, body and token the way CONTRACT section 2 defines them.
+// The `helm test` scripts (helm/bulwark/files/helm-test-smoke.mjs, read-only, the default; and
+// helm-test-order.mjs, opt-in), run with node against a stand-in of the API that checks each call's
+// route, body and token the way the API contract defines them.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -9,6 +10,7 @@ import { CHART } from './helpers/tools';
 import { FULLNAME, find, render } from './helpers/render';
 
 const SCRIPT = path.join(CHART, 'files', 'helm-test-order.mjs');
+const SMOKE = path.join(CHART, 'files', 'helm-test-smoke.mjs');
 
 interface Call {
   method: string;
@@ -18,7 +20,7 @@ interface Call {
 }
 
 /** A minimal Bulwark: one admin, users registered on the fly, products and orders in memory. */
-function fakeApi(options: { orderStatus?: number; readyAfter?: number } = {}) {
+function fakeApi(options: { orderStatus?: number; readyAfter?: number; liveVersion?: string } = {}) {
   const calls: Call[] = [];
   const users = new Map<string, { password: string; role: string }>([
     ['admin@example.com', { password: 'admin-pw', role: 'admin' }],
@@ -37,6 +39,23 @@ function fakeApi(options: { orderStatus?: number; readyAfter?: number } = {}) {
     if (req.method === 'GET' && req.url === '/health/ready') {
       readyChecks += 1;
       return send(readyChecks > (options.readyAfter ?? 0) ? 200 : 503, {});
+    }
+    if (req.method === 'GET' && req.url === '/health/live') {
+      return send(200, {
+        status: 'ok',
+        info: { app: { status: 'up', version: options.liveVersion ?? '1.4.0', color: 'blue' } },
+      });
+    }
+    if (req.method === 'GET' && req.url === '/v1/products' && !req.headers.authorization) {
+      res.writeHead(401, { 'content-type': 'application/problem+json' });
+      return res.end(JSON.stringify({ status: 401, code: 'UNAUTHENTICATED' }));
+    }
+    if (req.method === 'GET' && req.url === '/docs/openapi.json') {
+      return send(200, { openapi: '3.0.0', paths: { '/v1/orders': {} } });
+    }
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end('http_requests_total{method="GET"} 1\n');
     }
     if (req.method === 'POST' && req.url === '/v1/auth/login') {
       const u = users.get(String(body.email));
@@ -66,18 +85,21 @@ function fakeApi(options: { orderStatus?: number; readyAfter?: number } = {}) {
 
 async function runScript(
   options: Parameters<typeof fakeApi>[0] = {},
+  script = SCRIPT,
 ): Promise<{ code: number; out: string; calls: Call[] }> {
   const { server, calls } = fakeApi(options);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   try {
     // Exactly as the test pod runs it: node --input-type=module -e "<script>".
-    const child = spawn(process.execPath, ['--input-type=module', '-e', fs.readFileSync(SCRIPT, 'utf8')], {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', fs.readFileSync(script, 'utf8')], {
       env: {
         ...process.env,
         BASE_URL: `http://127.0.0.1:${port}`,
         ADMIN_EMAIL: 'admin@example.com',
         ADMIN_PASSWORD: 'admin-pw',
+        BLUE_VERSION: '1.4.0',
+        GREEN_VERSION: '1.5.0',
       },
     });
     let out = '';
@@ -90,9 +112,45 @@ async function runScript(
   }
 }
 
-describe('helm test script', () => {
+describe('helm test: the read-only smoke script (default)', () => {
+  it('is the script the test pod runs, with the release tags to compare against', () => {
+    const pod = find(render(), 'Pod', `${FULLNAME}-test-smoke`);
+    expect(pod.spec.containers[0].args).toEqual([
+      'node',
+      '--input-type=module',
+      '-e',
+      fs.readFileSync(SMOKE, 'utf8').trimEnd(),
+    ]);
+    const env = Object.fromEntries(
+      pod.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    expect(env).toMatchObject({ BLUE_VERSION: '0.1.0', GREEN_VERSION: '0.1.0' });
+  });
+
+  it('waits for readiness and makes GET requests only: it writes nothing', async () => {
+    const { code, out, calls } = await runScript({ readyAfter: 1 }, SMOKE);
+    expect(out).toContain('read-only checks passed');
+    expect(code).toBe(0);
+    expect(new Set(calls.map((c) => c.method))).toEqual(new Set(['GET']));
+    expect(calls.every((c) => c.auth === undefined)).toBe(true);
+    expect(calls.map((c) => c.url).filter((u) => u !== '/health/ready')).toEqual([
+      '/health/live',
+      '/v1/products',
+      '/docs/openapi.json',
+      '/metrics',
+    ]);
+  });
+
+  it('fails when the answering pod runs another version than the release says', async () => {
+    const { code, out } = await runScript({ liveVersion: '9.9.9' }, SMOKE);
+    expect(code).toBe(1);
+    expect(out).toMatch(/blue pod answered version 9\.9\.9, the release says 1\.4\.0/);
+  });
+});
+
+describe('helm test: the order-flow script (tests.orderFlow)', () => {
   it('is the script the test pod runs', () => {
-    const pod = find(render(), 'Pod', `${FULLNAME}-test-order`);
+    const pod = find(render({ set: { 'tests.orderFlow': true } }), 'Pod', `${FULLNAME}-test-order`);
     expect(pod.spec.containers[0].args).toEqual([
       'node',
       '--input-type=module',

@@ -21,7 +21,8 @@ const sel = (labels: Record<string, string>) =>
   `{${Object.entries({ ...base, ...labels })
     .map(([k, v]) => `${k}="${v}"`)
     .join(',')}}`;
-const alertLabels = (severity: string) => ({ severity, namespace: NAMESPACE, color: 'blue' });
+// SLO alerts are per namespace: no colour label, the error budget is the service's.
+const alertLabels = (severity: string) => ({ severity, namespace: NAMESPACE });
 
 /** Counter series rising by `perMin` every minute for `minutes`. */
 const counter = (labels: Record<string, string>, perMin: number, minutes: number) => ({
@@ -134,6 +135,34 @@ scenario(
   { BulwarkErrorBudgetBurnFast: null, BulwarkErrorBudgetBurnSlow: null },
 );
 
+// The SLO is not reset by a promotion: blue serves 0.5 % errors for 27 minutes, then green (promoted)
+// goes on the same way. Per namespace the alert has been firing since minute 10 and stays firing at
+// minute 30; per colour, green's alert would be a new one, still pending its `for: 5m`.
+const green = { service: `${FULLNAME}-green`, color: 'green' };
+scenario(
+  '0.5 % errors across a promotion (blue, then green) keep BulwarkErrorRatioHigh firing',
+  30,
+  [
+    { series: `http_requests_total${sel({ status_code: '201' })}`, values: '0+1000x27 27000x3' },
+    { series: `http_requests_total${sel({ status_code: '500' })}`, values: '0+5x27 135x3' },
+    { series: `http_requests_total${sel({ ...green, status_code: '201' })}`, values: '0x27 1000+1000x2' },
+    { series: `http_requests_total${sel({ ...green, status_code: '500' })}`, values: '0x27 5+5x2' },
+  ],
+  { BulwarkErrorRatioHigh: 'warning' },
+);
+// A canary (green, 10 % of the traffic) failing 2 % of its requests costs the service 0.2 %: over
+// the budget, so the per-namespace SLO sees it although blue is clean.
+scenario(
+  'a canary failing 2 % of 10 % of the traffic counts against the service budget',
+  30,
+  [
+    counter({ status_code: '201' }, 900, 30),
+    counter({ ...green, status_code: '201' }, 98, 30),
+    counter({ ...green, status_code: '500' }, 2, 30),
+  ],
+  { BulwarkErrorRatioHigh: 'warning' },
+);
+
 // Slow: 3 × budget over 1d and 2h, or 1 × budget over 3d and 6h.
 scenario(
   '0.4 % errors for 26 h fire BulwarkErrorBudgetBurnSlow',
@@ -191,6 +220,22 @@ describe('PrometheusRule (promtool)', () => {
       'BulwarkErrorRatioHigh',
       'BulwarkLatencyP95High',
     ]);
+  });
+
+  it('aggregates the SLO per namespace; per-colour series only in recording rules no alert reads', () => {
+    const records = groups.flatMap((g) => g.rules) as { record?: string; alert?: string; expr: string }[];
+    const slo = records.filter((r) => r.record && !r.record.includes('_by_color'));
+    expect(slo.length).toBeGreaterThanOrEqual(8);
+    for (const r of slo) {
+      expect(r.expr).toMatch(/by \(namespace(, le)?\)/);
+      expect(r.expr).not.toContain('color');
+    }
+    const byColor = records.filter((r) => r.record?.includes('_by_color')).map((r) => r.record);
+    expect(byColor.sort()).toEqual([
+      'bulwark:http_error_ratio_by_color:rate5m',
+      'bulwark:http_request_duration_seconds_by_color:p95_5m',
+    ]);
+    for (const a of records.filter((r) => r.alert)) expect(a.expr).not.toContain('_by_color');
   });
 
   it('promtool check rules accepts them', () => {

@@ -171,18 +171,20 @@ function routed(
     'bulwark.dev/color'
   ];
   let canaryShare: string;
+  // Routers send to the per-colour Services (blue, green), weighted by each colour's share.
   if (routing === 'gatewayApi') {
     const refs = find(objects, 'HTTPRoute', FULLNAME).spec.rules[0].backendRefs as Array<{
       name: string;
       weight: number;
     }>;
-    expect(refs.map((r) => r.name)).toEqual([FULLNAME, `${FULLNAME}-preview`]);
+    expect(refs.map((r) => r.name)).toEqual([`${FULLNAME}-blue`, `${FULLNAME}-green`]);
     expect(refs[0].weight + refs[1].weight).toBe(100);
-    canaryShare = String(refs[1].weight);
+    canaryShare = String(refs[preview === 'blue' ? 0 : 1].weight);
   } else if (routing === 'ingressNginx') {
     const canary = find(objects, 'Ingress', `${FULLNAME}-canary`);
-    expect(canary.spec.rules[0].http.paths[0].backend.service.name).toBe(`${FULLNAME}-preview`);
-    canaryShare = canary.metadata.annotations!['nginx.ingress.kubernetes.io/canary-weight'];
+    expect(canary.spec.rules[0].http.paths[0].backend.service.name).toBe(`${FULLNAME}-green`);
+    const green = Number(canary.metadata.annotations!['nginx.ingress.kubernetes.io/canary-weight']);
+    canaryShare = String(preview === 'green' ? green : 100 - green);
   } else {
     // No router: the stable Service's selector carries the split.
     const colour = stable['bulwark.dev/color'];
@@ -283,6 +285,10 @@ describe.each(['gatewayApi', 'ingressNginx', 'service'])(
       const deployments = (objects: K8sObject[]) =>
         JSON.stringify(objects.filter((o) => o.kind === 'Deployment'));
       expect(deployments(upgrades[3].objects)).toBe(deployments(upgrades[2].objects));
+      // …and is atomic: from 100 % the route is the same, only the stable/preview Services move.
+      const route = (objects: K8sObject[]) =>
+        JSON.stringify(objects.filter((o) => o.kind === 'HTTPRoute' || o.kind === 'Ingress'));
+      expect(route(upgrades[3].objects)).toBe(route(upgrades[2].objects));
     });
 
     it('run rolls a failing canary back to weight 0 on the same active colour', async () => {

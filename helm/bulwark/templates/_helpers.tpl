@@ -81,13 +81,21 @@ bulwark.dev/color: {{ .color }}
 {{- add (int .Values.shutdown.preStopSleepSeconds) $delay (int .Values.shutdown.drainSeconds) (int .Values.shutdown.marginSeconds) }}
 {{- end }}
 
-{{/* Name of the Secret holding JWT_SECRET and ADMIN_PASSWORD. */}}
+{{/* Name of the Secret holding JWT_SECRET, WEBHOOK_SECRET_KEY and ADMIN_PASSWORD. */}}
 {{- define "bulwark.secretName" -}}
 {{- default (include "bulwark.fullname" .) .Values.secrets.existingSecret }}
 {{- end }}
 
-{{/* Secret env shared by the pods, the migration Job and the test pod. */}}
-{{- define "bulwark.secretEnv" -}}
+{{/* Whether the chart generates the Secret (no secrets.existingSecret). */}}
+{{- define "bulwark.generatesSecret" -}}
+{{- if not .Values.secrets.existingSecret }}true{{ end }}
+{{- end }}
+
+{{/*
+DATABASE_URL of the application pods and the helm test pod: database.existingSecret, else the
+release's Secret (existing or generated).
+*/}}
+{{- define "bulwark.databaseUrlEnv" -}}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
@@ -98,17 +106,64 @@ bulwark.dev/color: {{ .color }}
       name: {{ include "bulwark.secretName" . }}
       key: DATABASE_URL
       {{- end }}
+{{- end }}
+
+{{/*
+DATABASE_URL of the migration hook Job. The Job runs before the release's own objects exist on a
+first install, so when the chart generates the Secret the URL comes from a hook Secret of its own
+(<fullname>-migrations, deleted once the hooks succeeded); existing Secrets are used directly.
+*/}}
+{{- define "bulwark.migrationDatabaseUrlEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      {{- if .Values.database.existingSecret }}
+      name: {{ .Values.database.existingSecret }}
+      key: {{ .Values.database.existingSecretKey }}
+      {{- else if .Values.secrets.existingSecret }}
+      name: {{ .Values.secrets.existingSecret }}
+      key: DATABASE_URL
+      {{- else }}
+      name: {{ include "bulwark.fullname" . }}-migrations
+      key: DATABASE_URL
+      {{- end }}
+{{- end }}
+
+{{/* Secret env of the application pods (and the helm test's admin-create step). */}}
+{{- define "bulwark.secretEnv" -}}
+{{ include "bulwark.databaseUrlEnv" . }}
 - name: JWT_SECRET
   valueFrom:
     secretKeyRef:
       name: {{ include "bulwark.secretName" . }}
       key: JWT_SECRET
+- name: WEBHOOK_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "bulwark.secretName" . }}
+      key: WEBHOOK_SECRET_KEY
+      {{- /* An existing Secret without it: the key is derived from JWT_SECRET, as before. */}}
+      optional: true
 - name: REDIS_URL
   valueFrom:
     secretKeyRef:
       name: {{ include "bulwark.secretName" . }}
       key: REDIS_URL
       optional: true
+{{- end }}
+
+{{/* Where the pods read the active colour (ACTIVE_COLOR_FILE): a ConfigMap volume, updated in place. */}}
+{{- define "bulwark.activeColorDir" -}}/etc/bulwark/active-color{{- end }}
+
+{{/*
+Share of traffic (0-100) each colour receives, from activeColor and canary.weight: the preview colour
+gets the weight, the active colour the rest. Routes are written per colour from these, so promotion
+from 100 % (blue active at weight 100 -> green active at weight 0) renders the same route: only the
+stable and preview Services move. Call with (dict "ctx" $ "color" "blue").
+*/}}
+{{- define "bulwark.colorShare" -}}
+{{- $w := int .ctx.Values.canary.weight }}
+{{- if eq .color .ctx.Values.activeColor }}{{ sub 100 $w }}{{ else }}{{ $w }}{{ end }}
 {{- end }}
 
 {{/* Restricted Pod Security Standard (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted). */}}
