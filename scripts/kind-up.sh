@@ -1,85 +1,114 @@
 #!/usr/bin/env bash
 # Brings up the whole demo on a local kind cluster (needs Docker and kind; helm and kubectl are taken
-# from .tools/ when not on PATH):
+# from PATH, else installed into .tools/ — linux/amd64 only):
 #   cluster -> namespaces -> Envoy Gateway (Gateway API) -> Prometheus -> PostgreSQL
 #   -> image build + kind load -> helm install (both colours on the new image) -> helm test
-# Usage: scripts/kind-up.sh [--tag TAG]    Re-running it is safe: every step is idempotent.
+# Usage: scripts/kind-up.sh [--tag TAG] [--dry-run]
+#   --dry-run  print every command it would run (those of a first run), run none
+# Re-running it is safe and never touches an installed release: a new version goes through
+# scripts/deploy.sh (the promotion tool's `start`), never through this script.
 # Environment: CLUSTER (bulwark), NAMESPACE (bulwark), RELEASE (bulwark), ENVOY_GATEWAY_VERSION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=scripts/tools/k8s-lib.sh
-source scripts/tools/k8s-lib.sh
 
-TAG="$(default_tag)"
+TAG=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tag) TAG="$2"; shift 2 ;;
+    --dry-run) DRY_RUN=1; shift ;;
     *) echo "unknown argument: $1" >&2; exit 64 ;;
   esac
 done
+# shellcheck source=scripts/tools/k8s-lib.sh
+source scripts/tools/k8s-lib.sh
+TAG="${TAG:-$(default_tag)}"
 ENVOY_GATEWAY_VERSION="${ENVOY_GATEWAY_VERSION:-v1.5.0}"
 
 need docker
 need kind
 ensure_helm_kubectl
 
+kind_cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
+
 step "kind cluster '$CLUSTER'"
-if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+if exists kind_cluster_exists; then
   echo "exists"
 else
-  kind create cluster --name "$CLUSTER" --config k8s/kind-cluster.yaml --wait 120s
+  run kind create cluster --name "$CLUSTER" --config k8s/kind-cluster.yaml --wait 120s
 fi
-"$KUBECTL" config use-context "kind-$CLUSTER" >/dev/null
+run "$KUBECTL" config use-context "kind-$CLUSTER"
 
 step "namespaces (restricted Pod Security)"
-"$KUBECTL" apply -f k8s/namespaces.yaml
+run "$KUBECTL" apply -f k8s/namespaces.yaml
 
 step "Gateway API: Envoy Gateway $ENVOY_GATEWAY_VERSION (with the Gateway API CRDs)"
-"$HELM" upgrade --install eg oci://docker.io/envoyproxy/gateway-helm --version "$ENVOY_GATEWAY_VERSION" \
-  --namespace envoy-gateway-system --create-namespace --wait --timeout 5m
-"$KUBECTL" apply -f k8s/gateway.yaml
+if exists "$HELM" status eg --namespace envoy-gateway-system; then
+  echo "installed (left as it is)"
+else
+  run "$HELM" install eg oci://docker.io/envoyproxy/gateway-helm --version "$ENVOY_GATEWAY_VERSION" \
+    --namespace envoy-gateway-system --create-namespace --wait --timeout 5m
+fi
+run "$KUBECTL" apply -f k8s/gateway.yaml
 
 step "Prometheus (pod discovery + the chart's SLO rules)"
-"$HELM" template "$RELEASE" helm/bulwark --namespace "$NAMESPACE" -f k8s/values-kind.yaml \
+run_sh "$(quoted "$HELM" template "$RELEASE" helm/bulwark --namespace "$NAMESPACE" -f k8s/values-kind.yaml \
   --set prometheusRule.enabled=true \
-  --set-string "prometheusRule.selector=namespace=\"$NAMESPACE\"\,release=\"$RELEASE\"" \
-  --show-only templates/prometheusrule.yaml \
-  | node -e 'const y=require("js-yaml");const d=y.load(require("fs").readFileSync(0,"utf8"));process.stdout.write(y.dump({groups:d.spec.groups}))' \
-  > "$WORK/bulwark-rules.yaml"
-"$KUBECTL" -n monitoring create configmap prometheus-rules --from-file=bulwark.yaml="$WORK/bulwark-rules.yaml" \
-  --dry-run=client -o yaml | "$KUBECTL" apply -f -
-"$KUBECTL" apply -f k8s/prometheus.yaml
-"$KUBECTL" -n monitoring rollout status deployment/prometheus --timeout 180s
+  --set-string "prometheusRule.selector=namespace=\"$NAMESPACE\"\\,release=\"$RELEASE\"" \
+  --show-only templates/prometheusrule.yaml) \
+  | $(quoted node -e 'const y=require("js-yaml");const d=y.load(require("fs").readFileSync(0,"utf8"));process.stdout.write(y.dump({groups:d.spec.groups}))') \
+  > $(quoted "$WORK/bulwark-rules.yaml")"
+run_sh "$(quoted "$KUBECTL" -n monitoring create configmap prometheus-rules --from-file=bulwark.yaml="$WORK/bulwark-rules.yaml" \
+  --dry-run=client -o yaml) | $(quoted "$KUBECTL" apply -f -)"
+run "$KUBECTL" apply -f k8s/prometheus.yaml
+run "$KUBECTL" -n monitoring rollout status deployment/prometheus --timeout 180s
 
 step "PostgreSQL (demo)"
-if ! "$KUBECTL" -n "$NAMESPACE" get secret postgresql-auth >/dev/null 2>&1; then
+if ! exists "$KUBECTL" -n "$NAMESPACE" get secret postgresql-auth; then
   password="$(node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("base64url"))')"
-  "$KUBECTL" -n "$NAMESPACE" create secret generic postgresql-auth --from-literal=POSTGRES_PASSWORD="$password"
-  "$KUBECTL" -n "$NAMESPACE" create secret generic bulwark-database \
+  if [ "$DRY_RUN" = 1 ]; then password='<random>'; fi
+  run "$KUBECTL" -n "$NAMESPACE" create secret generic postgresql-auth --from-literal=POSTGRES_PASSWORD="$password"
+  run "$KUBECTL" -n "$NAMESPACE" create secret generic bulwark-database \
     --from-literal=DATABASE_URL="postgres://bulwark:${password}@postgresql:5432/bulwark"
 fi
-"$KUBECTL" apply -f k8s/postgres.yaml
-"$KUBECTL" -n "$NAMESPACE" rollout status statefulset/postgresql --timeout 180s
+run "$KUBECTL" apply -f k8s/postgres.yaml
+run "$KUBECTL" -n "$NAMESPACE" rollout status statefulset/postgresql --timeout 180s
 
-step "image bulwark:$TAG"
-build_and_load "$TAG"
+step "the promotion tool (npm run build)"
+run npm run --silent build
 
-step "helm upgrade --install $RELEASE (both colours on $TAG)"
-"$HELM" upgrade --install "$RELEASE" helm/bulwark --namespace "$NAMESPACE" -f k8s/values-kind.yaml \
-  --set-string "blue.image.tag=$TAG" --set-string "green.image.tag=$TAG" --wait --timeout 5m
-"$KUBECTL" -n "$NAMESPACE" rollout status "deployment/$(fullname)-blue" --timeout 180s
-"$KUBECTL" -n "$NAMESPACE" rollout status "deployment/$(fullname)-green" --timeout 180s
+if exists "$HELM" status "$RELEASE" --namespace "$NAMESPACE"; then
+  step "release $RELEASE exists: left as it is (a new version: scripts/deploy.sh --tag <tag>)"
+else
+  step "image bulwark:$TAG"
+  build_and_load "$TAG"
 
-step "helm test (admin, product, user, order through the stable Service)"
-"$HELM" test "$RELEASE" --namespace "$NAMESPACE" --logs
+  step "helm install $RELEASE (both colours on $TAG)"
+  run "$HELM" install "$RELEASE" helm/bulwark --namespace "$NAMESPACE" -f k8s/values-kind.yaml \
+    --set-string "blue.image.tag=$TAG" --set-string "green.image.tag=$TAG" --wait --timeout 5m
+  run "$KUBECTL" -n "$NAMESPACE" rollout status "deployment/$(fullname)-blue" --timeout 180s
+  run "$KUBECTL" -n "$NAMESPACE" rollout status "deployment/$(fullname)-green" --timeout 180s
+
+  step "helm test (read-only: readiness, versions, auth, OpenAPI, metrics through the stable Service)"
+  run "$HELM" test "$RELEASE" --namespace "$NAMESPACE" --logs
+fi
 
 cat <<MSG
 
-Bulwark is up on kind-$CLUSTER.
-  API (through Envoy):  $KUBECTL -n envoy-gateway-system port-forward service/\$($KUBECTL -n envoy-gateway-system get svc -l gateway.envoyproxy.io/owning-gateway-name=bulwark-gateway -o name) 8080:80
-                        curl localhost:8080/health/ready
-  Prometheus:           $KUBECTL -n monitoring port-forward service/prometheus 9090
-  New version:          scripts/deploy.sh --tag <tag>    (puts it on the idle colour)
-  Roll it out:          npm run rollout -- run --platform kubernetes
-  Tear down:            scripts/kind-down.sh
+Bulwark is up on kind-$CLUSTER: release $RELEASE in namespace $NAMESPACE. Next, each in its own terminal:
+  1. Prometheus, for the rollout (keep it running):
+       $(quoted "$KUBECTL" -n monitoring port-forward service/prometheus 9090:9090)
+  2. The API through Envoy (keep it running), then try it:
+       $(envoy_port_forward)
+       curl localhost:8080/health/ready
+  3. A new version on the idle colour (no traffic yet):
+       scripts/deploy.sh --tag <tag>
+  4. Demo traffic through the Gateway for 10 minutes (a canary with no traffic is never judged):
+       scripts/demo-load.sh
+  5. Roll it out: canary 10 → 25 → 50 → 100 % with Prometheus checks, then promote (or roll back):
+       $(quoted npm run rollout -- run --release "$RELEASE" --namespace "$NAMESPACE" --prometheus-url http://127.0.0.1:9090)
+     Where it stands, and by hand:
+       $(quoted npm run rollout -- status --release "$RELEASE" --namespace "$NAMESPACE")
+       $(quoted npm run rollout -- promote --release "$RELEASE" --namespace "$NAMESPACE")
+       $(quoted npm run rollout -- abort --release "$RELEASE" --namespace "$NAMESPACE")
+  Tear down: scripts/kind-down.sh
 MSG

@@ -45,6 +45,7 @@ echo "== jest: system (real processes: one spec at a time)"
 jest --ci --selectProjects system --runInBand --json --outputFile=.tmp/jest-system.json "$@" || status=1
 
 # One closing line for both runs: "N passed, N failed".
+# shellcheck disable=SC2016 # JavaScript, not shell: its ${…} are template literals
 node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0;

