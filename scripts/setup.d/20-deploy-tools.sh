@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prerequisites of the deployment specs (test/deploy): Helm 4 and Helm 3 binaries, promtool
-# (Debian's prometheus package), shellcheck and dockerlinter. Idempotent and fast when present.
+# (Debian's prometheus package), shellcheck, dockerlinter, and tini (the image's PID 1, pinned to the
+# Dockerfile's Debian version, for the spec that runs the image's file set). Idempotent and fast
+# when present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -8,6 +10,7 @@ missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+command -v tini >/dev/null 2>&1 || missing+=(tini)
 bash scripts/tools/apt-install.sh "${missing[@]}"
 
 bash scripts/tools/install-helm.sh 4

@@ -14,6 +14,8 @@ export type K8sObject = {
   kind: string;
   metadata: {
     name: string;
+    /** Objects created with `kubectl create` may carry this instead of a name (k8s/demo-load.yaml). */
+    generateName?: string;
     namespace?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
