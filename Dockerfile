@@ -46,4 +46,5 @@ EXPOSE 3000
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # Migrations for the Helm hook Job: node dist/database/migrate.js
 # Admin bootstrap:                   node dist/users/admin-create.js --email E
+# Demo traffic (k8s/demo-load.yaml):  node dist/demo/load-generator.js --target URL
 CMD ["node", "dist/main.js"]

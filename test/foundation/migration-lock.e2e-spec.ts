@@ -93,9 +93,14 @@ describe('migrations with lock_timeout and a bounded retry (real PostgreSQL)', (
   it('fails after the last retry, leaving nothing half-applied and the lock free for the next run', async () => {
     const { logger } = capturingLogger();
     const pauses: number[] = [];
-    const error = await runMigrations(dataSource, logger, { lockTimeoutMs: 100, lockRetries: 2 }, async (ms) => {
-      pauses.push(ms);
-    }).catch((e: unknown) => e);
+    const error = await runMigrations(
+      dataSource,
+      logger,
+      { lockTimeoutMs: 100, lockRetries: 2 },
+      async (ms) => {
+        pauses.push(ms);
+      },
+    ).catch((e: unknown) => e);
     expect(isLockTimeout(error)).toBe(true);
     expect(pauses).toHaveLength(2); // 1 try + 2 retries
     expect(await columns()).toEqual(['id']);
