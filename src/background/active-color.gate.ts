@@ -9,7 +9,7 @@ import { METRIC_NAMES } from '../metrics/metric-names';
 import { MetricsService } from '../metrics/metrics.service';
 import { Color, describeContent } from './active-color';
 
-export type ActiveChangeListener = (active: boolean) => void | Promise<void>;
+type ActiveChangeListener = (active: boolean) => void | Promise<void>;
 
 /**
  * Whether this instance runs the background work: the webhook dispatcher and the scheduled purges.

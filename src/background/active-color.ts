@@ -15,7 +15,7 @@ export function parseActiveColor(text: string): Color | undefined {
 }
 
 /** What the file says, for log lines: the colour, or why there is none. */
-export type ActiveColorReading = { color: Color } | { problem: string };
+type ActiveColorReading = { color: Color } | { problem: string };
 
 export function describeContent(text: string): ActiveColorReading {
   const color = parseActiveColor(text);

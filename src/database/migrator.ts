@@ -10,7 +10,7 @@ const LOCK_NOT_AVAILABLE = '55P03';
 const RETRY_BASE_PAUSE_MS = 1000;
 const RETRY_MAX_PAUSE_MS = 30_000;
 
-export type Pause = (ms: number) => Promise<void>;
+type Pause = (ms: number) => Promise<void>;
 
 const sleep: Pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -97,7 +97,7 @@ function line(tally: Tally, elapsedMs: number): string {
   return `after ${Math.round(elapsedMs / 1000)}s: ${tally.sent} sent, ${tally['2xx']} 2xx, ${tally['4xx']} 4xx, ${tally['5xx']} 5xx, ${tally.failed} failed (no answer)`;
 }
 
-export async function runLoad(options: LoadOptions, stop: AbortSignal): Promise<Tally> {
+async function runLoad(options: LoadOptions, stop: AbortSignal): Promise<Tally> {
   const users: User[] = [];
   for (let n = 1; n <= options.users; n += 1)
     users.push(await withRetries('sign-up', () => signUp(options.target, n)));
