@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { Lifecycle } from './common/lifecycle';
 import { installLenientJsonParser } from './common/http/malformed-body';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
+import { installRequestScopes } from './common/http/request-scope';
 import type { AppConfig } from './config/config';
 import { setupOpenApi } from './docs/openapi';
 import { installFaultInjection } from './faults/fault-injection';
@@ -53,6 +54,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   const fastify = app.getHttpAdapter().getInstance();
   const lifecycle = app.get(Lifecycle);
+  installRequestScopes(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     (request.raw as { id?: string }).id = request.id;
     void reply.header(REQUEST_ID_HEADER, request.id);

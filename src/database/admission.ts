@@ -11,7 +11,7 @@ export class Admission {
 
   constructor(
     readonly limit: number,
-    private readonly maxWaitMs: number,
+    readonly maxWaitMs: number,
   ) {}
 
   get inUse(): number {
@@ -22,8 +22,9 @@ export class Admission {
     return this.waiters.length;
   }
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.acquire();
+  /** `maxWaitMs` may shorten this caller's wait (a request with little of its budget left). */
+  async run<T>(work: () => Promise<T>, maxWaitMs = this.maxWaitMs): Promise<T> {
+    await this.acquire(maxWaitMs);
     try {
       return await work();
     } finally {
@@ -31,7 +32,7 @@ export class Admission {
     }
   }
 
-  private acquire(): Promise<void> {
+  private acquire(maxWaitMs: number): Promise<void> {
     if (this.active < this.limit) {
       this.active += 1;
       return Promise.resolve();
@@ -49,7 +50,7 @@ export class Admission {
         reject(
           new ServiceUnavailableError('Too many operations are waiting for the database; retry shortly.'),
         );
-      }, this.maxWaitMs);
+      }, maxWaitMs);
       this.waiters.push(waiter);
     });
   }

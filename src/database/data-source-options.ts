@@ -1,36 +1,26 @@
 import { join } from 'node:path';
-import { Client, ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/config';
-
-/**
- * pg-pool uses one `connectionTimeoutMillis` both for waiting in its queue and for opening a
- * connection (https://node-postgres.com/apis/pool). A burst of requests against a healthy database
- * must be allowed to queue for longer than a dead database may take to refuse, so the pool gets the
- * queue bound and its clients get the shorter `DB_CONNECT_TIMEOUT_MS` for the connect itself. A
- * database that is down refuses at once; one that does not answer at all (a lost host) is given up
- * on after that bound: 503, never a hang.
- */
-export function boundedConnectClient(connectTimeoutMs: number): typeof Client {
-  return class BoundedConnectClient extends Client {
-    constructor(config?: string | ClientConfig) {
-      super({
-        ...(typeof config === 'string' ? { connectionString: config } : config),
-        connectionTimeoutMillis: connectTimeoutMs,
-      });
-    }
-  };
-}
+import { boundedClient, boundedDriver } from './bounded-driver';
+import { databaseWaitBudgetMs } from './wait-budget';
 
 /**
  * TypeORM/pg settings shared by the service, the migration runner and the TypeORM CLI.
  * Migrations only, never `synchronize`. Every session gets `statement_timeout`, `lock_timeout` and
- * `idle_in_transaction_session_timeout`, so no request can hang on the database
- * (https://www.postgresql.org/docs/current/runtime-config-client.html).
+ * `idle_in_transaction_session_timeout` (https://www.postgresql.org/docs/current/runtime-config-client.html);
+ * a server that does not answer at all cannot enforce them, so the client bounds every wait too
+ * (bounded-driver.ts, wait-budget.ts): no request waits on the database longer than the statement
+ * timeout plus a small margin (docs/failure-behaviour.md).
+ *
+ * pg-pool uses one `connectionTimeoutMillis` both for waiting in its queue and for opening a
+ * connection (https://node-postgres.com/apis/pool). A burst of requests against a healthy database
+ * must be allowed to queue for longer than a dead database may take to refuse, so the pool gets the
+ * queue bound and its clients get the shorter `DB_CONNECT_TIMEOUT_MS` for the connect itself.
  */
 export function buildDataSourceOptions(config: AppConfig, logger?: Logger): DataSourceOptions {
   if (!config.databaseUrl) throw new Error('buildDataSourceOptions: the database URL is not resolved yet');
+  const budgetMs = databaseWaitBudgetMs(config.dbStatementTimeoutMs);
   return {
     type: 'postgres',
     url: config.databaseUrl,
@@ -47,9 +37,10 @@ export function buildDataSourceOptions(config: AppConfig, logger?: Logger): Data
     // pool and logged; it never crashes the process (TOOLING.md, "PostgreSQL").
     poolErrorHandler: (error: { message?: string; code?: string }) =>
       logger?.warn({ code: error.code, reason: error.message }, 'database pool: idle connection lost'),
+    driver: boundedDriver(budgetMs),
     extra: {
       max: config.dbPoolMax,
-      Client: boundedConnectClient(config.dbConnectTimeoutMs),
+      Client: boundedClient(config.dbConnectTimeoutMs, budgetMs),
       // Waiting for a free connection is bounded by the statement budget: a queue, not a hang.
       connectionTimeoutMillis: config.dbStatementTimeoutMs,
       idleTimeoutMillis: 30_000,

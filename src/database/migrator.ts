@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
 import type { MigrationConfig } from '../config/config';
+import { runUnbounded } from './wait-budget';
 
 /** Arbitrary, fixed key of the advisory lock that serialises migration runs across replicas. */
 const MIGRATION_LOCK_KEY = 7_264_211_930;
@@ -37,12 +38,25 @@ export function isLockTimeout(error: unknown): boolean {
  * `policy.lockRetries` more times; then it fails, and the hook Job with it — the release does not go
  * ahead, the running colour is untouched. Waiting for another migrator's advisory lock is not
  * bounded here (it blocks no traffic); the Job's deadline bounds it.
+ *
+ * Migration statements are the one kind of database work with no client-side bound
+ * (wait-budget.ts): a long index build is expected to take longer than a request's budget, and the
+ * startup probe or the Job's deadline decides how long a migrating process may take.
  */
 export async function runMigrations(
   dataSource: DataSource,
   logger: Logger,
   policy: MigrationConfig,
   pause: Pause = sleep,
+): Promise<string[]> {
+  return runUnbounded(() => migrate(dataSource, logger, policy, pause));
+}
+
+async function migrate(
+  dataSource: DataSource,
+  logger: Logger,
+  policy: MigrationConfig,
+  pause: Pause,
 ): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();

@@ -5,6 +5,7 @@ import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlState } from '../common/er
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { Admission } from './admission';
+import { databaseWaitBudgetMs, waitBoundMs } from './wait-budget';
 
 const MAX_ATTEMPTS = 5;
 const BASE_DELAY_MS = 10;
@@ -45,7 +46,8 @@ const POOL_HEADROOM = 2;
  * Serialization failures and deadlocks (40001, 40P01) are retried with capped, jittered backoff.
  *
  * Admission: at most `DB_POOL_MAX - 2` transactions hold a connection at once; the rest wait here,
- * first come first served, for up to DB_STATEMENT_TIMEOUT_MS (then 503). Without it a burst (1,000
+ * first come first served, for up to DB_STATEMENT_TIMEOUT_MS, or less when the request has less of
+ * its database budget left (wait-budget.ts), then 503. Without it a burst (1,000
  * orders at once on a 10-connection pool) would wait in the pool's own queue, whose 800 ms
  * acquisition timeout is meant to detect an unreachable database, and most of the burst would get
  * 503 although the database is healthy; the headroom keeps reads and sign-in checks flowing.
@@ -54,16 +56,19 @@ const POOL_HEADROOM = 2;
 export class TransactionRunner {
   private readonly participants: TransactionParticipant[] = [];
   private readonly admission?: Admission;
+  private readonly budgetMs: number = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     @Optional() @Inject(APP_CONFIG) config?: AppConfig,
   ) {
-    if (config)
+    if (config) {
       this.admission = new Admission(
         Math.max(1, config.dbPoolMax - POOL_HEADROOM),
         config.dbStatementTimeoutMs,
       );
+      this.budgetMs = databaseWaitBudgetMs(config.dbStatementTimeoutMs);
+    }
   }
 
   /** Registered once at start by the module that owns the participant (see IdempotencyParticipant). */
@@ -77,8 +82,12 @@ export class TransactionRunner {
   ): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await (this.admission
-          ? this.admission.run(() => this.attempt(work, isolation))
+        const admission = this.admission;
+        return await (admission
+          ? admission.run(
+              () => this.attempt(work, isolation),
+              waitBoundMs(admission.maxWaitMs, this.budgetMs),
+            )
           : this.attempt(work, isolation));
       } catch (error) {
         if (!isRetryableTransactionError(error) || attempt >= MAX_ATTEMPTS) throw error;

@@ -23,7 +23,11 @@ export interface TestApp {
  * The whole application in-process (exactly what main.ts builds) on a fresh database of the run's
  * real PostgreSQL, with migrations applied and logs captured.
  */
-export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<AppConfig> = {},
+  /** How the service reaches its fresh database (e.g. through a test proxy); directly by default. */
+  route: (databaseUrl: string) => string = (url) => url,
+): Promise<TestApp> {
   const db = await createTestDatabase();
   const chunks: string[] = [];
   const destination = new Writable({
@@ -36,7 +40,7 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise
   // are shared by several specs; fast 503s on a dead database are proven by refusing connections,
   // which fail at once whatever this bound is.
   const config = testConfig({
-    databaseUrl: db.url,
+    databaseUrl: route(db.url),
     jwtSecret: TEST_JWT_SECRET,
     logLevel: 'info',
     dbConnectTimeoutMs: 5000,

@@ -1,6 +1,28 @@
 import { ServiceUnavailableError } from './app-error';
 
 /**
+ * The database did not answer within the client-side bound (src/database/bounded-driver.ts), or a
+ * request had spent its whole database budget before it could wait at all. For a statement, its
+ * connection was discarded: whether the statement (or a COMMIT) took effect is unknown, and is never
+ * guessed; an idempotency key tells the client on a retry (docs/failure-behaviour.md).
+ */
+export class DatabaseTimeoutError extends Error {
+  constructor(
+    readonly waitingFor: 'statement' | 'connection',
+    readonly afterMs: number,
+  ) {
+    super(
+      afterMs <= 0
+        ? `the request's database time budget is spent; no ${waitingFor} was waited for`
+        : waitingFor === 'statement'
+          ? `no answer from the database within ${afterMs} ms; the connection was discarded`
+          : `no database connection within ${afterMs} ms`,
+    );
+    this.name = 'DatabaseTimeoutError';
+  }
+}
+
+/**
  * PostgreSQL SQLSTATE classes and node-postgres/socket failures that mean "the database cannot serve
  * right now" (https://www.postgresql.org/docs/current/errcodes-appendix.html). They become 503
  * `SERVICE_UNAVAILABLE` with `Retry-After`, never 500: the request may succeed when retried.
@@ -27,12 +49,25 @@ const UNAVAILABLE_SOCKET_CODES = new Set([
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
+  // pg's own connect bound (connectionTimeoutMillis), e.g. when a stalled event loop let it elapse.
+  'timeout expired',
   'Client has encountered a connection error',
   'Cannot use a pool after calling end',
   'Connection is not established',
   'Query read timeout',
   'terminating connection',
 ];
+
+/** The error and what it wraps: TypeORM's `driverError`, an `Error`'s `cause` (pg-pool's connect timeout). */
+function chain(error: unknown): unknown[] {
+  const found: unknown[] = [];
+  for (let e = error; typeof e === 'object' && e !== null && found.length < 5;) {
+    found.push(e);
+    const next = e as { driverError?: unknown; cause?: unknown };
+    e = next.driverError ?? next.cause;
+  }
+  return found;
+}
 
 function codeOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -50,6 +85,7 @@ function isFatal(error: unknown): boolean {
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (chain(error).some((e) => e instanceof DatabaseTimeoutError)) return true;
   // e.g. 55000 "database … is not currently accepting connections" while connecting.
   if (isFatal(error)) return true;
   const code = codeOf(error);
@@ -59,7 +95,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   ) {
     return true;
   }
-  const messages = [error.message, (error as { driverError?: Error }).driverError?.message ?? ''];
+  const messages = chain(error).map((e) => (e instanceof Error ? e.message : ''));
   return messages.some((m) => UNAVAILABLE_MESSAGES.some((needle) => m.includes(needle)));
 }
 
@@ -67,7 +103,8 @@ const CONNECTION_LOST_CODES = new Set(['57P01', '57P02', 'ECONNRESET', 'EPIPE'])
 
 /**
  * The connection died under the query (it never reached the server, or the server ended it): a
- * read may be retried at once on another pooled connection.
+ * read may be retried at once on another pooled connection. Not a timeout: a database that did not
+ * answer in time gets no second wait (DatabaseTimeoutError, pg-pool's connection timeout).
  */
 export function isConnectionLost(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -76,7 +113,7 @@ export function isConnectionLost(error: unknown): boolean {
   const messages = [e.message, e.driverError?.message ?? ''];
   return (
     (code !== undefined && CONNECTION_LOST_CODES.has(code)) ||
-    messages.some((m) => /Connection terminated|terminating connection/.test(m))
+    messages.some((m) => /Connection terminated(?! due to connection timeout)|terminating connection/.test(m))
   );
 }
 

@@ -1,0 +1,17 @@
+import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
+import { runAsRequest } from '../../database/wait-budget';
+
+/**
+ * Every route handler runs as one request for the database wait budget (src/database/wait-budget.ts).
+ * Handlers are wrapped as routes are added, so everything Nest runs for a route (guards,
+ * interceptors, pipes, the handler, its transaction) shares one budget. Must be installed before
+ * the routes are registered (`app.init()`).
+ */
+export function installRequestScopes(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route) => {
+    const handler: RouteHandlerMethod = route.handler;
+    route.handler = function scoped(this: FastifyInstance, request, reply) {
+      return runAsRequest(() => handler.call(this, request, reply));
+    };
+  });
+}
