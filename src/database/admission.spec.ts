@@ -49,4 +49,22 @@ describe('Admission', () => {
     await expect(admission.run(async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
     await expect(admission.run(async () => 'ok')).resolves.toBe('ok');
   });
+
+  it('lets one caller wait less than the bound (a request with little of its database budget left)', async () => {
+    jest.useFakeTimers();
+    try {
+      const admission = new Admission(1, 5000);
+      let release!: () => void;
+      const holder = admission.run(() => new Promise<void>((r) => (release = r)));
+      const work = jest.fn();
+      const waiter = admission.run(work, 100);
+      jest.advanceTimersByTime(150);
+      await expect(waiter).rejects.toBeInstanceOf(ServiceUnavailableError);
+      expect(work).not.toHaveBeenCalled();
+      release();
+      await holder;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -1,5 +1,3 @@
-import { ServiceUnavailableError } from '../common/errors/app-error';
-import { Admission } from './admission';
 import { databaseWaitBudgetMs, runAsRequest, runUnbounded, waitBoundMs } from './wait-budget';
 
 describe('the database wait budget', () => {
@@ -50,23 +48,5 @@ describe('the database wait budget', () => {
 
   it('has no client-side bound for a session that lifted the server timeouts on purpose', () => {
     expect(runUnbounded(() => waitBoundMs(5500, 5500))).toBeUndefined();
-  });
-
-  it('shortens the wait for a place in the transaction admission', async () => {
-    jest.useFakeTimers();
-    try {
-      const admission = new Admission(1, 5000);
-      let release!: () => void;
-      const holder = admission.run(() => new Promise<void>((r) => (release = r)));
-      const work = jest.fn();
-      const waiter = admission.run(work, 100);
-      jest.advanceTimersByTime(150);
-      await expect(waiter).rejects.toBeInstanceOf(ServiceUnavailableError);
-      expect(work).not.toHaveBeenCalled();
-      release();
-      await holder;
-    } finally {
-      jest.useRealTimers();
-    }
   });
 });

@@ -4,6 +4,8 @@ import { freePort } from '../../src/database/embedded';
 
 export interface RedisServer {
   url: string;
+  /** The redis-server process (e.g. to stop it with SIGSTOP). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid as number,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { ServiceUnavailableError } from './app-error';
 import {
   DatabaseTimeoutError,
@@ -43,6 +44,10 @@ describe('client-side timeouts and connect bounds (issue 14 finding 6, issue 18)
       isDatabaseUnavailable(new Error('Connection terminated due to connection timeout', { cause: expired })),
     ).toBe(true);
     expect(translateInfrastructureError(timeout)).toBeInstanceOf(ServiceUnavailableError);
+  });
+
+  it('include a transaction whose connection died between two statements', () => {
+    expect(isDatabaseUnavailable(new QueryRunnerAlreadyReleasedError())).toBe(true);
   });
 
   it('are not a lost connection: no immediate second wait on another connection', () => {

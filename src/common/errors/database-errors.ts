@@ -86,6 +86,9 @@ function isFatal(error: unknown): boolean {
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (chain(error).some((e) => e instanceof DatabaseTimeoutError)) return true;
+  // TypeORM releases a query runner whose connection died between two statements (the server ended
+  // the session); the transaction's next statement then fails with this.
+  if (error.name === 'QueryRunnerAlreadyReleasedError') return true;
   // e.g. 55000 "database … is not currently accepting connections" while connecting.
   if (isFatal(error)) return true;
   const code = codeOf(error);
