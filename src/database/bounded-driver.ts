@@ -1,6 +1,6 @@
 import * as pg from 'pg';
 import { DatabaseTimeoutError } from '../common/errors/database-errors';
-import { waitBoundMs } from './wait-budget';
+import { beginWait, DatabaseWait } from './wait-budget';
 
 type AcquireCallback = (
   err: Error | undefined,
@@ -35,13 +35,14 @@ export function boundedClient(connectTimeoutMs: number, budgetMs: number): typeo
     override query(...args: any[]): any {
       const send = (): unknown => Reflect.apply(super.query, this, args);
       const first = args[0] as { submit?: unknown } | undefined;
-      const boundMs = waitBoundMs(budgetMs, budgetMs);
-      if (boundMs === undefined || typeof first?.submit === 'function') return send();
+      if (typeof first?.submit === 'function') return send();
+      const wait = beginWait(budgetMs, budgetMs);
+      if (wait.boundMs === undefined) return send();
       const callback =
         typeof args[args.length - 1] === 'function' ? (args.pop() as QueryCallback) : undefined;
       const answer =
-        boundMs > 0
-          ? this.bounded(send() as Promise<unknown>, boundMs)
+        wait.boundMs > 0
+          ? this.bounded(send() as Promise<unknown>, wait)
           : this.refuse(new DatabaseTimeoutError('statement', 0));
       if (!callback) return answer;
       answer.then(
@@ -51,19 +52,23 @@ export function boundedClient(connectTimeoutMs: number, budgetMs: number): typeo
       return undefined;
     }
 
-    private bounded(pending: Promise<unknown>, boundMs: number): Promise<unknown> {
+    private bounded(pending: Promise<unknown>, wait: DatabaseWait): Promise<unknown> {
+      const boundMs = wait.boundMs as number;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
+          wait.end();
           reject(new DatabaseTimeoutError('statement', boundMs));
           this.discard();
         }, boundMs);
         pending.then(
           (result) => {
             clearTimeout(timer);
+            wait.end();
             resolve(result);
           },
           (error: unknown) => {
             clearTimeout(timer);
+            wait.end();
             reject(error as Error);
           },
         );
@@ -98,11 +103,17 @@ export function budgetedPool(budgetMs: number): typeof pg.Pool {
     override connect(callback: AcquireCallback): void;
     override connect(callback?: AcquireCallback): Promise<pg.PoolClient> | void {
       const queueMs = this.options.connectionTimeoutMillis ?? budgetMs;
-      const boundMs = waitBoundMs(queueMs, budgetMs);
-      if (boundMs === undefined || boundMs >= queueMs) {
-        return callback ? super.connect(callback) : super.connect();
-      }
+      const wait = beginWait(queueMs, budgetMs);
       const acquire = (done: AcquireCallback): void => {
+        const boundMs = wait.boundMs;
+        if (boundMs === undefined || boundMs >= queueMs) {
+          // The pool's own bound is the shorter: its queue timeout decides.
+          super.connect((err, client, release) => {
+            wait.end();
+            done(err, client, release);
+          });
+          return;
+        }
         if (boundMs <= 0) {
           process.nextTick(() => done(new DatabaseTimeoutError('connection', 0), undefined, noop));
           return;
@@ -110,6 +121,7 @@ export function budgetedPool(budgetMs: number): typeof pg.Pool {
         let settled = false;
         const timer = setTimeout(() => {
           settled = true;
+          wait.end();
           done(new DatabaseTimeoutError('connection', boundMs), undefined, noop);
         }, boundMs);
         super.connect((err, client, release) => {
@@ -119,6 +131,7 @@ export function budgetedPool(budgetMs: number): typeof pg.Pool {
           }
           settled = true;
           clearTimeout(timer);
+          wait.end();
           done(err, client, release);
         });
       };

@@ -5,7 +5,7 @@ import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlState } from '../common/er
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { Admission } from './admission';
-import { databaseWaitBudgetMs, waitBoundMs } from './wait-budget';
+import { beginWait, databaseWaitBudgetMs } from './wait-budget';
 
 const MAX_ATTEMPTS = 5;
 const BASE_DELAY_MS = 10;
@@ -82,17 +82,25 @@ export class TransactionRunner {
   ): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const admission = this.admission;
-        return await (admission
-          ? admission.run(
-              () => this.attempt(work, isolation),
-              waitBoundMs(admission.maxWaitMs, this.budgetMs),
-            )
-          : this.attempt(work, isolation));
+        return await this.admitted(() => this.attempt(work, isolation));
       } catch (error) {
         if (!isRetryableTransactionError(error) || attempt >= MAX_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
       }
+    }
+  }
+
+  /** Through the admission, whose wait counts against the request's database budget. */
+  private async admitted<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.admission) return work();
+    const wait = beginWait(this.admission.maxWaitMs, this.budgetMs);
+    try {
+      return await this.admission.run(() => {
+        wait.end();
+        return work();
+      }, wait.boundMs);
+    } finally {
+      wait.end();
     }
   }
 

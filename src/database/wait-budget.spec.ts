@@ -1,4 +1,4 @@
-import { databaseWaitBudgetMs, runAsRequest, runUnbounded, waitBoundMs } from './wait-budget';
+import { beginWait, databaseWaitBudgetMs, runAsRequest, runUnbounded } from './wait-budget';
 
 describe('the database wait budget', () => {
   let now = 1000;
@@ -8,25 +8,44 @@ describe('the database wait budget', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
+  /** A wait that lasts `ms`; answers the bound it was given. */
+  const waitFor = (ms: number, ownBoundMs = 5500): number | undefined => {
+    const wait = beginWait(ownBoundMs, 5500);
+    now += ms;
+    wait.end();
+    return wait.boundMs;
+  };
+
   it('is the statement timeout plus a small margin', () => {
     expect(databaseWaitBudgetMs(5000)).toBe(5500);
   });
 
   it('outside a request (background work), gives every wait its own bound', () => {
-    expect(waitBoundMs(5000, 5500)).toBe(5000);
-    now += 60_000;
-    expect(waitBoundMs(5500, 5500)).toBe(5500);
+    expect(waitFor(5000, 5000)).toBe(5000);
+    expect(waitFor(5500)).toBe(5500);
+    expect(waitFor(0)).toBe(5500);
   });
 
-  it('in a request, shares one budget between all waits, started by the first', () => {
+  it('in a request, shares one budget between all waits, counting only the time spent waiting', () => {
     runAsRequest(() => {
-      now += 10_000; // before the first wait (e.g. hashing a password): not counted
-      expect(waitBoundMs(5500, 5500)).toBe(5500);
-      now += 4000;
-      expect(waitBoundMs(5000, 5500)).toBe(1500);
-      expect(waitBoundMs(1000, 5500)).toBe(1000);
-      now += 2000;
-      expect(waitBoundMs(5500, 5500)).toBe(0);
+      expect(waitFor(4000)).toBe(5500);
+      now += 10_000; // the request's own work between two waits (e.g. checking a password hash)
+      expect(waitFor(0, 5000)).toBe(1500);
+      expect(waitFor(1000, 1000)).toBe(1000);
+      expect(waitFor(0)).toBe(500);
+      expect(waitFor(500)).toBe(500);
+      expect(waitFor(0)).toBe(0);
+    });
+  });
+
+  it('counts a wait once however often it is ended', () => {
+    runAsRequest(() => {
+      const wait = beginWait(5500, 5500);
+      now += 1000;
+      wait.end();
+      now += 1000;
+      wait.end();
+      expect(beginWait(5500, 5500).boundMs).toBe(4500);
     });
   });
 
@@ -34,12 +53,9 @@ describe('the database wait budget', () => {
     const seen = await Promise.all(
       [0, 1].map((i) =>
         runAsRequest(async () => {
-          if (i === 0) {
-            waitBoundMs(5500, 5500);
-            now += 5000;
-          }
+          if (i === 0) waitFor(5000);
           await new Promise((r) => setImmediate(r));
-          return waitBoundMs(5500, 5500);
+          return beginWait(5500, 5500).boundMs;
         }),
       ),
     );
@@ -47,6 +63,6 @@ describe('the database wait budget', () => {
   });
 
   it('has no client-side bound for a session that lifted the server timeouts on purpose', () => {
-    expect(runUnbounded(() => waitBoundMs(5500, 5500))).toBeUndefined();
+    expect(runUnbounded(() => beginWait(5500, 5500).boundMs)).toBeUndefined();
   });
 });

@@ -14,8 +14,8 @@ export function databaseWaitBudgetMs(statementTimeoutMs: number): number {
 }
 
 interface Scope {
-  /** `performance.now()` past which the scope may not wait on the database; set by its first wait. */
-  deadline?: number;
+  /** Milliseconds this scope has waited on the database so far. */
+  spentMs: number;
   /** No client-side bound (a session that set `statement_timeout = 0` on purpose, e.g. migrations). */
   unbounded?: boolean;
 }
@@ -23,30 +23,47 @@ interface Scope {
 const scopes = new AsyncLocalStorage<Scope>();
 
 /**
- * Runs `work` as one request: every database wait in it (a place in the transaction admission, a
- * pooled connection, each statement) draws on one budget, which its first wait starts. Without it a
- * request could wait its full bound at each step in turn: admitted just before its bound, then a
- * pooled connection to a silent server, then that statement's bound.
+ * Runs `work` as one request: its database waits (a place in the transaction admission, a pooled
+ * connection, the answer to each statement) draw on one budget. Without it a request could wait its
+ * full bound at each step in turn: admitted just before its bound, then a pooled connection to a
+ * silent server, then that statement's bound. Only waiting counts, not the request's own work in
+ * between (e.g. checking a password hash).
  */
 export function runAsRequest<T>(work: () => T): T {
-  return scopes.run({}, work);
+  return scopes.run({ spentMs: 0 }, work);
 }
 
 /** Runs `work` without client-side bounds (only for sessions that lift the server's timeouts too). */
 export function runUnbounded<T>(work: () => T): T {
-  return scopes.run({ unbounded: true }, work);
+  return scopes.run({ spentMs: 0, unbounded: true }, work);
 }
 
+export interface DatabaseWait {
+  /** How long this wait may last (0: no budget left, fail without waiting); undefined: no bound. */
+  readonly boundMs: number | undefined;
+  /** Counts the time waited against the request's budget; call when the wait is over, either way. */
+  end(): void;
+}
+
+const UNBOUNDED: DatabaseWait = { boundMs: undefined, end: () => undefined };
+
 /**
- * How long the next database wait may last: `ownBoundMs`, or less when the request it serves has less
- * of its `budgetMs` left (0: none left, fail without waiting); `undefined` inside `runUnbounded`.
- * Outside any request (background jobs) every wait gets its own bound.
+ * Starts a database wait whose own bound is `ownBoundMs`: inside a request it gets no more than what
+ * is left of the request's `budgetMs`. Outside any request (background jobs) every wait gets its own
+ * bound.
  */
-export function waitBoundMs(ownBoundMs: number, budgetMs: number): number | undefined {
+export function beginWait(ownBoundMs: number, budgetMs: number): DatabaseWait {
   const scope = scopes.getStore();
-  if (!scope) return ownBoundMs;
-  if (scope.unbounded) return undefined;
-  const now = performance.now();
-  scope.deadline ??= now + budgetMs;
-  return Math.max(0, Math.min(ownBoundMs, Math.round(scope.deadline - now)));
+  if (!scope) return { boundMs: ownBoundMs, end: () => undefined };
+  if (scope.unbounded) return UNBOUNDED;
+  const started = performance.now();
+  let ended = false;
+  return {
+    boundMs: Math.max(0, Math.min(ownBoundMs, Math.round(budgetMs - scope.spentMs))),
+    end: () => {
+      if (ended) return;
+      ended = true;
+      scope.spentMs += performance.now() - started;
+    },
+  };
 }

@@ -10,6 +10,7 @@ export class SilentProxy {
   private server!: Server;
   private silent = false;
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
+  private openBeforeSilence = new Set<{ client: Socket; upstream: Socket }>();
   private trap: Buffer | undefined;
 
   constructor(
@@ -36,17 +37,22 @@ export class SilentProxy {
 
   silence(): void {
     this.silent = true;
+    this.openBeforeSilence = new Set(this.pairs);
     for (const { client, upstream } of this.pairs) {
       client.pause();
       upstream.pause();
     }
   }
 
-  resume(): void {
-    this.silent = false;
-    for (const { client, upstream } of this.pairs) {
-      client.resume();
-      upstream.resume();
+  /**
+   * `'opened-before-silence'`: only the connections that were open before `silence()` answer again,
+   * newer ones stay silent (a server that answers on its connections but accepts new ones slowly).
+   */
+  resume(which: 'all' | 'opened-before-silence' = 'all'): void {
+    if (which === 'all') this.silent = false;
+    for (const pair of which === 'all' ? this.pairs : this.openBeforeSilence) {
+      pair.client.resume();
+      pair.upstream.resume();
     }
   }
 

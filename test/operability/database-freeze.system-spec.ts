@@ -6,6 +6,7 @@ import { ServiceProcess, startService } from '../helpers/service';
 import { eventually, Receiver, startReceiver } from '../webhooks/helpers/receiver';
 import { freeze, postmasterPid, thaw } from './freeze';
 import {
+  adminPost,
   databaseFacts,
   openShop,
   OrderAnswer,
@@ -65,13 +66,11 @@ describe('a frozen database under order load (system)', () => {
       timeoutMs: 120_000,
     });
     shop = await openShop(service.url, pg.url);
-    const subscription = await fetch(`${service.url}/v1/webhooks`, {
-      method: 'POST',
-      headers: { ...shop.admin, 'content-type': 'application/json' },
-      body: JSON.stringify({ url: receiver.url, events: ['order.created'] }),
+    const subscription = await adminPost(shop, '/v1/webhooks', {
+      url: receiver.url,
+      events: ['order.created'],
     });
-    expect(subscription.status).toBe(201);
-    receiver.secret = ((await subscription.json()) as { secret: string }).secret;
+    receiver.secret = subscription.secret as string;
   }, 180_000);
 
   afterAll(async () => {

@@ -56,6 +56,21 @@ async function call(
   };
 }
 
+/**
+ * Setup through the API as a client would do it on a busy machine: a 503 (the service's database
+ * budget ran out) is retried after its Retry-After. The conflict a retried create may meet (the first
+ * try committed after all) is resolved by reading the row.
+ */
+async function untilServed(
+  send: () => ReturnType<typeof call>,
+): Promise<Awaited<ReturnType<typeof call>> & { retried: boolean }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const res = await send();
+    if (res.status !== 503 || attempt >= 10) return { ...res, retried: attempt > 1 };
+    await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+  }
+}
+
 async function signIn(
   baseUrl: string,
   sql: Client,
@@ -63,12 +78,16 @@ async function signIn(
 ): Promise<[Record<string, string>, string]> {
   const email = `${role}-${randomBytes(5).toString('hex')}@example.test`;
   const password = `pw-${randomBytes(9).toString('base64url')}`;
-  const reg = await call(baseUrl, 'POST', '/v1/auth/register', { email, password, name: role });
-  if (reg.status !== 201) throw new Error(`register answered ${reg.status}`);
+  const reg = await untilServed(() =>
+    call(baseUrl, 'POST', '/v1/auth/register', { email, password, name: role }),
+  );
+  if (reg.status !== 201 && !(reg.retried && reg.status === 409))
+    throw new Error(`register answered ${reg.status}`);
+  const { rows } = await sql.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [email]);
   if (role === 'admin') await sql.query(`UPDATE users SET role = 'admin' WHERE email = $1`, [email]);
-  const login = await call(baseUrl, 'POST', '/v1/auth/login', { email, password });
+  const login = await untilServed(() => call(baseUrl, 'POST', '/v1/auth/login', { email, password }));
   if (login.status !== 200) throw new Error(`login answered ${login.status}`);
-  return [{ authorization: `Bearer ${login.json.accessToken as string}` }, reg.json.id as string];
+  return [{ authorization: `Bearer ${login.json.accessToken as string}` }, rows[0]?.id as string];
 }
 
 /** An admin, a shopper and `products` products with `stock` each. */
@@ -85,17 +104,23 @@ export async function openShop(
   const [shopper, shopperId] = await signIn(baseUrl, sql, 'user');
   const productIds: string[] = [];
   for (let i = 0; i < products; i += 1) {
-    const res = await call(
-      baseUrl,
-      'POST',
-      '/v1/products',
-      { sku: `FRZ-${randomBytes(4).toString('hex')}`, name: `P${i}`, priceCents: 100, stock },
-      admin,
+    const sku = `FRZ-${randomBytes(4).toString('hex')}`;
+    const res = await untilServed(() =>
+      call(baseUrl, 'POST', '/v1/products', { sku, name: `P${i}`, priceCents: 100, stock }, admin),
     );
-    if (res.status !== 201) throw new Error(`create product answered ${res.status}`);
-    productIds.push(res.json.id as string);
+    if (res.status !== 201 && !(res.retried && res.status === 409))
+      throw new Error(`create product answered ${res.status}`);
+    const { rows } = await sql.query<{ id: string }>('SELECT id FROM products WHERE sku = $1', [sku]);
+    productIds.push(rows[0]?.id as string);
   }
   return { baseUrl, sql, admin, shopper, shopperId, productIds, initialStock: stock };
+}
+
+/** `POST` as the admin until served (a 503 is retried): for setup steps such as a subscription. */
+export async function adminPost(shop: Shop, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await untilServed(() => call(shop.baseUrl, 'POST', path, body, shop.admin));
+  if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}`);
+  return res.json;
 }
 
 /** Order n: one or two items, quantities 1–3, spread over the products. */

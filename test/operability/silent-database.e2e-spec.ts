@@ -108,6 +108,20 @@ describe('a silent database (e2e)', () => {
     expect(ids.size).toBe(4);
   });
 
+  it('is ready again as soon as the database answers, before a new connection could be opened', async () => {
+    expect((await ready()).res.statusCode).toBe(200); // the probe's connection is open
+    proxy.silence();
+    try {
+      expect((await ready()).res.statusCode).toBe(503);
+      // The server answers on the connections it had; new ones still get nothing.
+      proxy.resume('opened-before-silence');
+      expect((await ready()).res.statusCode).toBe(200);
+      expect((await ready()).res.statusCode).toBe(200);
+    } finally {
+      proxy.resume();
+    }
+  });
+
   it('gives a request one budget for all its waits: once a statement used it up, the next wait fails at once', async () => {
     const dataSource = t.app.get(DataSource);
     proxy.silence();
