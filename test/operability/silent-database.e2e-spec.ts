@@ -124,10 +124,15 @@ describe('a silent database (e2e)', () => {
 
   it('gives a request one budget for all its waits: once a statement used it up, the next wait fails at once', async () => {
     const dataSource = t.app.get(DataSource);
+    const pool = (dataSource.driver as unknown as { master: Pool }).master;
+    expect(await dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    const connections = pool.totalCount;
     proxy.silence();
     try {
       const [first, second] = await runAsRequest(async () => {
         const a = await dataSource.query('SELECT 1').catch((error: unknown) => error);
+        // The unanswered connection was discarded, not handed back to the pool.
+        expect(pool.totalCount).toBe(connections - 1);
         const b = await dataSource.query('SELECT 1').catch((error: unknown) => error);
         return [a, b];
       });
@@ -146,6 +151,34 @@ describe('a silent database (e2e)', () => {
       proxy.resume();
     }
     expect(await dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it("bounds pg's callback API (pool.query) the same way and drops the unanswered connection", async () => {
+    const url = proxy.viaProxy(t.db.url);
+    const options = buildDataSourceOptions(
+      testConfig({ databaseUrl: url, dbStatementTimeoutMs: STATEMENT_TIMEOUT_MS, dbConnectTimeoutMs: 5000 }),
+    ) as PostgresDataSourceOptions;
+    const pool = new (options.driver as { Pool: typeof Pool }).Pool({
+      connectionString: url,
+      ...options.extra,
+    });
+    pool.on('error', () => undefined);
+    try {
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(pool.totalCount).toBe(1);
+      proxy.silence();
+      let error: unknown;
+      try {
+        error = await pool.query('SELECT 1').catch((e: unknown) => e);
+      } finally {
+        proxy.resume();
+      }
+      expect(error).toBeInstanceOf(DatabaseTimeoutError);
+      expect(pool.totalCount).toBe(0);
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('lets a scheduled purge fail in bounded time with a warning while it is silent; the next run works', async () => {
