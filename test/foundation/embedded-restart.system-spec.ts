@@ -48,5 +48,6 @@ describe('embedded PostgreSQL across restarts (system)', () => {
     } finally {
       expect(await second.stop()).toBe(0);
     }
-  });
+    // Two starts of up to 120 s each (initdb alone takes tens of seconds on a busy 2-core machine).
+  }, 300_000);
 });
