@@ -2,7 +2,8 @@ import pino from 'pino';
 import { testConfig } from '../config/config';
 import { DatabaseTimeoutError } from '../common/errors/database-errors';
 import type { DeliveryStore } from './delivery-store';
-import { SecretBox } from './secret-box';
+import { ActiveColorGate } from '../background/active-color.gate';
+import type { DeliveryAttempts } from './delivery-attempt';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookMetrics } from './webhook-metrics';
 
@@ -29,13 +30,15 @@ describe('WebhookDispatcher while the database fails', () => {
       deadOrphans: jest.fn(fail),
       oldestPendingAgeSeconds: jest.fn(() => Promise.resolve(0)),
     };
-    const config = testConfig();
+    const base = testConfig();
+    const config = { ...base, webhooks: { ...base.webhooks, pollIntervalMs: 10 } };
     const dispatcher = new WebhookDispatcher(
-      { ...config, webhooks: { ...config.webhooks, pollIntervalMs: 10 } },
+      config,
       logger,
-      new SecretBox('a-key-only-this-spec-uses-xxxxxxxxxxxxxxx'),
       store as unknown as DeliveryStore,
+      {} as DeliveryAttempts,
       new WebhookMetrics(),
+      new ActiveColorGate(config, logger),
     );
     dispatcher.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(10_000);
