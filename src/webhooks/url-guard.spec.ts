@@ -53,6 +53,26 @@ describe('webhook URL guard', () => {
     // a zone id does not hide a link-local address
     'fe80::1%eth0',
     'not-an-ip',
+    // documentation, 6to4 relay anycast, discard-only and ORCHID ranges (issue 14, finding 10)
+    '192.0.2.1',
+    '198.51.100.1',
+    '203.0.113.1',
+    '192.88.99.1',
+    '2001:db8::1',
+    '100::1',
+    '2001:10::1',
+    // IETF protocol assignments, benchmarking, AS112, documentation (RFC 9637), segment routing
+    '2001:1::1',
+    '2001:2::1',
+    '192.175.48.1',
+    '2620:4f:8000::1',
+    '3fff::1',
+    '5f00::1',
+    '198.18.0.1',
+    // NAT64 / 6to4 / translated forms carrying a documentation address
+    '64:ff9b::192.0.2.1',
+    '2002:c000:201::1',
+    '::ffff:0:c000:201',
   ])('refuses %s', (address) => {
     expect(isForbiddenAddress(address)).toBe(true);
   });
@@ -70,7 +90,6 @@ describe('webhook URL guard', () => {
     '2002:808:808::1',
     // near the refused ranges, but outside them
     '2001:db9::1',
-    '2001:1::1',
     '2003::1',
     'fbff::1',
     '2001:4860:4860::8888',

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
  * Server-side request forgery guard for webhook URLs (OWASP SSRF prevention cheat sheet): a
@@ -7,37 +8,14 @@ import { BlockList, isIP } from 'node:net';
  * created and again before every delivery, on the addresses DNS gives at that moment; the delivery
  * then connects to the address that was checked (webhook-sender.ts), so a DNS answer that changes
  * between check and connect (rebinding) cannot slip through.
+ *
+ * An allow-list, not a deny-list: an address is accepted only when ipaddr.js classes it as global
+ * unicast (`range() === 'unicast'`), so every special-purpose range it knows (loopback, RFC 1918,
+ * link-local, CGNAT, documentation, benchmarking, discard, ORCHID, Teredo, AS112, multicast,
+ * reserved…) is refused, including ranges registered after this code was written once the package
+ * knows them (https://www.iana.org/assignments/iana-ipv4-special-registry,
+ * https://www.iana.org/assignments/iana-ipv6-special-registry).
  */
-const FORBIDDEN = new BlockList();
-// IPv4: "this network", loopback, RFC 1918, CGNAT (RFC 6598), link-local (cloud metadata lives at
-// 169.254.169.254), IETF protocol assignments, benchmarking, multicast, reserved and broadcast.
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['127.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['100.64.0.0', 10],
-  ['169.254.0.0', 16],
-  ['192.0.0.0', 24],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  FORBIDDEN.addSubnet(network, prefix, 'ipv4');
-}
-// IPv6: unspecified, loopback, unique-local, link-local, site-local (deprecated, still routed
-// inside some networks), multicast, Teredo (2001::/32: tunnels to an IPv4 host, obfuscated) and the
-// local-use NAT64 prefix (64:ff9b:1::/48, RFC 8215: translates into the operator's own network).
-// Forms that carry an IPv4 address are checked against the IPv4 rules (embeddedIpv4 below).
-FORBIDDEN.addAddress('::', 'ipv6');
-FORBIDDEN.addAddress('::1', 'ipv6');
-FORBIDDEN.addSubnet('fc00::', 7, 'ipv6');
-FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
-FORBIDDEN.addSubnet('fec0::', 10, 'ipv6');
-FORBIDDEN.addSubnet('ff00::', 8, 'ipv6');
-FORBIDDEN.addSubnet('2001::', 32, 'ipv6');
-FORBIDDEN.addSubnet('64:ff9b:1::', 48, 'ipv6');
 
 export interface ResolvedAddress {
   address: string;
@@ -52,49 +30,42 @@ export class WebhookUrlRefused extends Error {
   }
 }
 
-/** Whether an IP address is loopback, private, link-local or otherwise not a public unicast target. */
+/** Whether an IP address is anything but a public unicast target. */
 export function isForbiddenAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return true;
-  if (family === 4) return FORBIDDEN.check(address, 'ipv4');
-  if (FORBIDDEN.check(address, 'ipv6')) return true;
-  const ipv4 = embeddedIpv4(address);
-  return ipv4 !== undefined && FORBIDDEN.check(ipv4, 'ipv4');
+  // Only the canonical textual forms DNS and the URL parser produce; ipaddr.js would also take
+  // shorthand such as `0x7f.1`, which never reaches here from either.
+  if (isIP(address) === 0) return true;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.range() !== 'unicast';
+  const carried = carriedIpv4(parsed as ipaddr.IPv6);
+  if (carried === 'refuse') return true;
+  if (carried) return carried.range() !== 'unicast';
+  return parsed.range() !== 'unicast';
 }
 
 /**
- * The IPv4 address an IPv6 address carries, for the forms that reach it: IPv4-compatible
- * (::a.b.c.d, ::/96), IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), NAT64
- * well-known prefix (64:ff9b::/96) and 6to4 (2002:AABB:CCDD::/48). `address` must be valid IPv6.
+ * For the IPv6 forms that reach an IPv4 host, that host (judged by the IPv4 rules): IPv4-mapped
+ * (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, RFC 6145), IPv4-compatible (::a.b.c.d,
+ * deprecated but still routed by some stacks), the NAT64 well-known prefix (64:ff9b::/96) and 6to4
+ * (2002:AABB:CCDD::/48). The local-use NAT64 prefix (64:ff9b:1::/48, RFC 8215) translates into
+ * the operator's own network, whatever it carries: refused outright.
  */
-function embeddedIpv4(address: string): string | undefined {
-  const h = ipv6Hextets(address);
-  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
-  if (h[0] === 0x2002) return v4(h[1], h[2]);
-  const zeroUpTo = (n: number) => h.slice(0, n).every((x) => x === 0);
-  if (zeroUpTo(6)) return v4(h[6], h[7]);
-  if (zeroUpTo(5) && h[5] === 0xffff) return v4(h[6], h[7]);
-  if (zeroUpTo(4) && h[4] === 0xffff && h[5] === 0) return v4(h[6], h[7]);
-  if (h[0] === 0x64 && h[1] === 0xff9b && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0)
-    return v4(h[6], h[7]);
-  return undefined;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (zone id dropped, trailing dotted quad folded in). */
-function ipv6Hextets(address: string): number[] {
-  let text = address.split('%')[0].toLowerCase();
-  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (quad) {
-    const [a, b, c, d] = quad.slice(1).map(Number);
-    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+function carriedIpv4(address: ipaddr.IPv6): ipaddr.IPv4 | 'refuse' | undefined {
+  const p = address.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  switch (address.range()) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+      return v4(p[6], p[7]);
+    case 'rfc6052':
+      return p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0 ? v4(p[6], p[7]) : 'refuse';
+    case '6to4':
+      return v4(p[1], p[2]);
+    case 'unicast':
+      return p.slice(0, 6).every((x) => x === 0) ? v4(p[6], p[7]) : undefined;
+    default:
+      return undefined;
   }
-  const [head, tail] = text.split('::');
-  const parse = (part: string | undefined) => (part ? part.split(':').map((x) => parseInt(x, 16)) : []);
-  const left = parse(head);
-  const right = parse(tail);
-  return tail === undefined
-    ? left
-    : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
 export const MAX_URL_LENGTH = 2048;
@@ -177,7 +148,7 @@ export async function resolveWebhookTarget(
     const bad = addresses.find((a) => isForbiddenAddress(a.address));
     if (bad)
       throw new WebhookUrlRefused(
-        `url resolves to ${bad.address}, a loopback, private or link-local address`,
+        `url resolves to ${bad.address}, which is not a public unicast address (loopback, private, link-local and special-purpose ranges are refused)`,
       );
   }
   return addresses[0];
