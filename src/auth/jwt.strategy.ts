@@ -25,7 +25,10 @@ export interface AccessClaims {
 /**
  * passport-jwt verifying with HS256 only (`alg: none`, HS512, RS256… are refused by jsonwebtoken's
  * `algorithms` list) and an unexpired `exp`; `validate` additionally requires `exp` to be present,
- * which jsonwebtoken alone does not (https://github.com/auth0/node-jsonwebtoken#jwtverifytoken-secretorpublickey-options-callback).
+ * which jsonwebtoken alone does not (https://github.com/auth0/node-jsonwebtoken#jwtverifytoken-secretorpublickey-options-callback),
+ * and refuses a `crit` header: it names extensions the recipient must understand, and Bulwark
+ * understands none, so RFC 7515 §4.1.11 says such a token must be rejected (jsonwebtoken ignores
+ * `crit`). jsonwebtoken's `complete` option hands `validate` the header with the payload.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
@@ -44,10 +47,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       },
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       ignoreExpiration: false,
+      jsonWebTokenOptions: { complete: true },
     });
   }
 
-  validate(payload: unknown): AccessClaims {
+  validate(token: unknown): AccessClaims {
+    const { header, payload } = (token ?? {}) as { header?: unknown; payload?: unknown };
+    if (typeof header !== 'object' || header === null || 'crit' in header) {
+      throw new AppError('UNAUTHENTICATED', 'The access token is not valid.');
+    }
     const claims = payload as Record<string, unknown> | null;
     if (
       typeof claims !== 'object' ||

@@ -73,6 +73,20 @@ describe('access tokens: only valid HS256 tokens of live logins pass (e2e)', () 
     await expect401('not-a-jwt');
   });
 
+  it('refuses a validly signed token whose crit header names an extension it does not understand (RFC 7515 §4.1.11)', async () => {
+    // The same claims and key: only the header differs, and the plain one passes.
+    expect((await me(handMade({ alg: 'HS256', typ: 'JWT' }, claims, TEST_JWT_SECRET))).statusCode).toBe(200);
+    await expect401(
+      handMade({ alg: 'HS256', typ: 'JWT', crit: ['urn:example:must-check'] }, claims, TEST_JWT_SECRET),
+    );
+    await expect401(
+      jwt.sign(claims, TEST_JWT_SECRET, {
+        algorithm: 'HS256',
+        header: { alg: 'HS256', crit: ['b64'], b64: false } as jwt.JwtHeader,
+      }),
+    );
+  });
+
   it('refuses alg: none', async () => {
     await expect401(handMade({ alg: 'none', typ: 'JWT' }, claims, null));
     await expect401(handMade({ alg: 'None', typ: 'JWT' }, claims, null));
