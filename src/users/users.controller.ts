@@ -57,9 +57,10 @@ export class UsersController {
   @Operation(
     'updateUser',
     'Change a user’s name, role or status',
-    'Disabling a user ends every login of theirs at once.',
+    'Disabling a user ends every login of theirs at once. The last enabled admin can be neither demoted nor disabled.',
   )
   @ApiOkResponse({ type: UserView })
+  @ApiProblems('LAST_ADMIN')
   update(
     @Param('id') id: string,
     @Body() dto: AdminUpdateUserDto,

@@ -50,6 +50,20 @@ export class UsersRepository {
     return rows[0];
   }
 
+  /**
+   * Locks every enabled admin's row until the transaction ends and answers their ids. Always taken in
+   * id order and before any other user row, so two transactions that each take it cannot deadlock;
+   * a row changed meanwhile by a committed transaction is re-checked against the condition
+   * (https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED), so the
+   * answer counts the admins that really remain.
+   */
+  async lockEnabledAdmins(manager: EntityManager): Promise<string[]> {
+    const rows = (await manager.query(
+      `SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`,
+    )) as Array<{ id: string }>;
+    return rows.map((row) => row.id);
+  }
+
   /** Throws a unique violation (23505) when the e-mail is taken. */
   async insert(
     manager: EntityManager,

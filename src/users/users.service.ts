@@ -112,11 +112,19 @@ export class UsersService {
     return toUserView(user);
   }
 
-  /** Admin: name, role, disabled. Disabling ends every login of the user at once. */
+  /**
+   * Admin: name, role, disabled. Disabling ends every login of the user at once. The last enabled
+   * admin can be neither demoted nor disabled (by itself or by another admin being demoted at the
+   * same moment): 409 `LAST_ADMIN`, nothing changes.
+   */
   async adminUpdate(actor: Actor, id: string, dto: AdminUpdateUserDto): Promise<UserView> {
     const caller = requireUser(actor);
     if (!isUuid(id)) throw new NotFoundError('user');
+    const mayRemoveAnAdmin = dto.role === 'user' || dto.disabled === true;
     return this.transactions.run(async (manager) => {
+      // Changes that can take an admin away serialise on the enabled admins' rows, locked before the
+      // target's: of two admins demoting each other at once, the second sees the first's commit.
+      const admins = mayRemoveAnAdmin ? await this.users.lockEnabledAdmins(manager) : [];
       const before = await this.users.lockByIdWithHash(manager, id);
       if (!before) throw new NotFoundError('user');
       const changes: Record<string, unknown> = diff(before, {
@@ -125,6 +133,13 @@ export class UsersService {
         disabled: dto.disabled,
       });
       if (Object.keys(changes).length === 0) return toUserView(before);
+      const staysEnabledAdmin = (dto.role ?? before.role) === 'admin' && !(dto.disabled ?? before.disabled);
+      if (admins.includes(id) && !staysEnabledAdmin && admins.length === 1) {
+        throw new AppError(
+          'LAST_ADMIN',
+          'This is the last enabled admin: make another user an admin before demoting or disabling this one.',
+        );
+      }
       const after = await this.users.update(manager, id, {
         name: dto.name,
         role: dto.role,

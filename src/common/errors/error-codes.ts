@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   INSUFFICIENT_STOCK: { status: 409, title: 'Insufficient stock' },
   INVALID_STATE_TRANSITION: { status: 409, title: 'Invalid state transition' },
   IDEMPOTENCY_IN_PROGRESS: { status: 409, title: 'A request with this idempotency key is in progress' },
+  LAST_ADMIN: { status: 409, title: 'The last enabled admin cannot be demoted or disabled' },
   CONFLICT: { status: 409, title: 'Conflict' },
   PRECONDITION_FAILED: { status: 412, title: 'Precondition failed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
