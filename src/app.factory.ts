@@ -10,6 +10,7 @@ import { installLenientJsonParser } from './common/http/malformed-body';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
 import { installRequestScopes } from './common/http/request-scope';
 import type { AppConfig } from './config/config';
+import { fastifyTrustProxy } from './config/trust-proxy';
 import { setupOpenApi } from './docs/openapi';
 import { installFaultInjection } from './faults/fault-injection';
 import { installAccessLog } from './logging/access-log';
@@ -38,7 +39,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const logger = createLogger(config, destination);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     genReqId: requestIdFor,
     requestIdHeader: false,
     // On close: idle keep-alive sockets are closed at once, in-flight requests finish.

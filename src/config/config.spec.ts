@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       FAULT_LATENCY_MS: '400',
       DB_POOL_MAX: '20',
       CORS_ORIGINS: 'https://a.example, https://b.example',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
       WEBHOOKS_ALLOW_PRIVATE: '1',
       MIGRATE_ON_BOOT: 'false',
     });
@@ -78,7 +78,7 @@ describe('loadConfig', () => {
       faults: { enabled: true, errorRate: 0.25, latencyMs: 400 },
       dbPoolMax: 20,
       corsOrigins: ['https://a.example', 'https://b.example'],
-      trustProxy: true,
+      trustProxy: 1,
       webhooksAllowPrivate: true,
       migrateOnBoot: false,
     });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
 /**
  * The whole configuration of the service (README "Configuration"). This folder is the only place
@@ -28,7 +29,7 @@ export interface AppConfig {
   dbStatementTimeoutMs: number;
   dbConnectTimeoutMs: number;
   corsOrigins: string[];
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   webhooksAllowPrivate: boolean;
   migrateOnBoot: boolean;
   migrations: MigrationConfig;
@@ -196,6 +197,9 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
     }
   }
 
+  const trustProxy = parseTrustProxy(r.string('TRUST_PROXY'));
+  if ('problem' in trustProxy) r.problems.push(`TRUST_PROXY: ${trustProxy.problem}`);
+
   const config: AppConfig = {
     nodeEnv,
     port: r.int('PORT', 3000, 0, 65535),
@@ -222,7 +226,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
     dbStatementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     dbConnectTimeoutMs: r.int('DB_CONNECT_TIMEOUT_MS', 1000, 100, 60_000),
     corsOrigins,
-    trustProxy: r.bool('TRUST_PROXY', false),
+    trustProxy: 'value' in trustProxy ? trustProxy.value : false,
     webhooksAllowPrivate: r.bool('WEBHOOKS_ALLOW_PRIVATE', false),
     migrateOnBoot: r.bool('MIGRATE_ON_BOOT', true),
     migrations: {

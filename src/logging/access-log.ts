@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { userOf } from '../common/auth-user';
+import { clientAddress } from '../common/http/client-address';
 
 export const UNMATCHED_ROUTE = 'unmatched';
 
@@ -24,6 +25,8 @@ export function installAccessLog(fastify: FastifyInstance, logger: Logger): void
       status,
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
       userId: userOf(request)?.id,
+      // The client as TRUST_PROXY lets Fastify determine it, never a raw X-Forwarded-For.
+      clientIp: clientAddress(request),
     };
     if (status >= 500) logger.error(line, 'request');
     else logger.info(line, 'request');

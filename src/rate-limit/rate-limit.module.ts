@@ -9,6 +9,8 @@ import { APP_LOGGER } from '../logging/logger';
 import { RATE_LIMIT_OPT_IN, THROTTLERS } from './rate-limit.decorators';
 import { createThrottlerStorage } from './throttler-storage';
 import { normalizeEmail } from '../users/user.entity';
+import { clientAddress } from '../common/http/client-address';
+import { addressBucket } from './address-bucket';
 
 const MINUTE_MS = 60_000;
 // @Throttle({ name: … }) also opts a route in to a named throttler.
@@ -24,24 +26,20 @@ export function optedIn(context: ExecutionContext, name: string): boolean {
   return false;
 }
 
-function clientAddress(request: FastifyRequest): string {
-  return request.ip ?? 'unknown';
-}
-
-/** The caller: the signed-in user, else the client address. */
+/** The caller: the signed-in user, else the client address (an IPv6 client by its /64). */
 function callerTracker(request: FastifyRequest): string {
   const user = userOf(request);
-  return user ? `user:${user.id}` : `ip:${clientAddress(request)}`;
+  return user ? `user:${user.id}` : `ip:${addressBucket(clientAddress(request))}`;
 }
 
-/** The login throttler's key: the lower-cased e-mail of the body with the client address. */
+/** The login throttler's key: the lower-cased e-mail of the body with the client's address bucket. */
 export function loginTracker(request: FastifyRequest): string {
   const body = request.body as { email?: unknown } | undefined;
   const email =
     typeof body === 'object' && body !== null && typeof body.email === 'string'
       ? normalizeEmail(body.email)
       : '';
-  return `${email}|${clientAddress(request)}`;
+  return `${email}|${addressBucket(clientAddress(request))}`;
 }
 
 export function throttlerOptions(config: AppConfig, logger?: Logger): ThrottlerModuleOptions {

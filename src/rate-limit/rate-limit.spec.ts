@@ -43,7 +43,11 @@ describe('rate limits', () => {
       'ada@example.com|10.0.0.1',
     );
     expect(loginTracker(request({ email: 42 }, '10.0.0.1'))).toBe('|10.0.0.1');
-    expect(loginTracker(request(undefined, '::1'))).toBe('|::1');
+    expect(loginTracker(request(undefined, '::1'))).toBe('|::/64');
+    expect(loginTracker(request({ email: 'a@b.c' }, '::ffff:10.0.0.1'))).toBe('a@b.c|10.0.0.1');
+    expect(loginTracker(request({ email: 'a@b.c' }, '2001:db8::7'))).toBe(
+      loginTracker(request({ email: 'a@b.c' }, '2001:db8::8')),
+    );
   });
 
   it('takes the limits from the configuration, one window of a minute each, counting across routes', () => {

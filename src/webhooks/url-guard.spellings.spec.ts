@@ -36,8 +36,20 @@ const SPELLINGS: Array<[string, (ip: string) => string]> = [
   ['dotted', (ip) => ip],
   ['decimal integer', (ip) => String(asInteger(ip))],
   ['hex integer', (ip) => `0x${asInteger(ip).toString(16)}`],
-  ['octal octets', (ip) => octets(ip).map((o) => `0${o.toString(8)}`).join('.')],
-  ['hex octets', (ip) => octets(ip).map((o) => `0x${o.toString(16)}`).join('.')],
+  [
+    'octal octets',
+    (ip) =>
+      octets(ip)
+        .map((o) => `0${o.toString(8)}`)
+        .join('.'),
+  ],
+  [
+    'hex octets',
+    (ip) =>
+      octets(ip)
+        .map((o) => `0x${o.toString(16)}`)
+        .join('.'),
+  ],
   ['two parts', (ip) => `${octets(ip)[0]}.${asInteger(ip) % 2 ** 24}`],
   ['IPv4-mapped IPv6', (ip) => `[::ffff:${ip}]`],
 ];

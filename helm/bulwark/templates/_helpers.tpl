@@ -187,12 +187,16 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* TRUST_PROXY: explicit, or true exactly when a router sits in front. */}}
+{{/* TRUST_PROXY: explicit, or the router's exact hop count: 1 behind the chart's router (it appends
+the client it sees to X-Forwarded-For), false with no router. Never true (the service refuses it). */}}
 {{- define "bulwark.trustProxy" -}}
-{{- if kindIs "invalid" .Values.config.trustProxy }}
-{{- ne .Values.trafficRouting.type "service" }}
+{{- $v := .Values.config.trustProxy }}
+{{- if kindIs "invalid" $v }}
+{{- if eq .Values.trafficRouting.type "service" }}false{{ else }}1{{ end }}
+{{- else if or (kindIs "float64" $v) (kindIs "int64" $v) (kindIs "int" $v) }}
+{{- int64 $v }}
 {{- else }}
-{{- .Values.config.trustProxy }}
+{{- $v }}
 {{- end }}
 {{- end }}
 
