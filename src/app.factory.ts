@@ -6,7 +6,9 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
 import { Lifecycle } from './common/lifecycle';
+import { clientErrorHandler, frameworkErrorHandler, HELMET_OPTIONS } from './common/http/early-errors';
 import { installLenientJsonParser } from './common/http/malformed-body';
+import { SERVER_TIMEOUTS } from './common/http/server-timeouts';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
 import { installRequestScopes } from './common/http/request-scope';
 import type { AppConfig } from './config/config';
@@ -44,6 +46,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     requestIdHeader: false,
     // On close: idle keep-alive sockets are closed at once, in-flight requests finish.
     forceCloseConnections: 'idle',
+    // Bounds on slow or silent clients (src/common/http/server-timeouts.ts).
+    keepAliveTimeout: SERVER_TIMEOUTS.keepAliveTimeoutMs,
+    requestTimeout: SERVER_TIMEOUTS.requestTimeoutMs,
+    http: {
+      headersTimeout: SERVER_TIMEOUTS.headersTimeoutMs,
+      connectionsCheckingInterval: SERVER_TIMEOUTS.checkIntervalMs,
+    },
+    // Answers given before Nest sees the request are problem documents too.
+    clientErrorHandler: clientErrorHandler(logger),
+    frameworkErrors: frameworkErrorHandler(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, logger), adapter, {
     bufferLogs: true,
@@ -71,7 +83,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   installHttpMetrics(fastify, app.get(MetricsService));
   installFaultInjection(fastify, config.faults, logger);
 
-  await app.register(helmet, { global: true });
+  await app.register(helmet, { ...HELMET_OPTIONS, global: true });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
