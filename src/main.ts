@@ -3,14 +3,14 @@ import { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
 import { loadConfigOrExit } from './config/config';
 import { createLogger } from './logging/logger';
-import { prepareRuntime } from './runtime';
+import { prepareRuntimeOrExit } from './runtime';
 import { createFirstAdmin } from './users/first-admin';
 import { exitAfterFlush, installShutdown } from './shutdown';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const bootLogger = createLogger(config);
-  const runtime = await prepareRuntime(config, bootLogger);
+  const runtime = await prepareRuntimeOrExit(config, bootLogger);
   try {
     const { app, logger } = await createApp(runtime.config);
     // Decided on the data, not on "this start created the cluster": a first start that died after
@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     logger.info({ port: runtime.config.port, embedded: Boolean(runtime.embedded) }, 'Bulwark is listening');
   } catch (error) {
     bootLogger.fatal({ err: error }, 'start failed');
-    await runtime.embedded?.stop();
+    // The application never closed its connections: no point waiting for them to leave.
+    await runtime.embedded?.stop('fast');
     exitAfterFlush(bootLogger, 1);
   }
 }

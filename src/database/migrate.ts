@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '../config/config';
 import { createLogger } from '../logging/logger';
-import { prepareRuntime } from '../runtime';
+import { prepareRuntimeOrExit } from '../runtime';
 import { exitAfterFlush } from '../shutdown';
 import { buildDataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrator';
@@ -18,7 +18,7 @@ async function migrate(): Promise<void> {
   const logger = createLogger(config);
   // With a DATABASE_URL nothing is left to resolve, and nothing may be written under DATA_DIR (the
   // Job's root filesystem is read-only).
-  const runtime = config.databaseUrl ? { config, embedded: undefined } : await prepareRuntime(config, logger);
+  const runtime = config.databaseUrl ? { config, embedded: undefined } : await prepareRuntimeOrExit(config, logger);
   const dataSource = new DataSource(buildDataSourceOptions(runtime.config, logger));
   let code = 0;
   try {

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { createInterface } from 'node:readline';
+import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { adminPasswordFromEnv } from '../config/admin-password';
 import { ConfigError, EX_CONFIG, loadConfig } from '../config/config';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { runMigrations } from '../database/migrator';
 import { createLogger } from '../logging/logger';
-import { prepareRuntime } from '../runtime';
+import { prepareRuntimeOrExit } from '../runtime';
 import { ensureAdmin } from './admin-bootstrap';
 import { normalizeEmail } from './user.entity';
 
@@ -61,8 +62,12 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(error.problems.join('; '), EX_CONFIG);
     throw error;
   }
-  const logger = createLogger({ ...config, logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' });
-  const runtime = await prepareRuntime(config, logger);
+  // Standard output is the command's result (one line); anything logged goes to standard error.
+  const logger = createLogger(
+    { ...config, logLevel: config.logLevel === 'silent' ? 'silent' : 'warn' },
+    pino.destination({ fd: 2, sync: true }),
+  );
+  const runtime = await prepareRuntimeOrExit(config, logger);
   const dataSource = new DataSource(buildDataSourceOptions(runtime.config, logger));
   try {
     await dataSource.initialize();

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startEmbeddedPostgres } from '../../src/database/embedded';
+import { EmbeddedDatabaseError, startEmbeddedPostgres } from '../../src/database/embedded';
 
 /**
  * One PostgreSQL server for the whole run: `TEST_DATABASE_URL` (any server, a maintenance database URL)
@@ -17,12 +17,20 @@ export default async function globalSetup(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-test-pg-'));
   chmodSync(dir, 0o755); // as root, PostgreSQL runs as the `postgres` user, which must reach the folder
-  const embedded = await startEmbeddedPostgres(
-    dir,
-    'test-password',
-    pino({ level: 'warn' }),
-    'bulwark_test_template',
-  );
+  let embedded;
+  try {
+    embedded = await startEmbeddedPostgres(
+      dir,
+      'test-password',
+      pino({ level: 'warn' }),
+      'bulwark_test_template',
+    );
+  } catch (error) {
+    if (!(error instanceof EmbeddedDatabaseError)) throw error;
+    // One line that says what failed and what to do, as `npm start` does; no stack.
+    process.stderr.write(`test PostgreSQL: ${error.message} (or set TEST_DATABASE_URL)\n`);
+    process.exit(69);
+  }
   process.env.BULWARK_TEST_ADMIN_URL = embedded.adminUrl;
   process.env.BULWARK_TEST_PG_DIR = dir;
   (globalThis as { __bulwarkTestPg?: typeof embedded }).__bulwarkTestPg = embedded;

@@ -26,6 +26,10 @@ export interface StartOptions {
   waitFor?: string | false;
   timeoutMs?: number;
   script?: string;
+  /** Working directory (the default DATA_DIR `.data` is relative to it). */
+  cwd?: string;
+  /** The built service to run (default DIST_DIR). */
+  distDir?: string;
 }
 
 export async function startService(options: StartOptions = {}): Promise<ServiceProcess> {
@@ -41,15 +45,18 @@ export async function startService(options: StartOptions = {}): Promise<ServiceP
   })) {
     if (v !== undefined) env[k] = v;
   }
-  const child = spawn(process.execPath, [join(DIST_DIR, options.script ?? 'main.js')], {
+  const child = spawn(process.execPath, [join(options.distDir ?? DIST_DIR, options.script ?? 'main.js')], {
     env,
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  // 'close', not 'exit': 'close' comes once the process has ended AND its output has been read to
+  // the end (https://nodejs.org/api/child_process.html#event-close), so output() is complete then.
   const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    child.on('close', (code, signal) => resolve(code ?? signal ?? -1)),
   );
   const url = `http://127.0.0.1:${port}`;
   const service: ServiceProcess = {

