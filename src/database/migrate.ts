@@ -18,7 +18,9 @@ async function migrate(): Promise<void> {
   const logger = createLogger(config);
   // With a DATABASE_URL nothing is left to resolve, and nothing may be written under DATA_DIR (the
   // Job's root filesystem is read-only).
-  const runtime = config.databaseUrl ? { config, embedded: undefined } : await prepareRuntimeOrExit(config, logger);
+  const runtime = config.databaseUrl
+    ? { config, embedded: undefined }
+    : await prepareRuntimeOrExit(config, logger);
   const dataSource = new DataSource(buildDataSourceOptions(runtime.config, logger));
   let code = 0;
   try {
