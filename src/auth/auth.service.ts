@@ -6,7 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import { sqlState, UNIQUE_VIOLATION } from '../common/errors/database-errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { MetricsService } from '../metrics/metrics.service';
-import { normalizeEmail } from '../users/user.entity';
+import { normalizeEmail } from '../common/email';
 import { toUserView, UserView } from '../users/user.view';
 import { UsersRepository } from '../users/users.repository';
 import type { LoginDto } from './dto/login.dto';

@@ -26,12 +26,13 @@ const codesOf = (response: ResponseObject | undefined): unknown =>
   )?.allOf[1].properties?.code?.enum;
 
 describe('completeOperations', () => {
-  it('adds what a business route is: bearer security, 401, 429/503 with Retry-After, 500 with the injected fault', () => {
+  it('adds what a business route is: bearer security, 401, 429/503 with Retry-After, 400 for a value the database refuses, 500 with the injected fault', () => {
     const doc = documentWith('/v1/things', 'get', { operationId: 'listThings' });
     completeOperations(doc, new Map([['listThings', facts()]]));
     const op = doc.paths['/v1/things'].get as OperationObject;
     expect(op.security).toEqual([{ bearer: [] }]);
-    expect(Object.keys(op.responses).sort()).toEqual(['200', '401', '429', '500', '503']);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '429', '500', '503']);
+    expect(codesOf(op.responses[400] as ResponseObject)).toEqual(['BAD_REQUEST']);
     expect(codesOf(op.responses[500] as ResponseObject)).toEqual(['INTERNAL_ERROR', 'FAULT_INJECTED']);
     expect((op.responses[429] as ResponseObject).headers?.['Retry-After']).toEqual({
       $ref: '#/components/headers/RetryAfter',

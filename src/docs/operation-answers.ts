@@ -76,8 +76,9 @@ const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
  */
 function sharedProblems(path: string, method: string, op: OperationObject, facts: HandlerFacts): ErrorCode[] {
   const codes: ErrorCode[] = ['INTERNAL_ERROR'];
-  // Business routes: rate limited, backed by the database, and the target of fault injection.
-  if (isFaultTarget(path)) codes.push('RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'FAULT_INJECTED');
+  // Business routes: rate limited, backed by the database (unavailable 503; a value it refuses 400
+  // BAD_REQUEST, src/common/errors/database-errors.ts), and the target of fault injection.
+  if (isFaultTarget(path)) codes.push('RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'BAD_REQUEST', 'FAULT_INJECTED');
   if (!facts.isPublic) codes.push('UNAUTHENTICATED');
   if (facts.roles.length > 0) codes.push('FORBIDDEN');
   if (BODY_METHODS.has(method))

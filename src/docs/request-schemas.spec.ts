@@ -8,6 +8,7 @@ import { AuditQueryDto } from '../audit/audit-query.dto';
 import { LoginDto } from '../auth/dto/login.dto';
 import { RefreshTokenDto } from '../auth/dto/refresh-token.dto';
 import { RegisterDto } from '../auth/dto/register.dto';
+import { emailAmbiguity, normalizeEmail } from '../common/email';
 import { PageQueryDto } from '../common/pagination/cursor';
 import { createValidationPipe } from '../common/pipes/validation.pipe';
 import { CreateOrderDto } from '../orders/dto/create-order.dto';
@@ -67,10 +68,27 @@ const WELL_FORMED: Record<string, string> = {
 };
 
 /**
+ * E-mail fields are normalised before they are checked (EMAIL_RULES in their description): the
+ * schema judges the normalised value, and look-alike spellings are refused in words.
+ */
+function normalised(value: unknown): unknown {
+  const email = (value as { email?: unknown } | null)?.email;
+  return typeof email === 'string' ? { ...(value as object), email: normalizeEmail(email) } : value;
+}
+const unambiguousEmail = (value: unknown): boolean => {
+  const email = (value as { email?: unknown } | null)?.email;
+  return typeof email !== 'string' || emailAmbiguity(normalizeEmail(email)) === undefined;
+};
+
+/**
  * Rules the schema cannot express and states in words instead: they make the pipe refuse what the
- * schema alone would accept.
+ * schema alone would accept. (Text with NUL or a lone surrogate is refused in every text field too,
+ * as docs/api.md says; the generated text here has neither.)
  */
 const IN_WORDS: Record<string, (body: unknown) => boolean> = {
+  RegisterDto: unambiguousEmail,
+  LoginDto: unambiguousEmail,
+  ListUsersDto: unambiguousEmail,
   // `items`: each product at most once (compared in lower case, as the DTO does).
   CreateOrderDto: (body) => {
     const items = (body as { items?: unknown }).items;
@@ -275,7 +293,7 @@ describe('request schemas of the API document', () => {
           const inWords = IN_WORDS[(dto as Type).name] ?? (() => true);
           expect({ body, accepted: await accepted(dto as Type, 'body', body) }).toEqual({
             body,
-            accepted: validate(body) && inWords(body),
+            accepted: validate(normalised(body)) && inWords(body),
           });
         }),
         { numRuns: 1000 },
@@ -299,7 +317,7 @@ describe('request schemas of the API document', () => {
           const { text, typed } = asQuery(query, schema);
           expect({ query: text, accepted: await accepted(dto as Type, 'query', text) }).toEqual({
             query: text,
-            accepted: validate(typed),
+            accepted: validate(normalised(typed)) && (IN_WORDS[(dto as Type).name] ?? (() => true))(typed),
           });
         }),
         { numRuns: 300 },

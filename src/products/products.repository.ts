@@ -10,6 +10,11 @@ export interface ProductUpdateResult {
   after: ProductRow;
 }
 
+/** Whether the UPDATE below changes a value (`$3`–`$5` are the new values, NULL for "unchanged"). */
+const CHANGED = `(COALESCE($3, p.name) IS DISTINCT FROM p.name
+   OR COALESCE($4, p.price_cents) IS DISTINCT FROM p.price_cents
+   OR COALESCE($5, p.stock) IS DISTINCT FROM p.stock)`;
+
 /** The `products` table, in raw SQL (one statement per operation, no ORM round trips). */
 @Injectable()
 export class ProductsRepository {
@@ -54,7 +59,9 @@ export class ProductsRepository {
 
   /**
    * Applies the given fields if the product's version is one of `versions` (any version when
-   * undefined). Undefined when no row matched (missing product or stale version).
+   * undefined). Undefined when no row matched (missing product or stale version). The version and
+   * `updated_at` move only when a value really changes: a change to the same values, or to nothing
+   * (an empty PATCH), leaves the product as it was (issue 14, finding 9).
    */
   async update(
     manager: EntityManager,
@@ -67,8 +74,8 @@ export class ProductsRepository {
           SET name = COALESCE($3, p.name),
               price_cents = COALESCE($4, p.price_cents),
               stock = COALESCE($5, p.stock),
-              version = p.version + 1,
-              updated_at = now()
+              version = p.version + CASE WHEN ${CHANGED} THEN 1 ELSE 0 END,
+              updated_at = CASE WHEN ${CHANGED} THEN now() ELSE p.updated_at END
          FROM (SELECT id, name, price_cents, stock FROM products WHERE id = $1 FOR UPDATE) old
         WHERE p.id = old.id AND ($2::int[] IS NULL OR p.version = ANY ($2::int[]))
       RETURNING p.id, p.sku, p.name, p.price_cents, p.stock, p.version, p.created_at, p.updated_at,

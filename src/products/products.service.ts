@@ -54,7 +54,9 @@ export class ProductsService {
 
   /**
    * Optimistic concurrency: with `If-Match` the update applies only to the version(s) named
-   * (`UPDATE … WHERE version = …`, atomic); a stale one → 412 PRECONDITION_FAILED.
+   * (`UPDATE … WHERE version = …`, atomic); a stale one → 412 PRECONDITION_FAILED. A change that
+   * changes nothing (an empty body, or the values the product already has) answers the product as it
+   * is: no new version, no audit entry (docs/api.md, "Products").
    */
   async update(actor: Actor, id: string, dto: UpdateProductDto, ifMatch?: IfMatch): Promise<ProductView> {
     if (!isUuid(id)) throw new NotFoundError('product');
@@ -70,10 +72,11 @@ export class ProductsService {
       }
       const { before, after } = updated;
       const changes: Record<string, { from: unknown; to: unknown }> = {};
-      if (dto.name !== undefined) changes.name = { from: before.name, to: after.name };
-      if (dto.priceCents !== undefined)
+      if (before.name !== after.name) changes.name = { from: before.name, to: after.name };
+      if (before.price_cents !== after.price_cents)
         changes.priceCents = { from: before.price_cents, to: after.price_cents };
-      if (dto.stock !== undefined) changes.stock = { from: before.stock, to: after.stock };
+      if (before.stock !== after.stock) changes.stock = { from: before.stock, to: after.stock };
+      if (Object.keys(changes).length === 0) return toProductView(after);
       await this.audit.record(manager, {
         action: AUDIT_ACTIONS.PRODUCT_UPDATED,
         actorId: actor.user?.id ?? null,

@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { APP_LOGGER } from '../logging/logger';
 import { RATE_LIMIT_OPT_IN, THROTTLERS } from './rate-limit.decorators';
 import { createThrottlerStorage } from './throttler-storage';
-import { normalizeEmail } from '../users/user.entity';
+import { normalizeEmail } from '../common/email';
 import { clientAddress } from '../common/http/client-address';
 import { addressBucket } from './address-bucket';
 

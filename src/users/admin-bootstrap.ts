@@ -4,7 +4,7 @@ import { AUDIT_ACTIONS, AUDIT_ENTITIES } from '../audit/audit-actions';
 import { AuditWriter } from '../audit/audit.writer';
 import { PasswordHasher } from '../auth/password-hasher';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password-policy';
-import { normalizeEmail } from './user.entity';
+import { normalizeEmail } from '../common/email';
 import { UsersRepository } from './users.repository';
 
 export const FIRST_ADMIN_EMAIL = 'admin@bulwark.local';

@@ -9,7 +9,7 @@ import { runMigrations } from '../database/migrator';
 import { createLogger } from '../logging/logger';
 import { prepareRuntimeOrExit } from '../runtime';
 import { ensureAdmin } from './admin-bootstrap';
-import { normalizeEmail } from './user.entity';
+import { EMAIL_AMBIGUITY_MESSAGES, emailAmbiguity, normalizeEmail } from '../common/email';
 
 /**
  * `npm run admin:create -- --email E`: creates an admin (or promotes the existing user) on whatever
@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   const email = emailFromArgs(process.argv.slice(2));
   if (!email || !/^[^@\s]+@[^@\s]+$/.test(email))
     fail('usage: npm run admin:create -- --email E (password from ADMIN_PASSWORD or a prompt)', 64);
+  const ambiguity = emailAmbiguity(normalizeEmail(email));
+  if (ambiguity) fail(`the e-mail ${EMAIL_AMBIGUITY_MESSAGES[ambiguity]}`, 64);
   let config;
   try {
     config = loadConfig();

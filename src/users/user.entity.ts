@@ -31,8 +31,3 @@ export class User {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 }
-
-/** E-mails are compared and stored lower-case, without surrounding blanks. */
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}

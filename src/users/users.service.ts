@@ -12,7 +12,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import type { AdminUpdateUserDto } from './dto/admin-update-user.dto';
 import type { ListUsersDto } from './dto/list-users.dto';
 import type { UpdateMeDto } from './dto/update-me.dto';
-import { normalizeEmail } from './user.entity';
+import { normalizeEmail } from '../common/email';
 import { toUserView, UserView } from './user.view';
 import { UsersRepository } from './users.repository';
 

@@ -1,8 +1,11 @@
-import { TextField } from '../../common/decorators/field.decorator';
+import { EMAIL_RULES, EmailField, TextField } from '../../common/decorators/field.decorator';
 
-/** Any text is accepted as the e-mail: a wrong one gets the same answer as a wrong password. */
+/**
+ * Any text is accepted as the e-mail (a wrong one gets the same answer as a wrong password), once
+ * normalised as registration normalises it; a look-alike spelling is refused.
+ */
 export class LoginDto {
-  @TextField({ minLength: 1, maxLength: 254, example: 'ada@example.com' })
+  @EmailField({ maxLength: 254, accepts: 'lookup', description: EMAIL_RULES, example: 'ada@example.com' })
   email!: string;
 
   @TextField({ minLength: 1, maxLength: 128 })

@@ -1,13 +1,13 @@
 import { applyDecorators, Type } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
-import { Type as TransformTo } from 'class-transformer';
+import { Transform, Type as TransformTo } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
-  IsEmail,
+  isEmail,
   IsIn,
   IsInt,
   IsISO8601,
@@ -18,9 +18,13 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { EMAIL_AMBIGUITY_MESSAGES, emailAmbiguity, normalizeEmail } from '../email';
+import { FieldShape, recordField, ScalarType } from '../pipes/input-shape';
+import { TEXT_PROBLEM_MESSAGES, textProblem } from '../text';
 
 /**
  * Request fields declared once: each decorator below applies the class-validator rules that are
@@ -42,10 +46,23 @@ interface FieldOptions {
 
 const isPresent = (_object: object, value: unknown): boolean => value !== undefined;
 
-/** Applies `rules` as if written one above the other, so class-validator reports them in that order. */
+/** Records the field's shape for the bounded check that runs before validation (src/common/pipes/input-shape.ts). */
+const shaped =
+  (shape: FieldShape): PropertyDecorator =>
+  (target, property) =>
+    recordField(target.constructor, String(property), shape);
+
+const scalar = (type: ScalarType) => ({ kind: 'scalar', type }) as const;
+
+/**
+ * Applies `rules` as if written one above the other, so class-validator reports them in that order.
+ * `shape` is what the bounded check knows of the field: its JSON kind, and for a list its length limit
+ * and what its elements are.
+ */
 function field(
   doc: ApiPropertyOptions,
   options: FieldOptions,
+  shape: FieldShape,
   rules: PropertyDecorator[],
 ): PropertyDecorator {
   const documented = ApiProperty({
@@ -54,8 +71,52 @@ function field(
     ...(options.description === undefined ? {} : { description: options.description }),
     ...(options.example === undefined ? {} : { example: options.example }),
   } as ApiPropertyOptions);
-  const stack = [documented, ...(options.optional ? [ValidateIf(isPresent)] : []), ...rules];
+  const stack = [documented, shaped(shape), ...(options.optional ? [ValidateIf(isPresent)] : []), ...rules];
   return applyDecorators(...stack.reverse());
+}
+
+/**
+ * Text that PostgreSQL can store and JSON can carry: no NUL, no lone surrogate (src/common/text.ts).
+ * On every text field, bodies and query filters alike.
+ */
+function StorableText(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isStorableText',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || textProblem(value) === undefined,
+      defaultMessage: (args) =>
+        `${args?.property} ${TEXT_PROBLEM_MESSAGES[textProblem(String(args?.value)) ?? 'nul']}`,
+    },
+  });
+}
+
+/**
+ * An e-mail address (validator.js's `isEmail`). Text that is not storable is left to `StorableText`:
+ * `isEmail` throws `URIError` on a lone surrogate, which would be a 500.
+ */
+function EmailAddress(message: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'isEmail',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value !== 'string' || textProblem(value) !== undefined || isEmail(value),
+      defaultMessage: () => message,
+    },
+  });
+}
+
+/** No invisible characters, no mixed writing systems (src/common/email.ts). */
+function Unambiguous(): PropertyDecorator {
+  const ambiguity = (value: unknown) =>
+    typeof value === 'string' && textProblem(value) === undefined ? emailAmbiguity(value) : undefined;
+  return ValidateBy({
+    name: 'isUnambiguousEmail',
+    validator: {
+      validate: (value: unknown) => ambiguity(value) === undefined,
+      defaultMessage: (args) =>
+        `${args?.property} ${EMAIL_AMBIGUITY_MESSAGES[ambiguity(args?.value) ?? 'invisible']}`,
+    },
+  });
 }
 
 interface TextOptions extends FieldOptions {
@@ -69,20 +130,48 @@ interface TextOptions extends FieldOptions {
 
 export function TextField(options: TextOptions): PropertyDecorator {
   const { minLength, maxLength, pattern, format } = options;
-  return field({ type: 'string', minLength, maxLength, pattern: pattern?.regex.source, format }, options, [
+  const doc = { type: 'string', minLength, maxLength, pattern: pattern?.regex.source, format } as const;
+  return field(doc, options, scalar('string'), [
     IsString(),
+    StorableText(),
     ...(minLength === undefined ? [] : [MinLength(minLength)]),
     ...(maxLength === undefined ? [] : [MaxLength(maxLength)]),
     ...(pattern ? [Matches(pattern.regex, { message: pattern.message })] : []),
   ]);
 }
 
-export function EmailField(
-  options: FieldOptions & { maxLength: number; message: string },
-): PropertyDecorator {
-  return field({ type: 'string', format: 'email', maxLength: options.maxLength }, options, [
-    IsEmail({}, { message: options.message }),
-    MaxLength(options.maxLength),
+/** The rules of an e-mail field in words (the schema cannot state them): for its description. */
+export const EMAIL_RULES =
+  'Normalised before it is checked and stored (Unicode NFKC, lower case, blanks around removed); ' +
+  'invisible characters, spaces and letters of several writing systems in the local part or in one ' +
+  'domain label are refused (look-alike addresses).';
+
+interface EmailOptions extends FieldOptions {
+  maxLength: number;
+  /**
+   * `address`: must be an e-mail address (registration), with `message` when it is not. `lookup`:
+   * any text, used to find an account (login, the admin's filter): a wrong one simply matches nothing.
+   */
+  accepts: { address: string } | 'lookup';
+}
+
+/**
+ * An e-mail, normalised before it is checked (NFKC, lower case, trimmed: src/common/email.ts), so
+ * the service receives the one spelling that is stored; look-alike spellings (invisible characters,
+ * mixed writing systems) are refused, for registration and lookups alike (issue 14, finding 9).
+ */
+export function EmailField(options: EmailOptions): PropertyDecorator {
+  const { maxLength, accepts } = options;
+  const address = accepts !== 'lookup';
+  const doc = { type: 'string', maxLength, ...(address ? { format: 'email' } : { minLength: 1 }) } as const;
+  return field(doc, options, scalar('string'), [
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeEmail(value) : value)),
+    IsString(),
+    StorableText(),
+    ...(address ? [] : [MinLength(1)]),
+    MaxLength(maxLength),
+    Unambiguous(),
+    ...(address ? [EmailAddress(accepts.address)] : []),
   ]);
 }
 
@@ -97,7 +186,7 @@ interface IntOptions extends FieldOptions {
 
 export function IntField(options: IntOptions): PropertyDecorator {
   const { minimum, maximum } = options;
-  return field({ type: 'integer', minimum, maximum, default: options.default }, options, [
+  return field({ type: 'integer', minimum, maximum, default: options.default }, options, scalar('integer'), [
     ...(options.fromQuery ? [TransformTo(() => Number)] : []),
     IsInt(),
     Min(minimum),
@@ -106,21 +195,23 @@ export function IntField(options: IntOptions): PropertyDecorator {
 }
 
 export function UuidField(options: FieldOptions = {}): PropertyDecorator {
-  return field({ type: 'string', format: 'uuid' }, options, [IsUUID()]);
+  return field({ type: 'string', format: 'uuid' }, options, scalar('string'), [IsUUID()]);
 }
 
 export function BooleanField(options: FieldOptions = {}): PropertyDecorator {
-  return field({ type: 'boolean' }, options, [IsBoolean()]);
+  return field({ type: 'boolean' }, options, scalar('boolean'), [IsBoolean()]);
 }
 
 /** An ISO 8601 date-time (a date alone is accepted too). */
 export function DateTimeField(options: FieldOptions = {}): PropertyDecorator {
-  return field({ type: 'string', format: 'date-time' }, options, [IsISO8601({ strict: true })]);
+  return field({ type: 'string', format: 'date-time' }, options, scalar('string'), [
+    IsISO8601({ strict: true }),
+  ]);
 }
 
 /** One of `values` (a constant of the code, never a repeated literal list). */
 export function OneOfField(values: readonly string[], options: FieldOptions = {}): PropertyDecorator {
-  return field({ enum: [...values] }, options, [IsIn(values)]);
+  return field({ enum: [...values] }, options, scalar('string'), [IsIn(values)]);
 }
 
 interface ListOptions extends FieldOptions {
@@ -134,7 +225,8 @@ export function OneOfListField(
   options: ListOptions & { message: string },
 ): PropertyDecorator {
   const { minItems, maxItems } = options;
-  return field({ enum: [...values], isArray: true, minItems, maxItems, uniqueItems: true }, options, [
+  const doc = { enum: [...values], isArray: true, minItems, maxItems, uniqueItems: true };
+  return field(doc, options, { kind: 'list', maxItems, item: scalar('string') }, [
     IsArray(),
     ArrayMinSize(minItems),
     ArrayMaxSize(maxItems),
@@ -152,7 +244,8 @@ export function ObjectListField<T>(
   options: ListOptions & { distinctBy?: { key: (item: T | undefined) => unknown; message: string } },
 ): PropertyDecorator {
   const { minItems, maxItems, distinctBy } = options;
-  return field({ type: item, isArray: true, minItems, maxItems }, options, [
+  const shape: FieldShape = { kind: 'list', maxItems, item: { kind: 'object', dto: () => item } };
+  return field({ type: item, isArray: true, minItems, maxItems }, options, shape, [
     IsArray(),
     ArrayMinSize(minItems),
     ArrayMaxSize(maxItems),

@@ -7,6 +7,8 @@ export interface FieldError {
 
 export interface AppErrorOptions {
   errors?: FieldError[];
+  /** How many field errors were found beyond those in `errors` (a problem lists a bounded number). */
+  errorsOmitted?: number;
   /** Extra response headers, e.g. `Retry-After`. */
   headers?: Record<string, string>;
   cause?: unknown;
@@ -18,6 +20,7 @@ export interface AppErrorOptions {
  */
 export class AppError extends Error {
   readonly errors?: FieldError[];
+  readonly errorsOmitted?: number;
   readonly headers: Record<string, string>;
 
   constructor(
@@ -28,6 +31,7 @@ export class AppError extends Error {
     super(detail ?? ERROR_CODES[code].title, { cause: options.cause });
     this.name = 'AppError';
     this.errors = options.errors;
+    this.errorsOmitted = options.errorsOmitted;
     this.headers = options.headers ?? {};
   }
 

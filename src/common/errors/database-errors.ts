@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from './app-error';
+import { AppError, ServiceUnavailableError } from './app-error';
 
 /**
  * The database did not answer within the client-side bound (src/database/bounded-driver.ts), or a
@@ -135,4 +135,26 @@ export function translateInfrastructureError(error: unknown): unknown {
   return isDatabaseUnavailable(error)
     ? new ServiceUnavailableError('The database is unavailable; retry shortly.', error)
     : error;
+}
+
+/**
+ * SQLSTATE class 22, "data exception": PostgreSQL refused a value (NUL in text 22021, a character with
+ * no equivalent 22P05, a string too long 22001, a number or date out of range 22003/22008, a text it
+ * cannot read as the type 22P02, …). Validation refuses such values first; reaching the database with
+ * one is a gap in validation, and still the client's value, never a server fault.
+ */
+export function isDataException(error: unknown): boolean {
+  return !isFatal(error) && (codeOf(error)?.startsWith('22') ?? false);
+}
+
+/** The last line of defence (issue 14, finding 3): a value refused by the database is a 400, not a 500. */
+export class RefusedValueError extends AppError {
+  constructor(cause: unknown) {
+    super('BAD_REQUEST', 'A value in the request cannot be stored or compared by the database.', { cause });
+  }
+}
+
+/** Maps a data exception to a `RefusedValueError`; anything else is returned unchanged. */
+export function translateDataException(error: unknown): unknown {
+  return isDataException(error) ? new RefusedValueError(error) : error;
 }

@@ -11,9 +11,15 @@ export function sendProblem(
   reply: FastifyReply,
   logger: Logger,
 ): void {
-  const { problem, headers, unexpected } = toProblem(thrown, request.id);
+  const { problem, headers, unexpected, refusedByDatabase } = toProblem(thrown, request.id);
   if (unexpected) {
     logger.error({ err: thrown, requestId: request.id, path: request.url.split('?')[0] }, 'unexpected error');
+  } else if (refusedByDatabase) {
+    // Answered 400, but validation should have refused the value before the database did.
+    logger.warn(
+      { err: thrown, requestId: request.id, path: request.url.split('?')[0] },
+      'the database refused a value of the request',
+    );
   }
   if (reply.sent) return;
   void reply.headers(headers).code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);

@@ -1,24 +1,46 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 
 /**
- * Malformed JSON is recorded here by the body parser instead of failing the request at once, so that
- * authentication still runs first (CONTRACT: "Authentication is checked before the body"); the errors
- * interceptor, which runs after the guards, answers 400 `MALFORMED_JSON`.
+ * A body that cannot be used is recorded here by the body parser instead of failing the request at
+ * once, so that authentication still runs first (CONTRACT: "Authentication is checked before the
+ * body"); the errors interceptor, which runs after the guards, answers 400 `MALFORMED_JSON` with the
+ * reason.
  */
 export const MALFORMED_BODY = Symbol('malformed-body');
+export const TOO_DEEP_BODY = Symbol('too-deep-body');
 
-export function hasMalformedBody(request: FastifyRequest): boolean {
-  return request.body === MALFORMED_BODY;
+const DETAILS = new Map<unknown, string>([
+  [MALFORMED_BODY, 'The request body is not valid JSON.'],
+  [TOO_DEEP_BODY, `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`],
+]);
+
+/** Why the body was refused by the parser, or undefined when it was parsed. */
+export function malformedBodyDetail(request: FastifyRequest): string | undefined {
+  return DETAILS.get(request.body);
 }
 
+/**
+ * `application/json` bodies (within Fastify's size limit): the nesting depth is checked on the text
+ * before anything is built, then `JSON.parse`. Fastify's default parser (secure-json-parse) is not
+ * used: it refuses `__proto__` and `constructor.prototype` keys as malformed JSON, while they are
+ * unknown properties like any other and answer as such (the bounded validation refuses every key a
+ * DTO does not declare before class-transformer copies anything: src/common/pipes/input-shape.ts).
+ * `JSON.parse` itself defines such keys as own data properties and never touches a prototype.
+ */
 export function installLenientJsonParser(fastify: FastifyInstance): void {
-  // Keeps Fastify's own parser (prototype-poisoning protection, size limit), only defers its failure.
-  const strict = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    strict(request, body as string, (error, parsed) => {
-      if (error) done(null, MALFORMED_BODY);
-      else done(null, parsed);
-    });
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
+    // A byte-order mark is no part of the JSON text (RFC 8259 §8.1: parsers may ignore it).
+    const text = (raw as string).charCodeAt(0) === 0xfeff ? (raw as string).slice(1) : (raw as string);
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      done(null, TOO_DEEP_BODY);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch {
+      done(null, MALFORMED_BODY);
+    }
   });
 }

@@ -72,4 +72,36 @@ describe('toProblem', () => {
     });
     expect(toProblem(media, 'r').problem).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
+
+  it('answers a value the database refused (SQLSTATE class 22) with 400 BAD_REQUEST, never a 500, and flags it', () => {
+    for (const [code, message] of [
+      ['22021', 'invalid byte sequence for encoding "UTF8": 0x00'],
+      ['22P05', 'unsupported Unicode escape sequence'],
+      ['22001', 'value too long for type character varying(64)'],
+      ['22008', 'date/time field value out of range: "0000-01-01"'],
+      ['22P02', 'invalid input syntax for type uuid: "x"'],
+    ]) {
+      const error = Object.assign(new Error('Query failed'), {
+        driverError: Object.assign(new Error(message), { code, severity: 'ERROR' }),
+      });
+      const answer = toProblem(error, 'r');
+      expect(answer.problem).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+      expect(JSON.stringify(answer.problem)).not.toContain(message);
+      expect({ unexpected: answer.unexpected, refusedByDatabase: answer.refusedByDatabase }).toEqual({
+        unexpected: false,
+        refusedByDatabase: true,
+      });
+    }
+    // Another class stays what it was: an integrity error that reaches here is unexpected.
+    const other = toProblem(Object.assign(new Error('duplicate key'), { code: '23505' }), 'r');
+    expect(other).toMatchObject({ unexpected: true, refusedByDatabase: false, problem: { status: 500 } });
+  });
+
+  it('lists at most the errors it is given and says how many more there were', () => {
+    const error = new AppError('VALIDATION_FAILED', 'The request is not valid.', {
+      errors: [{ field: 'a', message: 'property a should not exist' }],
+      errorsOmitted: 41,
+    });
+    expect(toProblem(error, 'r').problem).toMatchObject({ errors: [{ field: 'a' }], errorsOmitted: 41 });
+  });
 });

@@ -1,7 +1,11 @@
 import { HttpException } from '@nestjs/common';
 import { AppError, FieldError } from '../errors/app-error';
 import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
-import { translateInfrastructureError } from '../errors/database-errors';
+import {
+  RefusedValueError,
+  translateDataException,
+  translateInfrastructureError,
+} from '../errors/database-errors';
 import type { ProblemView } from './problem.view';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -49,6 +53,8 @@ export interface ProblemAnswer {
   headers: Record<string, string>;
   /** True when the failure was not foreseen: log it with its stack. */
   unexpected: boolean;
+  /** True when the database refused a value that validation let through: a gap to log and close. */
+  refusedByDatabase: boolean;
 }
 
 /**
@@ -56,14 +62,15 @@ export interface ProblemAnswer {
  * failures are shown to clients; anything else becomes a generic 500 with no internal message.
  */
 export function toProblem(thrown: unknown, requestId: string): ProblemAnswer {
-  const error = translateInfrastructureError(thrown);
+  const error = translateDataException(translateInfrastructureError(thrown));
   let code: ErrorCode = 'INTERNAL_ERROR';
   let detail: string | undefined;
   let errors: FieldError[] | undefined;
+  let errorsOmitted: number | undefined;
   let headers: Record<string, string> = {};
 
   if (error instanceof AppError) {
-    ({ code, errors, headers } = error);
+    ({ code, errors, errorsOmitted, headers } = error);
     detail = error.message;
   } else if (error instanceof HttpException) {
     code = STATUS_CODES[error.getStatus()] ?? (error.getStatus() >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
@@ -90,5 +97,11 @@ export function toProblem(thrown: unknown, requestId: string): ProblemAnswer {
     requestId,
   };
   if (errors && errors.length > 0) problem.errors = errors;
-  return { problem, headers, unexpected: code === 'INTERNAL_ERROR' };
+  if (errorsOmitted !== undefined && errorsOmitted > 0) problem.errorsOmitted = errorsOmitted;
+  return {
+    problem,
+    headers,
+    unexpected: code === 'INTERNAL_ERROR',
+    refusedByDatabase: error instanceof RefusedValueError,
+  };
 }

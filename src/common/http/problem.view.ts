@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import type { FieldError } from '../errors/app-error';
 import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
+import { MAX_REPORTED_ERRORS } from '../pipes/input-shape';
 
 /** One rejected field of a `VALIDATION_FAILED` problem (`items.1.quantity`, `Idempotency-Key`…). */
 @ApiSchema({ name: 'FieldError' })
@@ -33,6 +34,17 @@ export class ProblemView {
   @ApiProperty({ description: 'The `X-Request-Id` of the request, to quote when reporting it' })
   requestId!: string;
 
-  @ApiPropertyOptional({ type: [FieldErrorView], description: 'With `VALIDATION_FAILED` only' })
+  @ApiPropertyOptional({
+    type: [FieldErrorView],
+    maxItems: MAX_REPORTED_ERRORS,
+    description: `With \`VALIDATION_FAILED\` only; at most ${MAX_REPORTED_ERRORS} are listed`,
+  })
   errors?: FieldErrorView[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: 'How many more field errors there were beyond those listed in `errors`',
+  })
+  errorsOmitted?: number;
 }

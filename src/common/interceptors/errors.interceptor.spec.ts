@@ -1,7 +1,7 @@
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { lastValueFrom, throwError, of } from 'rxjs';
 import { AppError } from '../errors/app-error';
-import { MALFORMED_BODY } from '../http/malformed-body';
+import { MALFORMED_BODY, TOO_DEEP_BODY } from '../http/malformed-body';
 import { ErrorsInterceptor } from './errors.interceptor';
 
 function contextWith(body: unknown): ExecutionContext {
@@ -11,10 +11,13 @@ function contextWith(body: unknown): ExecutionContext {
 describe('ErrorsInterceptor', () => {
   const interceptor = new ErrorsInterceptor();
 
-  it('rejects a body the lenient parser marked malformed, before the handler runs', () => {
+  it('rejects a body the lenient parser marked malformed or too deep, before the handler runs', () => {
     const handle = jest.fn(() => of('never'));
     expect(() => interceptor.intercept(contextWith(MALFORMED_BODY), { handle } as CallHandler)).toThrow(
-      expect.objectContaining({ code: 'MALFORMED_JSON' }),
+      expect.objectContaining({ code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' }),
+    );
+    expect(() => interceptor.intercept(contextWith(TOO_DEEP_BODY), { handle } as CallHandler)).toThrow(
+      expect.objectContaining({ code: 'MALFORMED_JSON', message: expect.stringContaining('deeper than 32') }),
     );
     expect(handle).not.toHaveBeenCalled();
   });
