@@ -47,6 +47,7 @@ describe('emailAmbiguity', () => {
       'ad\u03b1@example.com', // Greek α
       'ada@paypal.c\u03bfm', // Greek ο in the top-level label
       'ada@xn--pypal-4ve.com', // pаypal with a Cyrillic а, in Punycode
+      'ada@xn--zz.com', // not Punycode at all: what it would show is unknown
     ])
       expect({ spoof, why: emailAmbiguity(normalizeEmail(spoof)) }).toEqual({ spoof, why: 'mixed-script' });
   });

@@ -61,7 +61,8 @@ const isOneScript = (part: string): boolean => ALLOWED.some((set) => set.test(pa
 /**
  * Whether `email` (normalised) could pass for another address: invisible characters anywhere, or
  * letters of several writing systems (`аdmin` with a Cyrillic `а`) in the local part or in one label
- * of the domain (issue 14, finding 9). A Punycode label (`xn--…`) is judged by what it stands for.
+ * of the domain (issue 14, finding 9). A Punycode label (`xn--…`) is judged by what it stands for,
+ * and refused when it stands for nothing.
  * The text need not be an address: login and the admin's filter accept any text and judge it alike.
  */
 export function emailAmbiguity(email: string): EmailAmbiguity | undefined {
@@ -69,9 +70,15 @@ export function emailAmbiguity(email: string): EmailAmbiguity | undefined {
   const at = email.lastIndexOf('@');
   const local = at < 0 ? email : email.slice(0, at);
   const labels = at < 0 ? [] : email.slice(at + 1).split('.');
-  const parts = [
-    local,
-    ...labels.map((label) => (label.startsWith('xn--') ? domainToUnicode(label) : label)),
-  ];
+  const parts = [local];
+  for (const label of labels) {
+    if (!label.startsWith('xn--')) parts.push(label);
+    else {
+      const decoded = domainToUnicode(label);
+      // Not Punycode after all (`domainToUnicode` gives it back as it is): what it shows is unknown.
+      if (decoded === label) return 'mixed-script';
+      parts.push(decoded);
+    }
+  }
   return parts.every(isOneScript) ? undefined : 'mixed-script';
 }

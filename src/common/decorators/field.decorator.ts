@@ -202,12 +202,22 @@ export function BooleanField(options: FieldOptions = {}): PropertyDecorator {
   return field({ type: 'boolean' }, options, scalar('boolean'), [IsBoolean()]);
 }
 
+/**
+ * ISO 8601 has spellings PostgreSQL does not read (week dates `2024-W01` were a 500: SQLSTATE
+ * 22007), and offsets beyond its ±15:59 (`-23:59`, 22009). The RFC 3339 shape the document promises,
+ * a date alone allowed, with an offset no real time zone exceeds.
+ */
+const RFC3339_SHAPE =
+  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-](?:0\d|1[0-5]):[0-5]\d)?)?$/;
+
 /** An ISO 8601 date-time (a date alone is accepted too). */
 export function DateTimeField(options: FieldOptions = {}): PropertyDecorator {
   return field({ type: 'string', format: 'date-time' }, options, scalar('string'), [
     IsISO8601({ strict: true }),
+    Matches(RFC3339_SHAPE, { message: '$property must be an RFC 3339 date-time (or a date)' }),
   ]);
 }
+
 
 /** One of `values` (a constant of the code, never a repeated literal list). */
 export function OneOfField(values: readonly string[], options: FieldOptions = {}): PropertyDecorator {
