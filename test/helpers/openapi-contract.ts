@@ -144,11 +144,12 @@ export class OpenApiContract {
       if (!validate(value))
         throw new Error(`${op.operationId}: accepted ?${name}=${raw}, which the document refuses`);
     }
-    if (op.requestBody && options.payload !== undefined && typeof options.payload === 'object') {
+    const body = jsonPayload(options);
+    if (op.requestBody && body !== undefined) {
       const validate = this.validator(
         pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema'),
       );
-      if (!validate(options.payload))
+      if (!validate(body))
         throw new Error(
           `${op.operationId}: accepted a body the document refuses: ${describe(validate.errors)}`,
         );
@@ -245,6 +246,18 @@ export class OpenApiContract {
       this.validators.set(ref, validate);
     }
     return validate;
+  }
+}
+
+/** The JSON body of a request: an object payload, or JSON text sent as `application/json`. */
+function jsonPayload(options: InjectOptions): unknown {
+  if (typeof options.payload === 'object' && options.payload !== null) return options.payload;
+  const type = (options.headers as Record<string, unknown> | undefined)?.['content-type'];
+  if (typeof options.payload !== 'string' || mediaType(String(type)) !== 'application/json') return undefined;
+  try {
+    return JSON.parse(options.payload) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -43,7 +43,13 @@ describe('validation work and answers bounded by what is valid (e2e)', () => {
       status: 400,
       type: expect.stringMatching(PROBLEM),
     });
-    const problem = JSON.parse(res.body) as { code: string; requestId: string; errors?: unknown[] };
+    const problem = JSON.parse(res.body) as {
+      code: string;
+      requestId: string;
+      detail: string;
+      errors?: unknown[];
+      errorsOmitted?: number;
+    };
     expect(problem.code).toBe(code);
     expect(problem.requestId).toBe(res.headers['x-request-id']);
     expect(Buffer.byteLength(res.body)).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
