@@ -295,6 +295,7 @@ function idsFor(op: Operation, fixtures: Fixtures): string[] {
   if (op.path.startsWith('/v1/orders')) return [...fixtures.orderIds, ...none];
   if (op.path.startsWith('/v1/users')) return [...fixtures.victimIds, ...none];
   if (op.path.startsWith('/v1/webhooks/deliveries')) return none;
+  if (op.path.endsWith('/deliveries')) return [fixtures.keptWebhookId, ...none];
   if (op.path.startsWith('/v1/webhooks')) return [...fixtures.webhookIds, ...none];
   return none;
 }

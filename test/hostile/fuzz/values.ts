@@ -26,7 +26,10 @@ export interface Fixtures {
   orderIds: string[];
   /** Users an admin may change at will (never the fuzz's own admin or user). */
   victimIds: string[];
+  /** Subscriptions the fuzz may delete. */
   webhookIds: string[];
+  /** A subscription it never deletes, whose deliveries it lists. */
+  keptWebhookId: string;
 }
 
 /** Public addresses as IP literals: a valid webhook URL that needs no DNS on a machine without network. */
