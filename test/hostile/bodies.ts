@@ -9,17 +9,19 @@ export const MAX_ANSWER_BYTES = 16 * 1024;
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-/** `{"items":[{},{},…]}` just under the limit: 33,000 items in the finding. */
-export function manyItems(): string {
-  const count = Math.floor((BODY_LIMIT - 20) / 3);
+/** `{"items":[{},{},…]}`: `count` items, by default as many as fit under the limit (33,000 in the finding). */
+export function manyItems(count = Math.floor((BODY_LIMIT - 20) / 3)): string {
   return `{"items":[${Array.from({ length: count }, () => '{}').join(',')}]}`;
 }
 
-/** An object with as many distinct short unknown keys as fit under the limit (~14,000 in the finding). */
-export function manyUnknownKeys(): { text: string; keys: number } {
+/**
+ * An object with `count` distinct short unknown keys, by default as many as fit under the limit
+ * (~14,000 in the finding).
+ */
+export function manyUnknownKeys(count = Infinity): { text: string; keys: number } {
   const keys: string[] = [];
   let size = 2;
-  for (let i = 0; size < BODY_LIMIT - 20; i += 1) {
+  for (let i = 0; size < BODY_LIMIT - 20 && i < count; i += 1) {
     const entry = `"${i.toString(36)}":0`;
     keys.push(entry);
     size += entry.length + 1;

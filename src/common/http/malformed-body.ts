@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
+import { jsonLimitProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES } from './json-limits';
 
 /**
  * A body that cannot be used is recorded here by the body parser instead of failing the request at
@@ -9,10 +9,15 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
  */
 export const MALFORMED_BODY = Symbol('malformed-body');
 export const TOO_DEEP_BODY = Symbol('too-deep-body');
+export const TOO_LARGE_BODY = Symbol('too-many-values-body');
 
 const DETAILS = new Map<unknown, string>([
   [MALFORMED_BODY, 'The request body is not valid JSON.'],
   [TOO_DEEP_BODY, `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`],
+  [
+    TOO_LARGE_BODY,
+    `The request body holds more than ${MAX_JSON_VALUES} values (array elements and object members).`,
+  ],
 ]);
 
 /** Why the body was refused by the parser, or undefined when it was parsed. */
@@ -21,8 +26,9 @@ export function malformedBodyDetail(request: FastifyRequest): string | undefined
 }
 
 /**
- * `application/json` bodies (within Fastify's size limit): the nesting depth is checked on the text
- * before anything is built, then `JSON.parse`. Fastify's default parser (secure-json-parse) is not
+ * `application/json` bodies (within Fastify's size limit): the nesting depth and the number of
+ * values are checked on the text before anything is built (src/common/http/json-limits.ts), then
+ * `JSON.parse`. Fastify's default parser (secure-json-parse) is not
  * used: it refuses `__proto__` and `constructor.prototype` keys as malformed JSON, while they are
  * unknown properties like any other and answer as such (the bounded validation refuses every key a
  * DTO does not declare before class-transformer copies anything: src/common/pipes/input-shape.ts).
@@ -33,8 +39,9 @@ export function installLenientJsonParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
     // A byte-order mark is no part of the JSON text (RFC 8259 §8.1: parsers may ignore it).
     const text = (raw as string).charCodeAt(0) === 0xfeff ? (raw as string).slice(1) : (raw as string);
-    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
-      done(null, TOO_DEEP_BODY);
+    const limit = jsonLimitProblem(text);
+    if (limit !== undefined) {
+      done(null, limit === 'too-deep' ? TOO_DEEP_BODY : TOO_LARGE_BODY);
       return;
     }
     try {

@@ -1,7 +1,7 @@
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { lastValueFrom, throwError, of } from 'rxjs';
 import { AppError } from '../errors/app-error';
-import { MALFORMED_BODY, TOO_DEEP_BODY } from '../http/malformed-body';
+import { MALFORMED_BODY, TOO_DEEP_BODY, TOO_LARGE_BODY } from '../http/malformed-body';
 import { ErrorsInterceptor } from './errors.interceptor';
 
 function contextWith(body: unknown): ExecutionContext {
@@ -18,6 +18,12 @@ describe('ErrorsInterceptor', () => {
     );
     expect(() => interceptor.intercept(contextWith(TOO_DEEP_BODY), { handle } as CallHandler)).toThrow(
       expect.objectContaining({ code: 'MALFORMED_JSON', message: expect.stringContaining('deeper than 32') }),
+    );
+    expect(() => interceptor.intercept(contextWith(TOO_LARGE_BODY), { handle } as CallHandler)).toThrow(
+      expect.objectContaining({
+        code: 'MALFORMED_JSON',
+        message: expect.stringContaining('more than 1000 values'),
+      }),
     );
     expect(handle).not.toHaveBeenCalled();
   });

@@ -186,13 +186,21 @@ const BODY_MUTATIONS: Record<
     (setAt(
       body,
       at,
-      Array.from({ length: 1000 + (d.size % 32_000) }, () => (d.pick % 2 ? {} : 1)),
+      // Half under the parse limit of 1,000 values (validation judges them), half far over it.
+      Array.from({ length: d.size % 2 ? 51 + (d.size % 940) : 1000 + (d.size % 32_000) }, () =>
+        d.pick % 2 ? {} : 1,
+      ),
     ),
     toJson(body)),
   'many keys': (body, _at, d) =>
     toJson({
       ...body,
-      ...Object.fromEntries(Array.from({ length: 500 + (d.size % 11_000) }, (_, i) => [i.toString(36), 0])),
+      ...Object.fromEntries(
+        Array.from({ length: d.size % 2 ? 21 + (d.size % 970) : 1000 + (d.size % 11_000) }, (_, i) => [
+          i.toString(36),
+          0,
+        ]),
+      ),
     }),
   'edge number': (body, at, d) =>
     at && (setAt(body, at, RAW(EDGE_NUMBERS[d.pick % EDGE_NUMBERS.length])), toJson(body)),
