@@ -218,7 +218,6 @@ export function DateTimeField(options: FieldOptions = {}): PropertyDecorator {
   ]);
 }
 
-
 /** One of `values` (a constant of the code, never a repeated literal list). */
 export function OneOfField(values: readonly string[], options: FieldOptions = {}): PropertyDecorator {
   return field({ enum: [...values] }, options, scalar('string'), [IsIn(values)]);
