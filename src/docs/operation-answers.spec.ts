@@ -70,6 +70,7 @@ describe('completeOperations', () => {
     expect(codesOf(response(400))).toEqual(['MALFORMED_JSON', 'VALIDATION_FAILED', 'BAD_REQUEST']);
     expect(codesOf(response(403))).toEqual(['FORBIDDEN']);
     expect(codesOf(response(404))).toEqual(['NOT_FOUND']);
+    expect(codesOf(response(414))).toEqual(['URI_TOO_LONG']);
     expect(codesOf(response(409))).toEqual(['INSUFFICIENT_STOCK', 'IDEMPOTENCY_IN_PROGRESS']);
     expect(codesOf(response(422))).toEqual(['UNKNOWN_PRODUCT', 'IDEMPOTENCY_KEY_REUSED']);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['413', '415']));

@@ -85,7 +85,8 @@ function sharedProblems(path: string, method: string, op: OperationObject, facts
     codes.push('MALFORMED_JSON', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
   const parameters = (op.parameters ?? []) as ParameterObject[];
   if (op.requestBody || parameters.some((p) => p.in === 'query')) codes.push('VALIDATION_FAILED');
-  if (parameters.some((p) => p.in === 'path')) codes.push('NOT_FOUND');
+  // A path parameter over the router's length limit is refused before Nest (src/common/http/early-errors.ts).
+  if (parameters.some((p) => p.in === 'path')) codes.push('NOT_FOUND', 'URI_TOO_LONG');
   if (facts.idempotent) codes.push('VALIDATION_FAILED', 'IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED');
   return codes;
 }

@@ -106,6 +106,12 @@ const PATH_TEXT = [
   '%E2%80%8B',
   '00000000-0000-0000-0000-000000000000',
   'Z'.repeat(100),
+  // Refused before Nest (issue 14, finding 8): over the router's 100-character limit, bad escapes.
+  'Z'.repeat(101),
+  'x'.repeat(400),
+  '%zz',
+  '%E0%A4%A',
+  'a%',
 ];
 const QUERY_TEXT = [
   '',
