@@ -142,9 +142,9 @@ export function TextField(options: TextOptions): PropertyDecorator {
 
 /** The rules of an e-mail field in words (the schema cannot state them): for its description. */
 export const EMAIL_RULES =
-  'Normalised before it is checked and stored (Unicode NFKC, lower case, blanks around removed); ' +
-  'invisible characters, spaces and letters of several writing systems in the local part or in one ' +
-  'domain label are refused (look-alike addresses).';
+  'Normalised before it is checked and stored (Unicode NFKC, lower case, blanks around removed). ' +
+  'A new address with invisible characters, spaces or letters of several writing systems in the ' +
+  'local part or in one domain label is refused (look-alike addresses); a lookup is not.';
 
 interface EmailOptions extends FieldOptions {
   maxLength: number;
@@ -157,8 +157,11 @@ interface EmailOptions extends FieldOptions {
 
 /**
  * An e-mail, normalised before it is checked (NFKC, lower case, trimmed: src/common/email.ts), so
- * the service receives the one spelling that is stored; look-alike spellings (invisible characters,
- * mixed writing systems) are refused, for registration and lookups alike (issue 14, finding 9).
+ * the service receives the one spelling that is stored. A new address (registration) is refused when
+ * it is a look-alike spelling (invisible characters, mixed writing systems; issue 14, finding 9), so no
+ * new account can impersonate another. A lookup (login, the admin's filter) is not: it only finds
+ * what exists, and an account stored before these rules (see the NormaliseEmails migration) must
+ * still be able to sign in and be found.
  */
 export function EmailField(options: EmailOptions): PropertyDecorator {
   const { maxLength, accepts } = options;
@@ -170,8 +173,7 @@ export function EmailField(options: EmailOptions): PropertyDecorator {
     StorableText(),
     ...(address ? [] : [MinLength(1)]),
     MaxLength(maxLength),
-    Unambiguous(),
-    ...(address ? [EmailAddress(accepts.address)] : []),
+    ...(address ? [Unambiguous(), EmailAddress(accepts.address)] : []),
   ]);
 }
 

@@ -166,20 +166,19 @@ describe('the validation pipe: what is refused (issue 14, findings 5 and 9)', ()
     });
   });
 
-  it('normalises e-mails and refuses look-alikes (finding 9)', async () => {
+  it('normalises e-mails and refuses look-alikes in a new address only (finding 9)', async () => {
     expect(await run(LoginDto, { email: ' ＡＤＡ＠Example.com', password: 'x' })).toEqual({
       accepted: Object.assign(new LoginDto(), { email: 'ada@example.com', password: 'x' }),
     });
     for (const email of ['\u0430da@example.com', 'ad\u200ba@example.com', 'ada\u00ad@example.com']) {
-      for (const dto of [LoginDto, RegisterDto]) {
-        const body = { email, password: 'long enough pw', ...(dto === RegisterDto ? { name: 'n' } : {}) };
-        const result = await run(dto, body);
-        expect({ email, dto: dto.name, result }).toMatchObject({
-          email,
-          result: { code: 'VALIDATION_FAILED', errors: [{ field: 'email' }] },
-        });
-      }
-      expect(await run(ListUsersDto, { email }, 'query')).toMatchObject({ errors: [{ field: 'email' }] });
+      const result = await run(RegisterDto, { email, password: 'long enough pw', name: 'n' });
+      expect({ email, result }).toMatchObject({
+        email,
+        result: { code: 'VALIDATION_FAILED', errors: [{ field: 'email' }] },
+      });
+      // Lookups find what exists (an account stored before the rules included): never refused.
+      expect(await run(LoginDto, { email, password: 'long enough pw' })).toHaveProperty('accepted');
+      expect(await run(ListUsersDto, { email }, 'query')).toHaveProperty('accepted');
     }
   });
 
