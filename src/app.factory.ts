@@ -10,7 +10,7 @@ import { clientErrorHandler, frameworkErrorHandler, HELMET_OPTIONS } from './com
 import { installLenientJsonParser } from './common/http/malformed-body';
 import { SERVER_TIMEOUTS } from './common/http/server-timeouts';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
-import { installRequestScopes } from './common/http/request-scope';
+import { installRequestScopes } from './database/request-scope';
 import type { AppConfig } from './config/config';
 import { fastifyTrustProxy } from './config/trust-proxy';
 import { setupOpenApi } from './docs/openapi';

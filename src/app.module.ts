@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { ProblemFilter } from './common/filters/problem.filter';
@@ -9,7 +10,8 @@ import { createValidationPipe } from './common/pipes/validation.pipe';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
-import { CoreModule } from './core.module';
+import { CoreModule } from './core/core.module';
+import { APP_LOGGER } from './core/logger.token';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
@@ -45,6 +47,8 @@ export class AppModule {
           },
         }),
         DatabaseModule.forRoot(config, logger),
+        // The scheduler of every @Cron job (session purge, webhook retention, idempotency purge).
+        ScheduleModule.forRoot(),
         AuditModule,
         RateLimitModule,
         AuthModule,
@@ -57,7 +61,11 @@ export class AppModule {
         WebhooksModule,
       ],
       providers: [
-        { provide: APP_FILTER, useClass: ProblemFilter },
+        {
+          provide: APP_FILTER,
+          useFactory: (appLogger: Logger) => new ProblemFilter(appLogger),
+          inject: [APP_LOGGER],
+        },
         { provide: APP_INTERCEPTOR, useClass: ErrorsInterceptor },
         { provide: APP_INTERCEPTOR, useClass: LoggingInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },

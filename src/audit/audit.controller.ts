@@ -5,7 +5,7 @@ import { Operation } from '../common/decorators/operation.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import type { Page } from '../common/pagination/cursor';
 import { AuditEntryView } from './audit-entry.view';
-import { AuditQueryDto } from './audit-query.dto';
+import { AuditQueryDto } from './dto/audit-query.dto';
 import { AuditService } from './audit.service';
 
 @ApiTags('audit')

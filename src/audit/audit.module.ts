@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditController } from './audit.controller';
 import { AuditLogEntry } from './audit-log.entity';
+import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 import { AuditWriter } from './audit.writer';
 
@@ -10,7 +11,7 @@ import { AuditWriter } from './audit.writer';
 @Module({
   imports: [TypeOrmModule.forFeature([AuditLogEntry])],
   controllers: [AuditController],
-  providers: [AuditWriter, AuditService],
+  providers: [AuditRepository, AuditWriter, AuditService],
   exports: [AuditWriter],
 })
 export class AuditModule {}

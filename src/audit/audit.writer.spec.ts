@@ -1,10 +1,12 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_ACTIONS } from './audit-actions';
-import { AuditWriter } from './audit.writer';
+import { standaloneAuditWriter } from './audit.writer';
+
+const writer = () => standaloneAuditWriter({} as DataSource);
 
 function managerWith(isTransactionActive: boolean) {
-  const query = jest.fn().mockResolvedValue([]);
-  return { manager: { queryRunner: { isTransactionActive }, query } as unknown as EntityManager, query };
+  const query = jest.fn().mockResolvedValue({ records: [], affected: 1 });
+  return { manager: { queryRunner: { isTransactionActive, query } } as unknown as EntityManager, query };
 }
 
 const entry = {
@@ -19,7 +21,7 @@ const entry = {
 describe('AuditWriter', () => {
   it('inserts one row in the caller’s transaction, with secrets stripped from changes', async () => {
     const { manager, query } = managerWith(true);
-    await new AuditWriter().record(manager, entry);
+    await writer().record(manager, entry);
     expect(query).toHaveBeenCalledTimes(1);
     const [sql, params] = query.mock.calls[0] as [string, unknown[]];
     expect(sql).toMatch(/^INSERT INTO audit_log/);
@@ -36,8 +38,8 @@ describe('AuditWriter', () => {
 
   it('refuses to write outside a transaction (it never opens its own)', async () => {
     const { manager, query } = managerWith(false);
-    await expect(new AuditWriter().record(manager, entry)).rejects.toThrow(/inside the transaction/);
-    await expect(new AuditWriter().record({ query } as unknown as EntityManager, entry)).rejects.toThrow(
+    await expect(writer().record(manager, entry)).rejects.toThrow(/inside the transaction/);
+    await expect(writer().record({ query } as unknown as EntityManager, entry)).rejects.toThrow(
       /inside the transaction/,
     );
     expect(query).not.toHaveBeenCalled();
@@ -45,7 +47,7 @@ describe('AuditWriter', () => {
 
   it('writes {} when there are no changes', async () => {
     const { manager, query } = managerWith(true);
-    await new AuditWriter().record(manager, { ...entry, changes: undefined });
+    await writer().record(manager, { ...entry, changes: undefined });
     expect((query.mock.calls[0] as [string, unknown[]])[1][5]).toBe('{}');
   });
 });

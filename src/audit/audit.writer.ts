@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { assertInTransaction } from '../database/assert-in-transaction';
 import type { AuditAction } from './audit-actions';
+import { AuditRepository } from './audit.repository';
 import { redactSecrets } from './redact';
 
 export interface AuditEntryInput {
@@ -21,18 +22,22 @@ export interface AuditEntryInput {
  */
 @Injectable()
 export class AuditWriter {
+  constructor(private readonly audit: AuditRepository) {}
+
   async record(manager: EntityManager, entry: AuditEntryInput): Promise<void> {
     assertInTransaction(manager, `AuditWriter.record(${entry.action})`);
-    await manager.query(
-      'INSERT INTO audit_log (actor_id, action, entity, entity_id, request_id, changes) VALUES ($1, $2, $3, $4, $5, $6)',
-      [
-        entry.actorId,
-        entry.action,
-        entry.entity,
-        entry.entityId,
-        entry.requestId,
-        JSON.stringify(redactSecrets(entry.changes ?? {})),
-      ],
-    );
+    await this.audit.insert(manager, {
+      actorId: entry.actorId,
+      action: entry.action,
+      entity: entry.entity,
+      entityId: entry.entityId,
+      requestId: entry.requestId,
+      changes: JSON.stringify(redactSecrets(entry.changes ?? {})),
+    });
   }
+}
+
+/** The writer for a program that runs without the Nest application (first-admin bootstrap, admin:create). */
+export function standaloneAuditWriter(dataSource: DataSource): AuditWriter {
+  return new AuditWriter(new AuditRepository(dataSource));
 }

@@ -7,13 +7,13 @@ import { sqlState, UNIQUE_VIOLATION } from '../common/errors/database-errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { MetricsService } from '../metrics/metrics.service';
 import { normalizeEmail } from '../common/email';
+import { SESSION_REVOKED_REASONS } from '../sessions/session-revoked-reasons';
+import { SessionsService } from '../sessions/sessions.service';
 import { toUserView, UserView } from '../users/user.view';
-import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
 import { PasswordHasher } from './password-hasher';
-import { SESSION_REVOKED_REASONS } from './session.entity';
-import { SessionsRepository } from './sessions.repository';
 import type { TokenPairView } from './token-pair.view';
 import { hashRefreshToken, TokenIssuer } from './tokens';
 
@@ -23,8 +23,8 @@ type LoginFailure = 'unknown_email' | 'wrong_password' | 'disabled' | 'changed_m
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly users: UsersRepository,
-    private readonly sessions: SessionsRepository,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenIssuer,
     private readonly transactions: TransactionRunner,
@@ -38,7 +38,12 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(dto.password);
     try {
       return await this.transactions.run(async (manager) => {
-        const user = await this.users.insert(manager, { email, name: dto.name, passwordHash, role: 'user' });
+        const user = await this.users.insertAccount(manager, {
+          email,
+          name: dto.name,
+          passwordHash,
+          role: 'user',
+        });
         await this.audit.record(manager, {
           action: AUDIT_ACTIONS.USER_REGISTERED,
           actorId: user.id,
@@ -62,7 +67,7 @@ export class AuthService {
    */
   async login(dto: LoginDto, actor: Actor): Promise<TokenPairView> {
     const email = normalizeEmail(dto.email);
-    const user = await this.users.findByEmailWithHash(email);
+    const user = await this.users.findAccountByEmail(email);
     let failure: LoginFailure | undefined;
     if (!user) {
       await this.hasher.verifyNothing(dto.password);
@@ -81,11 +86,10 @@ export class AuthService {
     const login = await this.transactions.run(async (manager) => {
       // The password was checked outside the transaction (argon2 is slow): it must still be the
       // stored one and the user still enabled, or a login could outlive a password change or disabling.
-      const current = await this.users.lockByIdWithHash(manager, user.id);
+      const current = await this.users.lockAccount(manager, user.id);
       if (!current || current.passwordHash !== user.passwordHash || current.disabled) return undefined;
-      if (rehash) await this.users.update(manager, user.id, { passwordHash: rehash });
-      const sid = await this.sessions.create(manager, user.id);
-      await this.sessions.addRefreshToken(manager, sid, refresh.hash, this.tokens.refreshTokenTtl);
+      if (rehash) await this.users.replacePasswordHash(manager, user.id, rehash);
+      const sid = await this.sessions.start(manager, user.id, refresh.hash, this.tokens.refreshTokenTtl);
       await this.audit.record(manager, {
         action: AUDIT_ACTIONS.AUTH_LOGIN,
         actorId: user.id,
@@ -130,9 +134,8 @@ export class AuthService {
     const hash = hashRefreshToken(refreshToken);
     const next = this.tokens.newRefreshToken();
     const outcome = await this.transactions.run(async (manager) => {
-      const spent = await this.sessions.spendRefreshToken(manager, hash);
+      const spent = await this.sessions.rotate(manager, hash, next.hash, this.tokens.refreshTokenTtl);
       if (spent) {
-        await this.sessions.addRefreshToken(manager, spent.sessionId, next.hash, this.tokens.refreshTokenTtl);
         await this.audit.record(manager, {
           action: AUDIT_ACTIONS.AUTH_REFRESHED,
           actorId: spent.userId,
@@ -148,9 +151,7 @@ export class AuthService {
       }
       const known = await this.sessions.inspectRefreshToken(manager, hash);
       if (known?.spent) {
-        if (
-          await this.sessions.revoke(manager, known.sessionId, SESSION_REVOKED_REASONS.REFRESH_TOKEN_REUSED)
-        ) {
+        if (await this.sessions.end(manager, known.sessionId, SESSION_REVOKED_REASONS.REFRESH_TOKEN_REUSED)) {
           await this.audit.record(manager, {
             action: AUDIT_ACTIONS.AUTH_REFRESH_TOKEN_REUSED,
             actorId: null,
@@ -185,7 +186,7 @@ export class AuthService {
       const known = await this.sessions.inspectRefreshToken(manager, hash);
       if (!known || known.userId !== caller.id)
         throw new AppError('UNAUTHENTICATED', 'The refresh token is not valid.');
-      if (!(await this.sessions.revoke(manager, known.sessionId, SESSION_REVOKED_REASONS.LOGOUT))) return; // already ended
+      if (!(await this.sessions.end(manager, known.sessionId, SESSION_REVOKED_REASONS.LOGOUT))) return; // already ended
       await this.audit.record(manager, {
         action: AUDIT_ACTIONS.AUTH_LOGOUT,
         actorId: caller.id,

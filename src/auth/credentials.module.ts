@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
 import { PasswordHasher } from './password-hasher';
-import { SessionsRepository } from './sessions.repository';
 import { TokenIssuer } from './tokens';
 
 /**
- * What both the auth and users modules need (hashing, logins, tokens), apart so that the users
- * module can end logins (password change, disabling) without a cycle with the auth module.
+ * What both the auth and users modules need (password hashing, tokens), apart so that the users
+ * module can use them without a cycle with the auth module.
  */
 @Module({
-  providers: [PasswordHasher, SessionsRepository, TokenIssuer],
-  exports: [PasswordHasher, SessionsRepository, TokenIssuer],
+  providers: [PasswordHasher, TokenIssuer],
+  exports: [PasswordHasher, TokenIssuer],
 })
 export class CredentialsModule {}

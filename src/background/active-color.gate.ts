@@ -4,7 +4,7 @@ import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
 import { METRIC_NAMES } from '../metrics/metric-names';
 import { MetricsService } from '../metrics/metrics.service';
 import { Color, describeContent } from './active-color';

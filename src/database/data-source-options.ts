@@ -18,6 +18,13 @@ import { databaseWaitBudgetMs } from './wait-budget';
  * must be allowed to queue for longer than a dead database may take to refuse, so the pool gets the
  * queue bound and its clients get the shorter `DB_CONNECT_TIMEOUT_MS` for the connect itself.
  */
+/**
+ * Every entity of the service (one per table, exactly as the migrations make it). The service loads
+ * them module by module (`TypeOrmModule.forFeature`); the TypeORM CLI and the schema-diff spec by
+ * this pattern.
+ */
+export const ENTITY_FILES = join(__dirname, '..', '**', '*.entity.{js,ts}');
+
 export function buildDataSourceOptions(config: AppConfig, logger?: Logger): DataSourceOptions {
   if (!config.databaseUrl) throw new Error('buildDataSourceOptions: the database URL is not resolved yet');
   const budgetMs = databaseWaitBudgetMs(config.dbStatementTimeoutMs);

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
 import { buildDataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrator';
 import { DatabaseProbe } from './database-probe';

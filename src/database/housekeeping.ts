@@ -1,15 +1,4 @@
 import type { Logger } from 'pino';
-import type { DataSource, EntityManager } from 'typeorm';
-
-/** A DELETE through TypeORM's `query()`, which answers `[rows, rowCount]` for it: the row count. */
-export async function deleteRows(
-  db: DataSource | EntityManager,
-  sql: string,
-  params: unknown[] = [],
-): Promise<number> {
-  const [, count] = (await db.query(sql, params)) as [unknown, number];
-  return count;
-}
 
 /**
  * Runs one scheduled clean-up: logs what it deleted (when anything), and a failure as a warning

@@ -52,12 +52,55 @@ export async function runMigrations(
   return runUnbounded(() => migrate(dataSource, logger, policy, pause));
 }
 
+/**
+ * Undoes the last applied migration (its `down`), under the same advisory lock, `lock_timeout` and
+ * bounded retries as applying (`npm run migrate -- --revert`). Answers its name, or undefined when
+ * none was applied.
+ */
+export async function revertLastMigration(
+  dataSource: DataSource,
+  logger: Logger,
+  policy: MigrationConfig,
+  pause: Pause = sleep,
+): Promise<string | undefined> {
+  return runUnbounded(() =>
+    withMigrationLock(dataSource, policy, async (runner) => {
+      const executor = new MigrationExecutor(dataSource, runner);
+      executor.transaction = 'each';
+      const applied = async () => new Set((await executor.getExecutedMigrations()).map((m) => m.name));
+      const before = await applied();
+      if (before.size === 0) return undefined;
+      await withLockRetries(logger, policy, pause, () => executor.undoLastMigration());
+      const after = await applied();
+      const reverted = [...before].find((name) => !after.has(name));
+      logger.info({ migration: reverted }, 'migration reverted');
+      return reverted;
+    }),
+  );
+}
+
 async function migrate(
   dataSource: DataSource,
   logger: Logger,
   policy: MigrationConfig,
   pause: Pause,
 ): Promise<string[]> {
+  return withMigrationLock(dataSource, policy, async (runner) => {
+    const applied = await applyWithRetries(dataSource, runner, logger, policy, pause);
+    for (const name of applied) logger.info({ migration: name }, 'migration applied');
+    return applied;
+  });
+}
+
+/**
+ * Runs `work` on one connection holding the migration advisory lock (waiting for it without bound:
+ * it blocks no traffic), with the policy's `lock_timeout` for every statement of the work.
+ */
+async function withMigrationLock<T>(
+  dataSource: DataSource,
+  policy: MigrationConfig,
+  work: (runner: QueryRunner) => Promise<T>,
+): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
@@ -66,14 +109,35 @@ async function migrate(
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await runner.query(`SELECT set_config('lock_timeout', $1, false)`, [`${policy.lockTimeoutMs}ms`]);
-      const applied = await applyWithRetries(dataSource, runner, logger, policy, pause);
-      for (const name of applied) logger.info({ migration: name }, 'migration applied');
-      return applied;
+      return await work(runner);
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
     await runner.release();
+  }
+}
+
+/** Runs `attempt` again after a growing pause while it gives up on `lock_timeout`, at most `lockRetries` more times. */
+async function withLockRetries(
+  logger: Logger,
+  policy: MigrationConfig,
+  pause: Pause,
+  attempt: () => Promise<void>,
+): Promise<void> {
+  for (let retry = 1; ; retry += 1) {
+    try {
+      await attempt();
+      return;
+    } catch (error) {
+      if (!isLockTimeout(error) || retry > policy.lockRetries) throw error;
+      const pauseMs = retryPauseMs(retry);
+      logger.warn(
+        { lockTimeoutMs: policy.lockTimeoutMs, retry, of: policy.lockRetries, pauseMs },
+        'migration gave up waiting for a lock (live queries were not held up longer); retrying',
+      );
+      await pause(pauseMs);
+    }
   }
 }
 
@@ -88,20 +152,10 @@ async function applyWithRetries(
   executor.transaction = 'each';
   // Nobody else migrates while the advisory lock is held: what is pending now is what gets applied.
   const pending = (await executor.getPendingMigrations()).map((m) => m.name);
-  for (let retry = 1; ; retry += 1) {
-    try {
-      await executor.executePendingMigrations();
-      return pending;
-    } catch (error) {
-      if (!isLockTimeout(error) || retry > policy.lockRetries) throw error;
-      const pauseMs = retryPauseMs(retry);
-      logger.warn(
-        { lockTimeoutMs: policy.lockTimeoutMs, retry, of: policy.lockRetries, pauseMs },
-        'migration gave up waiting for a lock (live queries were not held up longer); retrying',
-      );
-      await pause(pauseMs);
-    }
-  }
+  await withLockRetries(logger, policy, pause, async () => {
+    await executor.executePendingMigrations();
+  });
+  return pending;
 }
 
 /** True when every migration the code knows has been applied (readiness). */

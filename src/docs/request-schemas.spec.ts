@@ -4,7 +4,7 @@ import { generateSchema } from '@nestjs/swagger';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
-import { AuditQueryDto } from '../audit/audit-query.dto';
+import { AuditQueryDto } from '../audit/dto/audit-query.dto';
 import { LoginDto } from '../auth/dto/login.dto';
 import { RefreshTokenDto } from '../auth/dto/refresh-token.dto';
 import { RegisterDto } from '../auth/dto/register.dto';

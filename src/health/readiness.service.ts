@@ -3,7 +3,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Lifecycle } from '../common/lifecycle';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
 import { DatabaseProbe } from '../database/database-probe';
 
 /** A readiness database ping longer than this counts as "not answering". */

@@ -3,7 +3,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { housekeeping } from '../database/housekeeping';
 import { ActiveColorGate } from '../background/active-color.gate';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
 import { IdempotencyRepository } from './idempotency.repository';
 
 /** Kept answers live at least this long (CONTRACT: "at least 24 h"). */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { IdempotencyParticipant } from './idempotency.participant';
 import { IdempotencyPurgeJob } from './idempotency-purge.job';
@@ -8,7 +9,7 @@ import { IdempotentReplayFilter } from './idempotent-replay.filter';
 
 /** Idempotency keys for any route that opts in with `@Idempotent()`; import this module beside it. */
 @Module({
-  imports: [ScheduleModule.forRoot()],
+  imports: [TypeOrmModule.forFeature([IdempotencyKey])],
   providers: [
     IdempotencyRepository,
     IdempotencyParticipant,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { StoredResponse } from './stored-response';
-import { deleteRows } from '../database/housekeeping';
+import { affected, one } from '../database/sql';
 
 interface Row {
   fingerprint: string;
@@ -24,11 +24,12 @@ export class IdempotencyRepository {
 
   /** Outside any transaction (the interceptor's fast path) when no manager is given. */
   async find(userId: string, key: string, manager?: EntityManager): Promise<StoredResponse | undefined> {
-    const rows = (await (manager ?? this.dataSource).query(
+    const row = await one<Row>(
+      manager ?? this.dataSource,
       'SELECT fingerprint, status_code, body, headers FROM idempotency_keys WHERE user_id = $1 AND key = $2',
       [userId, key],
-    )) as Row[];
-    return rows[0] && toStored(rows[0]);
+    );
+    return row && toStored(row);
   }
 
   /**
@@ -37,15 +38,17 @@ export class IdempotencyRepository {
    * never leaves a key locked (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS).
    */
   async tryLock(manager: EntityManager, userId: string, key: string): Promise<boolean> {
-    const rows = (await manager.query(
+    const row = await one<{ locked: boolean }>(
+      manager,
       "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked",
       [userId, key],
-    )) as Array<{ locked: boolean }>;
-    return rows[0]?.locked === true;
+    );
+    return row?.locked === true;
   }
 
   async insert(manager: EntityManager, userId: string, key: string, response: StoredResponse): Promise<void> {
-    await manager.query(
+    await affected(
+      manager,
       'INSERT INTO idempotency_keys (user_id, key, fingerprint, status_code, body, headers) VALUES ($1, $2, $3, $4, $5, $6)',
       [
         userId,
@@ -62,7 +65,7 @@ export class IdempotencyRepository {
   async purgeOlderThan(olderThanMs: number, batchSize = 5000): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await deleteRows(
+      const deleted = await affected(
         this.dataSource,
         `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
            SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1::double precision / 1000) LIMIT $2))`,

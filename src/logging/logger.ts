@@ -1,8 +1,6 @@
 import pino, { DestinationStream, Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 
-export const APP_LOGGER = Symbol('APP_LOGGER');
-
 /**
  * Paths that must never be written, wherever they appear in a log object (pino's redaction:
  * https://getpino.io/#/docs/redaction). Bodies are never logged, so this is a second line.

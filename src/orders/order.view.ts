@@ -1,8 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
-/** An order is confirmed when placed; cancelling it is the one transition. */
-const ORDER_STATUSES = ['confirmed', 'cancelled'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+import { ORDER_STATUSES, OrderRow, OrderStatus } from './order.entity';
 
 @ApiSchema({ name: 'OrderItem' })
 export class OrderItemView {
@@ -47,25 +45,6 @@ export class OrderView {
   @ApiProperty({ format: 'date-time' })
   updatedAt!: string;
 }
-
-export interface OrderRow {
-  id: string;
-  user_id: string;
-  status: OrderStatus;
-  /** bigint: node-postgres answers a string. */
-  total_cents: string;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export const ORDER_COLUMNS =
-  'o.id, o.user_id, o.status, o.total_cents, o.version, o.created_at, o.updated_at';
-
-/** The items of order `o`, in the order they were given, as one JSON array (no second query). */
-export const ORDER_ITEMS_JSON = `COALESCE((
-  SELECT json_agg(json_build_object('productId', i.product_id, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents) ORDER BY i.position)
-    FROM order_items i WHERE i.order_id = o.id), '[]'::json)`;
 
 export function toOrderView(row: OrderRow, items: OrderItemView[]): OrderView {
   return {

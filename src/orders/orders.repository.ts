@@ -1,7 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { cursorMicrosSql, cursorTimestampSql, CursorPosition } from '../common/pagination/cursor';
-import { ORDER_COLUMNS, ORDER_ITEMS_JSON, OrderItemView, OrderRow, OrderStatus } from './order.view';
+import type { CursorPosition } from '../common/pagination/cursor';
+import { Keyset } from '../database/keyset';
+import { one, rows, SqlParams, whereAll } from '../database/sql';
+import type { OrderRow, OrderStatus } from './order.entity';
+import type { OrderItemView } from './order.view';
+
+const ORDER_COLUMNS = 'o.id, o.user_id, o.status, o.total_cents, o.version, o.created_at, o.updated_at';
+
+/** The items of order `o`, in the order they were given, as one JSON array (no second query). */
+const ORDER_ITEMS_JSON = `COALESCE((
+  SELECT json_agg(json_build_object('productId', i.product_id, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents) ORDER BY i.position)
+    FROM order_items i WHERE i.order_id = o.id), '[]'::json)`;
+
+const PAGES = new Keyset('o.created_at', 'o.id');
 
 export interface NewOrder {
   id: string;
@@ -45,7 +57,8 @@ export class OrdersRepository {
     productIds: string[],
     quantities: number[],
   ): Promise<Reservation> {
-    const rows = (await manager.query(
+    const reserved = await rows<{ id: string; price_cents: number | null; known: boolean }>(
+      manager,
       `WITH wanted AS (
          SELECT * FROM unnest($1::uuid[], $2::int[]) AS w (product_id, quantity)
        ), locked AS MATERIALIZED (
@@ -63,10 +76,10 @@ export class OrdersRepository {
               r.id IS NOT NULL OR EXISTS (SELECT 1 FROM products k WHERE k.id = w.product_id) AS known
          FROM wanted w LEFT JOIN reserved r ON r.id = w.product_id`,
       [productIds, quantities],
-    )) as Array<{ id: string; price_cents: number | null; known: boolean }>;
+    );
     const prices = new Map<string, number>();
     const unknown: string[] = [];
-    for (const row of rows) {
+    for (const row of reserved) {
       if (row.price_cents !== null) prices.set(row.id, row.price_cents);
       else if (!row.known) unknown.push(row.id);
     }
@@ -75,7 +88,8 @@ export class OrdersRepository {
 
   /** The order and all its items, in one statement. */
   async insert(manager: EntityManager, order: NewOrder): Promise<OrderRow> {
-    const rows = (await manager.query(
+    const [created] = await rows<OrderRow>(
+      manager,
       `WITH o AS (
          INSERT INTO orders (id, user_id, status, total_cents) VALUES ($1, $2, 'confirmed', $3)
          RETURNING id, user_id, status, total_cents, version, created_at, updated_at
@@ -93,8 +107,8 @@ export class OrdersRepository {
         order.items.map((i) => i.quantity),
         order.items.map((i) => i.unitPriceCents),
       ],
-    )) as OrderRow[];
-    return rows[0] as OrderRow;
+    );
+    return created;
   }
 
   /**
@@ -106,18 +120,24 @@ export class OrdersRepository {
     id: string,
     ownerId: string | null,
   ): Promise<OrderRow | undefined> {
-    const [rows] = (await manager.query(
+    return one<OrderRow>(
+      manager,
       `UPDATE orders o SET status = 'cancelled', version = o.version + 1, updated_at = now()
         WHERE o.id = $1 AND o.status = 'confirmed' AND ($2::uuid IS NULL OR o.user_id = $2::uuid)
       RETURNING ${ORDER_COLUMNS}`,
       [id, ownerId],
-    )) as [OrderRow[], number];
-    return rows[0];
+    );
   }
 
   /** Gives every item's quantity back to its product (locked in product-id order); answers the items. */
   async restoreStock(manager: EntityManager, orderId: string): Promise<OrderItemView[]> {
-    const [rows] = (await manager.query(
+    const restored = await rows<{
+      product_id: string;
+      position: number;
+      quantity: number;
+      unit_price_cents: number;
+    }>(
+      manager,
       `WITH locked AS MATERIALIZED (
          SELECT p.id FROM products p JOIN order_items i ON i.product_id = p.id
           WHERE i.order_id = $1 ORDER BY p.id FOR UPDATE OF p
@@ -128,11 +148,8 @@ export class OrdersRepository {
         WHERE i.order_id = $1 AND p.id = i.product_id AND p.id IN (SELECT id FROM locked)
       RETURNING i.product_id, i.position, i.quantity, i.unit_price_cents`,
       [orderId],
-    )) as [
-      Array<{ product_id: string; position: number; quantity: number; unit_price_cents: number }>,
-      number,
-    ];
-    return rows
+    );
+    return restored
       .sort((a, b) => a.position - b.position)
       .map((r) => ({ productId: r.product_id, quantity: r.quantity, unitPriceCents: r.unit_price_cents }));
   }
@@ -142,23 +159,22 @@ export class OrdersRepository {
     id: string,
     ownerId: string | null,
   ): Promise<OrderStatus | undefined> {
-    const rows = (await manager.query(
+    const row = await one<{ status: OrderStatus }>(
+      manager,
       'SELECT status FROM orders WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)',
       [id, ownerId],
-    )) as Array<{
-      status: OrderStatus;
-    }>;
-    return rows[0]?.status;
+    );
+    return row?.status;
   }
 
   /** One order with its items, in one query; undefined when it does not exist or `ownerId` may not see it. */
   async findVisible(id: string, ownerId: string | null): Promise<OrderWithItemsRow | undefined> {
-    const rows = (await this.dataSource.query(
+    return one<OrderWithItemsRow>(
+      this.dataSource,
       `SELECT ${ORDER_COLUMNS}, ${ORDER_ITEMS_JSON} AS items
          FROM orders o WHERE o.id = $1 AND ($2::uuid IS NULL OR o.user_id = $2::uuid)`,
       [id, ownerId],
-    )) as OrderWithItemsRow[];
-    return rows[0];
+    );
   }
 
   /** Newest first, `limit + 1` rows, each with its items. */
@@ -167,23 +183,17 @@ export class OrdersRepository {
     limit: number;
     after?: CursorPosition;
   }): Promise<Array<OrderWithItemsRow & { cursorMicros: string }>> {
-    const params: unknown[] = [filter.limit + 1];
-    const where: string[] = [];
-    for (const userId of filter.userIds) {
-      params.push(userId);
-      where.push(`o.user_id = $${params.length}::uuid`);
-    }
-    if (filter.after) {
-      params.push(filter.after.atMicros, filter.after.id);
-      where.push(
-        `(o.created_at, o.id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`,
-      );
-    }
-    return (await this.dataSource.query(
-      `SELECT ${ORDER_COLUMNS}, ${ORDER_ITEMS_JSON} AS items, ${cursorMicrosSql('o.created_at')} AS "cursorMicros"
-         FROM orders o ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY o.created_at DESC, o.id DESC LIMIT $1`,
-      params,
-    )) as Array<OrderWithItemsRow & { cursorMicros: string }>;
+    const params = new SqlParams();
+    // Every id given must match (a user asking for someone else's orders gets none).
+    const where = whereAll([
+      ...filter.userIds.map((userId) => `o.user_id = ${params.add(userId)}::uuid`),
+      PAGES.after(filter.after, params),
+    ]);
+    return rows<OrderWithItemsRow & { cursorMicros: string }>(
+      this.dataSource,
+      `SELECT ${ORDER_COLUMNS}, ${ORDER_ITEMS_JSON} AS items, ${PAGES.cursor}
+         FROM orders o ${where} ${PAGES.orderBy} LIMIT ${params.add(filter.limit + 1)}`,
+      params.values,
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import type { ProductRow } from './product.entity';
 
 /** A product as the API shows it (CONTRACT "Products"). */
 @ApiSchema({ name: 'Product' })
@@ -31,19 +32,6 @@ export class ProductView {
   @ApiProperty({ format: 'date-time' })
   updatedAt!: string;
 }
-
-export interface ProductRow {
-  id: string;
-  sku: string;
-  name: string;
-  price_cents: number;
-  stock: number;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export const PRODUCT_COLUMNS = 'id, sku, name, price_cents, stock, version, created_at, updated_at';
 
 export function toProductView(row: ProductRow): ProductView {
   return {

@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { cursorMicrosSql, cursorTimestampSql, CursorPosition } from '../common/pagination/cursor';
+import type { CursorPosition } from '../common/pagination/cursor';
+import { Keyset } from '../database/keyset';
+import { one, rows, SqlParams, whereAll } from '../database/sql';
 import type { CreateProductDto } from './dto/create-product.dto';
 import type { UpdateProductDto } from './dto/update-product.dto';
-import { PRODUCT_COLUMNS, ProductRow } from './product.view';
+import type { ProductRow } from './product.entity';
+
+const PRODUCT_COLUMNS = 'id, sku, name, price_cents, stock, version, created_at, updated_at';
+const PAGES = new Keyset('created_at', 'id');
 
 export interface ProductUpdateResult {
   before: Pick<ProductRow, 'name' | 'price_cents' | 'stock'>;
@@ -21,40 +26,32 @@ export class ProductsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async findById(id: string): Promise<ProductRow | undefined> {
-    const rows = (await this.dataSource.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [
-      id,
-    ])) as ProductRow[];
-    return rows[0];
+    return one<ProductRow>(this.dataSource, `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id]);
   }
 
   async exists(manager: EntityManager, id: string): Promise<boolean> {
-    const rows = (await manager.query('SELECT 1 FROM products WHERE id = $1', [id])) as unknown[];
-    return rows.length > 0;
+    return (await one(manager, 'SELECT 1 FROM products WHERE id = $1', [id])) !== undefined;
   }
 
   /** Newest first, `limit + 1` rows from after `after`. */
   async list(limit: number, after?: CursorPosition): Promise<Array<ProductRow & { cursorMicros: string }>> {
-    const params: unknown[] = [limit + 1];
-    let where = '';
-    if (after) {
-      params.push(after.atMicros, after.id);
-      where = `WHERE (created_at, id) < (${cursorTimestampSql('$2')}, $3::uuid)`;
-    }
-    return (await this.dataSource.query(
-      `SELECT ${PRODUCT_COLUMNS}, ${cursorMicrosSql('created_at')} AS "cursorMicros"
-         FROM products ${where} ORDER BY created_at DESC, id DESC LIMIT $1`,
-      params,
-    )) as Array<ProductRow & { cursorMicros: string }>;
+    const params = new SqlParams();
+    const where = whereAll([PAGES.after(after, params)]);
+    return rows<ProductRow & { cursorMicros: string }>(
+      this.dataSource,
+      `SELECT ${PRODUCT_COLUMNS}, ${PAGES.cursor} FROM products ${where} ${PAGES.orderBy} LIMIT ${params.add(limit + 1)}`,
+      params.values,
+    );
   }
 
   /** Undefined when the SKU is taken. */
   async insert(manager: EntityManager, dto: CreateProductDto): Promise<ProductRow | undefined> {
-    const rows = (await manager.query(
+    return one<ProductRow>(
+      manager,
       `INSERT INTO products (sku, name, price_cents, stock) VALUES ($1, $2, $3, $4)
        ON CONFLICT (sku) DO NOTHING RETURNING ${PRODUCT_COLUMNS}`,
       [dto.sku, dto.name, dto.priceCents, dto.stock],
-    )) as ProductRow[];
-    return rows[0];
+    );
   }
 
   /**
@@ -69,7 +66,8 @@ export class ProductsRepository {
     dto: UpdateProductDto,
     versions?: number[],
   ): Promise<ProductUpdateResult | undefined> {
-    const [rows] = (await manager.query(
+    const row = await one<ProductRow & { old_name: string; old_price_cents: number; old_stock: number }>(
+      manager,
       `UPDATE products p
           SET name = COALESCE($3, p.name),
               price_cents = COALESCE($4, p.price_cents),
@@ -81,8 +79,7 @@ export class ProductsRepository {
       RETURNING p.id, p.sku, p.name, p.price_cents, p.stock, p.version, p.created_at, p.updated_at,
                 old.name AS old_name, old.price_cents AS old_price_cents, old.stock AS old_stock`,
       [id, versions ?? null, dto.name ?? null, dto.priceCents ?? null, dto.stock ?? null],
-    )) as [Array<ProductRow & { old_name: string; old_price_cents: number; old_stock: number }>, number];
-    const row = rows[0];
+    );
     if (!row) return undefined;
     const { old_name, old_price_cents, old_stock, ...after } = row;
     return { before: { name: old_name, price_cents: old_price_cents, stock: old_stock }, after };

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { userOf } from '../common/auth-user';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
 import { RATE_LIMIT_OPT_IN, THROTTLERS } from './rate-limit.decorators';
 import { createThrottlerStorage } from './throttler-storage';
 import { normalizeEmail } from '../common/email';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AUDIT_ACTIONS, AUDIT_ENTITIES } from '../audit/audit-actions';
-import { AuditWriter } from '../audit/audit.writer';
+import { standaloneAuditWriter } from '../audit/audit.writer';
 import { PasswordHasher } from '../auth/password-hasher';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password-policy';
 import { normalizeEmail } from '../common/email';
@@ -39,7 +39,7 @@ export function passwordProblem(password: string): string | undefined {
 export async function ensureAdmin(dataSource: DataSource, input: EnsureAdminInput): Promise<AdminOutcome> {
   const email = normalizeEmail(input.email);
   const users = new UsersRepository(dataSource);
-  const audit = new AuditWriter();
+  const audit = standaloneAuditWriter(dataSource);
   const existing = await users.findByEmailWithHash(email);
   let passwordHash: string | undefined;
   if (!existing) {

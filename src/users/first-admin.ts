@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { ensureAdmin, FIRST_ADMIN_EMAIL, randomAdminPassword } from './admin-bootstrap';
+import { UsersRepository } from './users.repository';
 
 /**
  * First start in embedded mode (CONTRACT section 1): an admin with a random password, printed once
@@ -11,11 +12,7 @@ export async function createFirstAdmin(
 ): Promise<void> {
   // Only while the database has no admin at all and the bootstrap account was never made: an
   // existing account (even a demoted one) is never touched again.
-  const [{ exists }] = (await dataSource.query(
-    `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' OR email = $1) AS exists`,
-    [FIRST_ADMIN_EMAIL],
-  )) as Array<{ exists: boolean }>;
-  if (exists) return;
+  if (await new UsersRepository(dataSource).anyAdminOrEmail(FIRST_ADMIN_EMAIL)) return;
   const password = randomAdminPassword();
   const outcome = await ensureAdmin(dataSource, {
     email: FIRST_ADMIN_EMAIL,

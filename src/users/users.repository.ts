@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from '../database/query-rows';
-import { CursorPosition, cursorMicrosSql, cursorTimestampSql } from '../common/pagination/cursor';
+import type { CursorPosition } from '../common/pagination/cursor';
+import { Keyset } from '../database/keyset';
+import { one, rows, SqlParams, whereAll } from '../database/sql';
 import type { User, UserRole } from './user.entity';
 
 export type UserRecord = Omit<User, 'passwordHash'>;
 export type UserWithHash = User;
+
+const PAGES = new Keyset('created_at', 'id');
 
 const COLUMNS = `id, email, name, role, disabled, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
@@ -18,36 +21,35 @@ export class UsersRepository {
     id: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<UserRecord | undefined> {
-    const rows = (await manager.query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id])) as UserRecord[];
-    return rows[0];
+    return one<UserRecord>(manager, `SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
   }
 
   async findByEmailWithHash(
     email: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<UserWithHash | undefined> {
-    const rows = (await manager.query(
+    return one<UserWithHash>(
+      manager,
       `SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE email = $1`,
       [email],
-    )) as UserWithHash[];
-    return rows[0];
+    );
   }
 
   async findByIdWithHash(id: string): Promise<UserWithHash | undefined> {
-    const rows = (await this.dataSource.query(
+    return one<UserWithHash>(
+      this.dataSource,
       `SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE id = $1`,
       [id],
-    )) as UserWithHash[];
-    return rows[0];
+    );
   }
 
   /** The row, locked until the transaction ends, so read-modify-write is safe under concurrency. */
   async lockByIdWithHash(manager: EntityManager, id: string): Promise<UserWithHash | undefined> {
-    const rows = (await manager.query(
+    return one<UserWithHash>(
+      manager,
       `SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE id = $1 FOR UPDATE`,
       [id],
-    )) as UserWithHash[];
-    return rows[0];
+    );
   }
 
   /**
@@ -58,10 +60,11 @@ export class UsersRepository {
    * answer counts the admins that really remain.
    */
   async lockEnabledAdmins(manager: EntityManager): Promise<string[]> {
-    const rows = (await manager.query(
+    const admins = await rows<{ id: string }>(
+      manager,
       `SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`,
-    )) as Array<{ id: string }>;
-    return rows.map((row) => row.id);
+    );
+    return admins.map((row) => row.id);
   }
 
   /** Throws a unique violation (23505) when the e-mail is taken. */
@@ -69,11 +72,12 @@ export class UsersRepository {
     manager: EntityManager,
     user: { email: string; name: string; passwordHash: string; role: UserRole },
   ): Promise<UserRecord> {
-    const rows = (await manager.query(
+    const [created] = await rows<UserRecord>(
+      manager,
       `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
       [user.email, user.name, user.passwordHash, user.role],
-    )) as UserRecord[];
-    return rows[0];
+    );
+    return created;
   }
 
   async update(
@@ -87,20 +91,28 @@ export class UsersRepository {
       role: 'role',
       disabled: 'disabled',
     };
+    const params = new SqlParams(id);
     const sets: string[] = [];
-    const params: unknown[] = [id];
     for (const [key, value] of Object.entries(changes)) {
-      if (value === undefined) continue;
-      params.push(value);
-      sets.push(`${columns[key]} = $${params.length}`);
+      if (value !== undefined) sets.push(`${columns[key]} = ${params.add(value)}`);
     }
     sets.push('updated_at = now()');
-    const rows = await queryRows<UserRecord>(
+    const [updated] = await rows<UserRecord>(
       manager,
       `UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
-      params,
+      params.values,
     );
-    return rows[0];
+    return updated;
+  }
+
+  /** Whether any admin, or any user with this e-mail, exists (first start in embedded mode). */
+  async anyAdminOrEmail(email: string): Promise<boolean> {
+    const row = await one<{ exists: boolean }>(
+      this.dataSource,
+      `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' OR email = $1) AS exists`,
+      [email],
+    );
+    return row?.exists === true;
   }
 
   /** Newest first; `limit + 1` rows so the caller can tell whether a next page exists. */
@@ -109,24 +121,15 @@ export class UsersRepository {
     limit: number,
     after?: CursorPosition,
   ): Promise<Array<UserRecord & { cursorMicros: string }>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.email !== undefined) {
-      params.push(filter.email);
-      where.push(`email = $${params.length}`);
-    }
-    if (after) {
-      params.push(after.atMicros, after.id);
-      where.push(
-        `(created_at, id) < (${cursorTimestampSql(`$${params.length - 1}`)}, $${params.length}::uuid)`,
-      );
-    }
-    params.push(limit + 1);
-    return (await this.dataSource.query(
-      `SELECT ${COLUMNS}, ${cursorMicrosSql('created_at')} AS "cursorMicros" FROM users
-        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    )) as Array<UserRecord & { cursorMicros: string }>;
+    const params = new SqlParams();
+    const where = whereAll([
+      filter.email !== undefined && `email = ${params.add(filter.email)}`,
+      PAGES.after(after, params),
+    ]);
+    return rows<UserRecord & { cursorMicros: string }>(
+      this.dataSource,
+      `SELECT ${COLUMNS}, ${PAGES.cursor} FROM users ${where} ${PAGES.orderBy} LIMIT ${params.add(limit + 1)}`,
+      params.values,
+    );
   }
 }

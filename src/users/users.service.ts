@@ -2,19 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { AUDIT_ACTIONS, AUDIT_ENTITIES } from '../audit/audit-actions';
 import { AuditWriter } from '../audit/audit.writer';
 import { PasswordHasher } from '../auth/password-hasher';
-import { SESSION_REVOKED_REASONS } from '../auth/session.entity';
-import { SessionsRepository } from '../auth/sessions.repository';
+import { SESSION_REVOKED_REASONS } from '../sessions/session-revoked-reasons';
+import { SessionsService } from '../sessions/sessions.service';
 import { Actor, requireUser } from '../common/decorators/actor.decorator';
 import { AppError, NotFoundError } from '../common/errors/app-error';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination/cursor';
 import { isUuid } from '../common/uuid';
+import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { AdminUpdateUserDto } from './dto/admin-update-user.dto';
 import type { ListUsersDto } from './dto/list-users.dto';
 import type { UpdateMeDto } from './dto/update-me.dto';
 import { normalizeEmail } from '../common/email';
 import { toUserView, UserView } from './user.view';
-import { UsersRepository } from './users.repository';
+import type { UserRole } from './user.entity';
+import { UserRecord, UsersRepository, UserWithHash } from './users.repository';
 
 /** Field-by-field `{from, to}` of what really changed. */
 function diff<T extends object>(
@@ -32,11 +34,36 @@ function diff<T extends object>(
 export class UsersService {
   constructor(
     private readonly users: UsersRepository,
-    private readonly sessions: SessionsRepository,
+    private readonly sessions: SessionsService,
     private readonly hasher: PasswordHasher,
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditWriter,
   ) {}
+
+  // The account as sign-in and registration (the auth module) read and write it, in their transaction.
+
+  /** Throws a unique violation (23505) when the e-mail is taken. */
+  insertAccount(
+    manager: EntityManager,
+    user: { email: string; name: string; passwordHash: string; role: UserRole },
+  ): Promise<UserRecord> {
+    return this.users.insert(manager, user);
+  }
+
+  /** The account of an e-mail (already normalised), with its password hash. */
+  findAccountByEmail(email: string): Promise<UserWithHash | undefined> {
+    return this.users.findByEmailWithHash(email);
+  }
+
+  /** The account with its password hash, locked until the transaction ends. */
+  lockAccount(manager: EntityManager, id: string): Promise<UserWithHash | undefined> {
+    return this.users.lockByIdWithHash(manager, id);
+  }
+
+  /** Stores a new hash of the same password (argon2 parameters raised): not a password change. */
+  async replacePasswordHash(manager: EntityManager, id: string, passwordHash: string): Promise<void> {
+    await this.users.update(manager, id, { passwordHash });
+  }
 
   async me(actor: Actor): Promise<UserView> {
     const user = await this.users.findById(requireUser(actor).id);
@@ -77,7 +104,7 @@ export class UsersService {
       const after = await this.users.update(manager, caller.id, { name: dto.name, passwordHash: newHash });
       if (newHash !== undefined) {
         changes.passwordChanged = true;
-        changes.sessionsRevoked = await this.sessions.revokeAllOfUser(
+        changes.sessionsRevoked = await this.sessions.endAllOfUser(
           manager,
           caller.id,
           SESSION_REVOKED_REASONS.PASSWORD_CHANGED,
@@ -146,7 +173,7 @@ export class UsersService {
         disabled: dto.disabled,
       });
       if (dto.disabled === true && !before.disabled) {
-        changes.sessionsRevoked = await this.sessions.revokeAllOfUser(
+        changes.sessionsRevoked = await this.sessions.endAllOfUser(
           manager,
           id,
           SESSION_REVOKED_REASONS.USER_DISABLED,

@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
 import { BreakerRegistry } from './breaker-registry';
 import { classifyFailure, LeaseRanShort, ReceiverRefused } from './delivery-failure';
-import { ClaimedDelivery, DeliveryStore } from './delivery-store';
+import { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { SecretBox } from './secret-box';
 import { signWebhook } from './signer';
 import { parseWebhookUrl, resolveWebhookTarget } from './url-guard';
@@ -29,7 +29,7 @@ export class DeliveryAttempts {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: Logger,
     @Inject(WEBHOOK_SECRET_BOX) private readonly secrets: SecretBox,
-    private readonly store: DeliveryStore,
+    private readonly store: WebhookDeliveriesRepository,
     private readonly metrics: WebhookMetrics,
   ) {
     const { breakerThreshold, breakerHalfOpenMs } = config.webhooks;

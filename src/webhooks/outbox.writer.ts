@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { assertInTransaction } from '../database/assert-in-transaction';
+import { OutboxRepository } from './outbox.repository';
 import type { WebhookEventType } from './webhook-events';
 
 export interface OutboxEventInput {
@@ -22,20 +23,14 @@ export interface OutboxEventInput {
  */
 @Injectable()
 export class OutboxWriter {
+  constructor(private readonly outbox: OutboxRepository) {}
+
   async enqueue(manager: EntityManager, event: OutboxEventInput): Promise<string> {
     assertInTransaction(manager, `OutboxWriter.enqueue(${event.type})`);
-    const rows = (await manager.query(
-      `WITH event AS (
-         INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ($1, $2, $3) RETURNING id, created_at
-       ), fanout AS (
-         INSERT INTO webhook_deliveries (event_id, subscription_id, next_attempt_at, created_at)
-         SELECT event.id, s.id, event.created_at, event.created_at
-         FROM event, webhook_subscriptions s
-         WHERE s.deleted_at IS NULL AND s.events @> ARRAY[$1]::text[]
-       )
-       SELECT id FROM event`,
-      [event.type, event.aggregateId, JSON.stringify(event.payload)],
-    )) as Array<{ id: string }>;
-    return rows[0].id;
+    return this.outbox.insertWithDeliveries(manager, {
+      type: event.type,
+      aggregateId: event.aggregateId,
+      payload: JSON.stringify(event.payload),
+    });
   }
 }

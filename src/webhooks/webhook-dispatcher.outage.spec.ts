@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { testConfig } from '../config/config';
 import { DatabaseTimeoutError } from '../common/errors/database-errors';
-import type { DeliveryStore } from './delivery-store';
+import type { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { ActiveColorGate } from '../background/active-color.gate';
 import type { DeliveryAttempts } from './delivery-attempt';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -35,7 +35,7 @@ describe('WebhookDispatcher while the database fails', () => {
     const dispatcher = new WebhookDispatcher(
       config,
       logger,
-      store as unknown as DeliveryStore,
+      store as unknown as WebhookDeliveriesRepository,
       {} as DeliveryAttempts,
       new WebhookMetrics(),
       new ActiveColorGate(config, logger),

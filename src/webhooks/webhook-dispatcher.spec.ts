@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { testConfig } from '../config/config';
-import type { ClaimedDelivery, DeliveryStore } from './delivery-store';
+import type { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { generateSigningSecret, SecretBox } from './secret-box';
 import { ActiveColorGate } from '../background/active-color.gate';
 import { DeliveryAttempts } from './delivery-attempt';
@@ -44,7 +44,7 @@ describe('DeliveryAttempts: the lease', () => {
       { ...config, webhooks: { ...config.webhooks, timeoutMs: TIMEOUT_MS } },
       pino({ level: 'silent' }),
       secrets,
-      store as unknown as DeliveryStore,
+      store as unknown as WebhookDeliveriesRepository,
       new WebhookMetrics(),
     );
     const subscriptionId = '11111111-1111-4111-8111-111111111111';
@@ -93,7 +93,7 @@ describe('WebhookDispatcher claim failures', () => {
     const dispatcher = new WebhookDispatcher(
       config,
       logger,
-      {} as DeliveryStore,
+      {} as WebhookDeliveriesRepository,
       {} as DeliveryAttempts,
       new WebhookMetrics(),
       new ActiveColorGate(config, logger),
@@ -143,7 +143,7 @@ describe('WebhookDispatcher: only while this colour is active', () => {
     const dispatcher = new WebhookDispatcher(
       config,
       logger,
-      store as unknown as DeliveryStore,
+      store as unknown as WebhookDeliveriesRepository,
       {} as DeliveryAttempts,
       new WebhookMetrics(),
       gate,

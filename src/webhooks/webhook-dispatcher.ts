@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { ActiveColorGate } from '../background/active-color.gate';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
 import { DeliveryAttempts } from './delivery-attempt';
-import { DeliveryStore } from './delivery-store';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookMetrics } from './webhook-metrics';
 
 /** Deliveries in flight at once per process. */
@@ -15,7 +15,7 @@ const AGE_REFRESH_MS = 2000;
 const CLAIM_ERROR_LOG_EVERY_MS = 60_000;
 
 /**
- * The in-process delivery worker, off the request path. A loop claims due deliveries (DeliveryStore:
+ * The in-process delivery worker, off the request path. A loop claims due deliveries (WebhookDeliveriesRepository:
  * FOR UPDATE SKIP LOCKED, leased) while fewer than CONCURRENCY are in flight and hands each to
  * DeliveryAttempts. It runs only while this instance's colour is active (ActiveColorGate): it starts
  * and pauses with the active-colour file, without a restart; a pause stops claiming and lets the
@@ -39,7 +39,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: Logger,
-    private readonly store: DeliveryStore,
+    private readonly store: WebhookDeliveriesRepository,
     private readonly attempts: DeliveryAttempts,
     private readonly metrics: WebhookMetrics,
     private readonly gate: ActiveColorGate,

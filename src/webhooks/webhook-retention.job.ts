@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { deleteRows, housekeeping } from '../database/housekeeping';
+import { housekeeping } from '../database/housekeeping';
 import { ActiveColorGate } from '../background/active-color.gate';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
+import { OutboxRepository } from './outbox.repository';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 
 /** Delivered attempts are kept this long (for `GET /v1/webhooks/:id/deliveries?status=delivered`). */
 export const DELIVERED_RETENTION_DAYS = 7;
@@ -19,7 +20,8 @@ export const DEAD_RETENTION_DAYS = 30;
 @Injectable()
 export class WebhookRetentionJob {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly outbox: OutboxRepository,
     @Inject(APP_LOGGER) private readonly logger: Logger,
     private readonly gate: ActiveColorGate,
   ) {}
@@ -36,20 +38,8 @@ export class WebhookRetentionJob {
       'webhooks: old deliveries and events',
       { deliveries: 0, events: 0 },
       async () => {
-        const deliveries = await deleteRows(
-          this.dataSource,
-          `DELETE FROM webhook_deliveries
-          WHERE (status = 'delivered' AND delivered_at < now() - make_interval(days => $1))
-             OR (status = 'dead' AND updated_at < now() - make_interval(days => $2))`,
-          [DELIVERED_RETENTION_DAYS, DEAD_RETENTION_DAYS],
-        );
-        const events = await deleteRows(
-          this.dataSource,
-          `DELETE FROM outbox_events e
-          WHERE e.created_at < now() - make_interval(days => $1)
-            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)`,
-          [DELIVERED_RETENTION_DAYS],
-        );
+        const deliveries = await this.deliveries.purgeFinished(DELIVERED_RETENTION_DAYS, DEAD_RETENTION_DAYS);
+        const events = await this.outbox.purgeUnreferenced(DELIVERED_RETENTION_DAYS);
         return { deliveries, events };
       },
     );

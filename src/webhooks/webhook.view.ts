@@ -1,6 +1,8 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { SECRET_PREFIX } from './secret-box';
 import { ALL_WEBHOOK_EVENTS, DELIVERY_STATUSES, DeliveryStatus, WebhookEventType } from './webhook-events';
+import type { DeliveryRow } from './webhook-deliveries.repository';
+import type { SubscriptionRow } from './webhook-subscriptions.repository';
 
 /** A subscription as the API shows it; the signing secret only ever appears in the create answer. */
 @ApiSchema({ name: 'Webhook' })
@@ -78,28 +80,6 @@ export class DeliveryView {
   updatedAt!: string;
 }
 
-export interface SubscriptionRow {
-  id: string;
-  url: string;
-  events: WebhookEventType[];
-  created_at: Date;
-}
-
-export interface DeliveryRow {
-  id: string;
-  subscription_id: string;
-  event_id: string;
-  event_type: WebhookEventType;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: Date;
-  last_status_code: number | null;
-  last_error: string | null;
-  delivered_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
 export function webhookView(row: SubscriptionRow): WebhookView {
   return { id: row.id, url: row.url, events: row.events, createdAt: row.created_at.toISOString() };
 }
@@ -120,6 +100,3 @@ export function deliveryView(row: DeliveryRow): DeliveryView {
     updatedAt: row.updated_at.toISOString(),
   };
 }
-
-export const DELIVERY_COLUMNS = `d.id, d.subscription_id, d.event_id, e.type AS event_type, d.status, d.attempts, d.next_attempt_at,
-  d.last_status_code, d.last_error, d.delivered_at, d.created_at, d.updated_at`;

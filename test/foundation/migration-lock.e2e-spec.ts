@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import pino from 'pino';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
-import { isLockTimeout, retryPauseMs, runMigrations } from '../../src/database/migrator';
+import { isLockTimeout, retryPauseMs, revertLastMigration, runMigrations } from '../../src/database/migrator';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 /**
@@ -130,6 +130,33 @@ describe('migrations with lock_timeout and a bounded retry (real PostgreSQL)', (
     expect(String(error)).toMatch(/already exists/);
     expect(isLockTimeout(error)).toBe(false);
     expect(pauses).toEqual([]);
+  });
+
+  it('reverts (npm run migration:revert) under the same lock_timeout and retries, and only what was applied', async () => {
+    await traffic.query('COMMIT');
+    const silent = pino({ level: 'silent' });
+    expect(
+      await revertLastMigration(dataSource, silent, { lockTimeoutMs: 100, lockRetries: 0 }),
+    ).toBeUndefined();
+    await runMigrations(dataSource, silent, { lockTimeoutMs: 100, lockRetries: 0 });
+    await traffic.query('BEGIN');
+    await traffic.query('SELECT count(*) FROM widgets');
+    const { logger, lines } = capturingLogger();
+    const pauses: number[] = [];
+    const reverted = await revertLastMigration(
+      dataSource,
+      logger,
+      { lockTimeoutMs: 100, lockRetries: 3 },
+      async (ms) => {
+        pauses.push(ms);
+        await traffic.query('COMMIT'); // traffic moves on after the first try
+      },
+    );
+    expect(reverted).toBe('AddNoteColumn1900000000000');
+    expect(pauses).toEqual([retryPauseMs(1)]);
+    expect(await columns()).toEqual(['id']);
+    expect(await dataSource.query('SELECT name FROM migrations')).toEqual([]);
+    expect(lines.some((l) => l.msg === 'migration reverted' && l.migration === reverted)).toBe(true);
   });
 
   it('pauses 1 s, 2 s, 4 s … and never more than 30 s', () => {

@@ -1,5 +1,5 @@
 import { testConfig } from '../../src/config/config';
-import { DeliveryStore } from '../../src/webhooks/delivery-store';
+import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveries.repository';
 import { createTestApp, TestApp } from '../helpers/app';
 import { signedInAdmin, SignedIn } from '../helpers/auth';
 import { sql } from '../helpers/catalog';
@@ -75,7 +75,7 @@ describe('deliveries of a deleted subscription (e2e)', () => {
       const orphan = await pendingDelivery(t, deleted);
       const kept = await pendingDelivery(t, live);
 
-      const store = t.app.get(DeliveryStore);
+      const store = t.app.get(WebhookDeliveriesRepository);
       const claimed = await store.claim(100, 60_000);
       expect(claimed.map((d) => d.id)).toEqual([kept.deliveryId]);
       expect(await deliveryRow(t, orphan.deliveryId)).toEqual({

@@ -10,7 +10,7 @@ import { translateInfrastructureError } from '../../common/errors/database-error
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AccessClaims, JWT_SECRET_OF_REQUEST, JWT_STRATEGY } from '../jwt.strategy';
-import { SessionsRepository } from '../sessions.repository';
+import { SessionsService } from '../../sessions/sessions.service';
 
 /**
  * The global authentication guard (deny by default): every route needs a valid access token unless
@@ -29,7 +29,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly sessions: SessionsRepository,
+    private readonly sessions: SessionsService,
   ) {
     super();
   }

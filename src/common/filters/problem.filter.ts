@@ -1,7 +1,6 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Inject } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { APP_LOGGER } from '../../logging/logger';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../http/problem';
 
 /** Sends a problem answer; shared by the Nest filter and Fastify's own error handler. */
@@ -25,10 +24,13 @@ export function sendProblem(
   void reply.headers(headers).code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
-/** The one exception filter: every failure that reaches Nest leaves as RFC 9457 problem+json. */
+/**
+ * The one exception filter: every failure that reaches Nest leaves as RFC 9457 problem+json.
+ * AppModule builds it with the process's logger (src/common/ imports nothing of ours from outside).
+ */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(@Inject(APP_LOGGER) private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();

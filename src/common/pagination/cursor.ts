@@ -51,16 +51,6 @@ export function decodeCursor(cursor: string): CursorPosition {
   return { atMicros: match[1], id: match[2] };
 }
 
-/** SQL selecting a timestamp column as the cursor's microseconds (exact: numeric in PostgreSQL 14+). */
-export function cursorMicrosSql(column: string): string {
-  return `(extract(epoch from ${column}) * 1000000)::bigint::text`;
-}
-
-/** SQL turning a microseconds parameter back into a timestamptz, exactly. */
-export function cursorTimestampSql(parameter: string): string {
-  return `('epoch'::timestamptz + ${parameter}::bigint * interval '1 microsecond')`;
-}
-
 /**
  * Builds the page from `limit + 1` fetched rows (newest first): the extra row only tells that there
  * is a next page.

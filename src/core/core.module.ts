@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { Lifecycle } from './common/lifecycle';
-import { APP_LOGGER } from './logging/logger';
+import { Lifecycle } from '../common/lifecycle';
+import { APP_LOGGER } from './logger.token';
 
 /** Process-wide singletons every module may inject: the pino logger and the shutdown state. */
 @Global()

@@ -1,8 +1,8 @@
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
-import { runAsRequest } from '../../database/wait-budget';
+import { runAsRequest } from './wait-budget';
 
 /**
- * Every route handler runs as one request for the database wait budget (src/database/wait-budget.ts).
+ * Every route handler runs as one request for the database wait budget (wait-budget.ts).
  * Handlers are wrapped as routes are added, so everything Nest runs for a route (guards,
  * interceptors, pipes, the handler, its transaction) shares one budget. Must be installed before
  * the routes are registered (`app.init()`).

@@ -1,5 +1,5 @@
-import { DateTimeField, TextField, UuidField } from '../common/decorators/field.decorator';
-import { PageQueryDto } from '../common/pagination/cursor';
+import { DateTimeField, TextField, UuidField } from '../../common/decorators/field.decorator';
+import { PageQueryDto } from '../../common/pagination/cursor';
 
 /** `GET /v1/audit?entity=&entityId=&actorId=&action=&from=&to=` (CONTRACT "Audit"). */
 export class AuditQueryDto extends PageQueryDto {

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../common/auth-user';
 import { isConnectionLost } from '../common/errors/database-errors';
-import { queryRows } from '../database/query-rows';
-import type { SessionRevokedReason } from './session.entity';
+import { affected, one, rows } from '../database/sql';
+import type { SessionRevokedReason } from './session-revoked-reasons';
 
 const CALLER_QUERY_ATTEMPTS = 3;
 /** Single-purpose queries on logins (sessions) and their refresh tokens. */
@@ -28,19 +28,22 @@ export class SessionsRepository {
   }
 
   private async findCallerOnce(sessionId: string, userId: string): Promise<AuthenticatedUser | undefined> {
-    const rows = (await this.dataSource.query(
+    const row = await one<{ role: AuthenticatedUser['role'] }>(
+      this.dataSource,
       `SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND NOT u.disabled`,
       [sessionId, userId],
-    )) as Array<{ role: AuthenticatedUser['role'] }>;
-    return rows[0] ? { id: userId, role: rows[0].role, sessionId } : undefined;
+    );
+    return row ? { id: userId, role: row.role, sessionId } : undefined;
   }
 
   async create(manager: EntityManager, userId: string): Promise<string> {
-    const rows = (await manager.query('INSERT INTO sessions (user_id) VALUES ($1) RETURNING id', [
-      userId,
-    ])) as Array<{ id: string }>;
-    return rows[0].id;
+    const [created] = await rows<{ id: string }>(
+      manager,
+      'INSERT INTO sessions (user_id) VALUES ($1) RETURNING id',
+      [userId],
+    );
+    return created.id;
   }
 
   async addRefreshToken(
@@ -49,7 +52,8 @@ export class SessionsRepository {
     tokenHash: Buffer,
     ttlSeconds: number,
   ): Promise<void> {
-    await manager.query(
+    await affected(
+      manager,
       `INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, now() + $3 * interval '1 second')`,
       [sessionId, tokenHash, ttlSeconds],
     );
@@ -64,7 +68,7 @@ export class SessionsRepository {
     manager: EntityManager,
     tokenHash: Buffer,
   ): Promise<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] } | undefined> {
-    const rows = await queryRows<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] }>(
+    return one<{ sessionId: string; userId: string; role: AuthenticatedUser['role'] }>(
       manager,
       `UPDATE refresh_tokens rt SET used_at = now()
          FROM sessions s JOIN users u ON u.id = s.user_id
@@ -73,7 +77,6 @@ export class SessionsRepository {
       RETURNING rt.session_id AS "sessionId", u.id AS "userId", u.role`,
       [tokenHash],
     );
-    return rows[0];
   }
 
   /** What is known of a refresh token that could not be spent. */
@@ -81,23 +84,23 @@ export class SessionsRepository {
     manager: EntityManager,
     tokenHash: Buffer,
   ): Promise<{ sessionId: string; userId: string; spent: boolean; sessionRevoked: boolean } | undefined> {
-    const rows = (await manager.query(
+    return one<{ sessionId: string; userId: string; spent: boolean; sessionRevoked: boolean }>(
+      manager,
       `SELECT rt.session_id AS "sessionId", s.user_id AS "userId", rt.used_at IS NOT NULL AS spent, s.revoked_at IS NOT NULL AS "sessionRevoked"
          FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
         WHERE rt.token_hash = $1`,
       [tokenHash],
-    )) as Array<{ sessionId: string; userId: string; spent: boolean; sessionRevoked: boolean }>;
-    return rows[0];
+    );
   }
 
   /** Ends one login (its access tokens and refresh tokens at once). True when it was live. */
   async revoke(manager: EntityManager, sessionId: string, reason: SessionRevokedReason): Promise<boolean> {
-    const rows = await queryRows(
+    const ended = await affected(
       manager,
-      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL',
       [sessionId, reason],
     );
-    return rows.length > 0;
+    return ended > 0;
   }
 
   /** Ends every login of a user (password change, disabling). Returns how many were live. */
@@ -106,11 +109,28 @@ export class SessionsRepository {
     userId: string,
     reason: SessionRevokedReason,
   ): Promise<number> {
-    const rows = await queryRows(
+    return affected(
       manager,
-      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
+      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL',
       [userId, reason],
     );
-    return rows.length;
+  }
+
+  /** Refresh tokens that expired more than a day ago; answers how many were deleted. */
+  purgeExpiredRefreshTokens(): Promise<number> {
+    return affected(
+      this.dataSource,
+      `DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`,
+    );
+  }
+
+  /** Logins older than a day left with no refresh token at all; answers how many were deleted. */
+  purgeEndedSessions(): Promise<number> {
+    return affected(
+      this.dataSource,
+      `DELETE FROM sessions s
+        WHERE s.created_at < now() - interval '1 day'
+          AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)`,
+    );
   }
 }

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { CursorPosition } from '../common/pagination/cursor';
+import { Keyset } from '../database/keyset';
+import { affected, one, rows, SqlParams } from '../database/sql';
+import type { DeliveryStatus, WebhookEventType } from './webhook-events';
 
 /** A delivery the dispatcher has claimed: everything needed to send it, and the attempt it owns. */
 export interface ClaimedDelivery {
@@ -32,15 +36,37 @@ interface ClaimRow {
   secret_ciphertext: Buffer;
 }
 
+/** A delivery as the admin API shows it, with its event's type (snake_case columns). */
+export interface DeliveryRow {
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: WebhookEventType;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const DELIVERY_COLUMNS = `d.id, d.subscription_id, d.event_id, e.type AS event_type, d.status, d.attempts, d.next_attempt_at,
+  d.last_status_code, d.last_error, d.delivered_at, d.created_at, d.updated_at`;
+
+const PAGES = new Keyset('d.created_at', 'd.id');
+
 const ms = (value: number): string => `${Math.max(0, Math.round(value))} milliseconds`;
 
 /**
- * The dispatcher's SQL. Every write after the claim is conditional on `attempts` still being the
+ * The `webhook_deliveries` table: the dispatcher's claims and outcomes, and the admin's reads and
+ * re-queues. Every dispatcher write after the claim is conditional on `attempts` still being the
  * claimed attempt number and the row still pending: a replica whose lease ran out (it hung, or was
  * paused) cannot overwrite the outcome of the replica that took the delivery over.
  */
 @Injectable()
-export class DeliveryStore {
+export class WebhookDeliveriesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
@@ -56,7 +82,8 @@ export class DeliveryStore {
    */
   async claim(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const leaseDeadline = performance.now() + leaseMs;
-    const rows = (await this.dataSource.query(
+    const claimed = await rows<ClaimRow>(
+      this.dataSource,
       `WITH due AS (
          SELECT d.id FROM webhook_deliveries d
          JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.deleted_at IS NULL
@@ -72,9 +99,8 @@ export class DeliveryStore {
        RETURNING d.id, d.attempts, e.id AS event_id, e.type AS event_type, e.created_at AS event_created_at, e.payload,
                  s.id AS subscription_id, s.url, s.secret_ciphertext`,
       [limit, ms(leaseMs)],
-    )) as [ClaimRow[], number] | ClaimRow[];
-    const list = isUpdateResult(rows) ? rows[0] : rows;
-    return list.map((r) => ({
+    );
+    return claimed.map((r) => ({
       id: r.id,
       attempt: r.attempts,
       eventId: r.event_id,
@@ -128,31 +154,106 @@ export class DeliveryStore {
    * one's pending deliveries come from the (subscription_id, status) index.
    */
   async deadOrphans(): Promise<number> {
-    const [, count] = (await this.dataSource.query(
+    return affected(
+      this.dataSource,
       `UPDATE webhook_deliveries d SET status = 'dead', last_error = 'subscription deleted', updated_at = clock_timestamp()
        FROM webhook_subscriptions s
        WHERE s.id = d.subscription_id AND s.deleted_at IS NOT NULL AND d.status = 'pending'`,
-    )) as [unknown[], number];
-    return count;
+    );
   }
 
   /** Seconds since the oldest still-pending delivery's event was written (0 when none is pending). */
   async oldestPendingAgeSeconds(): Promise<number> {
-    const rows = (await this.dataSource.query(
+    const row = await one<{ age: number }>(
+      this.dataSource,
       `SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8 AS age FROM webhook_deliveries WHERE status = 'pending'`,
-    )) as Array<{ age: number }>;
-    return Number(rows[0]?.age ?? 0);
+    );
+    return Number(row?.age ?? 0);
+  }
+
+  /** Ends `dead` the pending deliveries of a subscription being deleted; answers how many. */
+  abandonPendingOf(manager: EntityManager, subscriptionId: string): Promise<number> {
+    return affected(
+      manager,
+      `UPDATE webhook_deliveries SET status = 'dead', last_error = 'subscription deleted', updated_at = clock_timestamp()
+       WHERE subscription_id = $1 AND status = 'pending'`,
+      [subscriptionId],
+    );
+  }
+
+  /**
+   * A page of a live subscription's deliveries (newest first, `limit + 1` rows), or undefined when
+   * the subscription does not exist or was deleted. One round trip: a LEFT JOIN keeps the
+   * subscription's row when it has no delivery on this page.
+   */
+  async listOfSubscription(
+    subscriptionId: string,
+    filter: { status?: DeliveryStatus },
+    limit: number,
+    after?: CursorPosition,
+  ): Promise<Array<DeliveryRow & { cursorMicros: string }> | undefined> {
+    const params = new SqlParams(subscriptionId, limit + 1);
+    const where = [
+      'd.subscription_id = $1',
+      filter.status !== undefined && `d.status = ${params.add(filter.status)}`,
+      PAGES.after(after, params),
+    ].filter((c): c is string => typeof c === 'string');
+    const page = await rows<DeliveryRow & { cursorMicros: string; subscription: string }>(
+      this.dataSource,
+      `SELECT s.id AS subscription, ${DELIVERY_COLUMNS}, ${PAGES.cursor}
+         FROM webhook_subscriptions s
+         LEFT JOIN LATERAL (
+           SELECT * FROM webhook_deliveries d WHERE ${where.join(' AND ')} ${PAGES.orderBy} LIMIT $2
+         ) d ON true
+         LEFT JOIN outbox_events e ON e.id = d.event_id
+        WHERE s.id = $1 AND s.deleted_at IS NULL
+        ${PAGES.orderBy}`,
+      params.values,
+    );
+    if (page.length === 0) return undefined;
+    return page.filter((r) => r.id !== null);
+  }
+
+  /** A delivery of a live subscription, locked until the transaction ends; undefined when there is none. */
+  lockOfLiveSubscription(
+    manager: EntityManager,
+    id: string,
+  ): Promise<{ status: DeliveryStatus; attempts: number } | undefined> {
+    return one(
+      manager,
+      `SELECT d.status, d.attempts FROM webhook_deliveries d
+         JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.deleted_at IS NULL
+        WHERE d.id = $1 FOR UPDATE OF d`,
+      [id],
+    );
+  }
+
+  /** Pending again, attempts from zero, due now; answers the delivery as it now is. */
+  async requeue(manager: EntityManager, id: string): Promise<DeliveryRow> {
+    const [requeued] = await rows<DeliveryRow>(
+      manager,
+      `UPDATE webhook_deliveries d SET status = 'pending', attempts = 0, next_attempt_at = clock_timestamp(), last_error = NULL,
+              last_status_code = NULL, updated_at = clock_timestamp()
+         FROM outbox_events e
+        WHERE d.id = $1 AND e.id = d.event_id
+       RETURNING ${DELIVERY_COLUMNS}`,
+      [id],
+    );
+    return requeued;
+  }
+
+  /** Forgets delivered deliveries older than `deliveredDays` and dead ones older than `deadDays`. */
+  purgeFinished(deliveredDays: number, deadDays: number): Promise<number> {
+    return affected(
+      this.dataSource,
+      `DELETE FROM webhook_deliveries
+        WHERE (status = 'delivered' AND delivered_at < now() - make_interval(days => $1))
+           OR (status = 'dead' AND updated_at < now() - make_interval(days => $2))`,
+      [deliveredDays, deadDays],
+    );
   }
 
   private async update(sql: string, params: unknown[]): Promise<boolean> {
-    const result = (await this.dataSource.query(sql, params)) as unknown;
-    return isUpdateResult(result) ? result[1] > 0 : false;
+    return (await affected(this.dataSource, sql, params)) > 0;
   }
-}
-
-/** TypeORM's postgres driver answers UPDATE … with `[rows, affectedCount]`. */
-function isUpdateResult<T>(value: unknown): value is [T[], number] {
-  return (
-    Array.isArray(value) && value.length === 2 && Array.isArray(value[0]) && typeof value[1] === 'number'
-  );
 }

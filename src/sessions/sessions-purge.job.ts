@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { deleteRows, housekeeping } from '../database/housekeeping';
+import { housekeeping } from '../database/housekeeping';
 import { ActiveColorGate } from '../background/active-color.gate';
-import { APP_LOGGER } from '../logging/logger';
+import { APP_LOGGER } from '../core/logger.token';
+import { SessionsRepository } from './sessions.repository';
 
 /**
  * Hourly: forgets refresh tokens that expired more than a day ago (a spent token presented within
@@ -15,7 +15,7 @@ import { APP_LOGGER } from '../logging/logger';
 @Injectable()
 export class SessionsPurgeJob {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly sessions: SessionsRepository,
     @Inject(APP_LOGGER) private readonly logger: Logger,
     private readonly gate: ActiveColorGate,
   ) {}
@@ -32,16 +32,8 @@ export class SessionsPurgeJob {
       'auth: expired refresh tokens and ended logins',
       { refreshTokens: 0, sessions: 0 },
       async () => {
-        const refreshTokens = await deleteRows(
-          this.dataSource,
-          `DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`,
-        );
-        const sessions = await deleteRows(
-          this.dataSource,
-          `DELETE FROM sessions s
-          WHERE s.created_at < now() - interval '1 day'
-            AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)`,
-        );
+        const refreshTokens = await this.sessions.purgeExpiredRefreshTokens();
+        const sessions = await this.sessions.purgeEndedSessions();
         return { refreshTokens, sessions };
       },
     );
