@@ -4,7 +4,7 @@ import { Actor, CurrentActor } from '../common/decorators/actor.decorator';
 import { ApiProblems } from '../common/decorators/api-problems.decorator';
 import { Operation } from '../common/decorators/operation.decorator';
 import { Public } from '../common/decorators/public.decorator';
-import { LoginRateLimit } from '../rate-limit/rate-limit.decorators';
+import { LoginRateLimit } from '../rate-limit/rate-limit.decorator';
 import { UserView } from '../users/user.view';
 import { AuthService } from './auth.service';
 import { LoginDto } from './dto/login.dto';

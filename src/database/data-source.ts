@@ -1,12 +1,13 @@
 import 'reflect-metadata';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../config/config';
-import { buildDataSourceOptions } from './data-source-options';
+import { buildDataSourceOptions, ENTITY_FILES } from './data-source-options';
 
 /**
- * The data source of the TypeORM CLI (`npm run migration:generate|run|revert`), which needs a
- * running database: set DATABASE_URL. The service itself builds its data source in DatabaseModule.
+ * The data source of the TypeORM CLI, used only to draft a migration from the entities
+ * (`npm run migration:draft`, docs/database.md): it needs a migrated database at DATABASE_URL.
+ * Migrations are applied and reverted by `npm run migrate` (migrate.ts), never by this CLI. The
+ * service itself builds its data source in DatabaseModule.
  */
 const config = loadConfig();
 if (!config.databaseUrl) {
@@ -15,5 +16,5 @@ if (!config.databaseUrl) {
 
 export default new DataSource({
   ...buildDataSourceOptions(config),
-  entities: [join(__dirname, '..', '**', '*.entity.{js,ts}')],
+  entities: [ENTITY_FILES],
 });

@@ -8,7 +8,7 @@ import { Operation } from '../common/decorators/operation.decorator';
 import { LOCATION_HEADER_DOC } from '../common/http/documented-headers';
 import type { Page } from '../common/pagination/cursor';
 import { Idempotent } from '../idempotency/idempotent.decorator';
-import { OrderRateLimit } from '../rate-limit/rate-limit.decorators';
+import { OrderRateLimit } from '../rate-limit/rate-limit.decorator';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersDto } from './dto/list-orders.dto';
 import { orderLocation, OrderView } from './order.view';

@@ -1,2 +1,2 @@
-export { LoginRateLimit, OrderRateLimit, THROTTLERS } from './rate-limit.decorators';
+export { LoginRateLimit, OrderRateLimit, THROTTLERS } from './rate-limit.decorator';
 export { createThrottlerStorage } from './throttler-storage';

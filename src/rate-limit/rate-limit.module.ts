@@ -6,7 +6,7 @@ import { userOf } from '../common/auth-user';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { APP_LOGGER } from '../core/logger.token';
-import { RATE_LIMIT_OPT_IN, THROTTLERS } from './rate-limit.decorators';
+import { RATE_LIMIT_OPT_IN, THROTTLERS } from './rate-limit.decorator';
 import { createThrottlerStorage } from './throttler-storage';
 import { normalizeEmail } from '../common/email';
 import { clientAddress } from '../common/http/client-address';

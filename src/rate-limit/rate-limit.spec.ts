@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors/app-error';
 import { testConfig } from '../config/config';
 import { BulwarkThrottlerGuard } from './bulwark-throttler.guard';
-import { LoginRateLimit, OrderRateLimit, THROTTLERS } from './rate-limit.decorators';
+import { LoginRateLimit, OrderRateLimit, THROTTLERS } from './rate-limit.decorator';
 import { loginTracker, optedIn, throttlerOptions } from './rate-limit.module';
 
 class Routes {

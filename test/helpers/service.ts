@@ -26,6 +26,8 @@ export interface StartOptions {
   waitFor?: string | false;
   timeoutMs?: number;
   script?: string;
+  /** Arguments after the script. */
+  args?: string[];
   /** Working directory (the default DATA_DIR `.data` is relative to it). */
   cwd?: string;
   /** The built service to run (default DIST_DIR). */
@@ -45,11 +47,15 @@ export async function startService(options: StartOptions = {}): Promise<ServiceP
   })) {
     if (v !== undefined) env[k] = v;
   }
-  const child = spawn(process.execPath, [join(options.distDir ?? DIST_DIR, options.script ?? 'main.js')], {
-    env,
-    cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(options.distDir ?? DIST_DIR, options.script ?? 'main.js'), ...(options.args ?? [])],
+    {
+      env,
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
