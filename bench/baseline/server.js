@@ -32,7 +32,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json';
 
-// --- The same SQL text as Bulwark (src/auth/sessions.repository.ts, src/products, src/orders, src/idempotency, src/audit).
+// --- The same SQL text as Bulwark (src/sessions/sessions.repository.ts, src/products, src/orders, src/idempotency, src/audit).
 const SQL = {
   caller: `SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND NOT u.disabled`,

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { SessionsPurgeJob } from '../../src/auth/sessions-purge.job';
+import { SessionsPurgeJob } from '../../src/sessions/sessions-purge.job';
 import { createTestApp, TestApp } from '../helpers/app';
 import { login, registerUser } from '../helpers/auth';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
-import { SessionsPurgeJob } from '../../src/auth/sessions-purge.job';
+import { SessionsPurgeJob } from '../../src/sessions/sessions-purge.job';
 import { ActiveColorGate } from '../../src/background/active-color.gate';
 import { testConfig } from '../../src/config/config';
 import { IdempotencyPurgeJob } from '../../src/idempotency/idempotency-purge.job';
