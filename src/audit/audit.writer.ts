@@ -18,7 +18,7 @@ export interface AuditEntryInput {
 
 /**
  * The one way to write the audit trail. It joins the caller's transaction and never opens its own:
- * an entry exists exactly when the change it records was committed (CONTRACT "Audit").
+ * an entry exists exactly when the change it records was committed (docs/audit.md, "Guarantees").
  */
 @Injectable()
 export class AuditWriter {

@@ -41,7 +41,7 @@ export function buildDataSourceOptions(config: AppConfig, logger?: Logger): Data
     uuidExtension: 'pgcrypto',
     applicationName: `bulwark-${config.releaseColor}`,
     // An idle pooled connection that dies (pg_terminate_backend, server restart) is dropped from the
-    // pool and logged; it never crashes the process (TOOLING.md, "PostgreSQL").
+    // pool and logged; it never crashes the process (docs/database.md, "Notes on pg and TypeORM").
     poolErrorHandler: (error: { message?: string; code?: string }) =>
       logger?.warn({ code: error.code, reason: error.message }, 'database pool: idle connection lost'),
     driver: boundedDriver(budgetMs),

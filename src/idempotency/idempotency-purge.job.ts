@@ -6,7 +6,7 @@ import { ActiveColorGate } from '../background/active-color.gate';
 import { APP_LOGGER } from '../core/logger.token';
 import { IdempotencyRepository } from './idempotency.repository';
 
-/** Kept answers live at least this long (CONTRACT: "at least 24 h"). */
+/** Kept answers live at least this long (docs/idempotency.md, "Retention": at least 24 h). */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** Hourly: forget kept answers older than the retention. Harmless when several replicas run it at once. */

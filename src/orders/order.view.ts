@@ -18,7 +18,7 @@ export class OrderItemView {
   unitPriceCents!: number;
 }
 
-/** An order as the API shows it (CONTRACT "Orders"). */
+/** An order as the API shows it (docs/api.md, "Routes"; docs/orders.md). */
 @ApiSchema({ name: 'Order' })
 export class OrderView {
   @ApiProperty({ format: 'uuid' })

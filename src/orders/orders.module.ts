@@ -8,7 +8,7 @@ import { OrdersController } from './orders.controller';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 
-/** Orders (CONTRACT "Orders"): transactional creation and cancellation, idempotent POSTs. */
+/** Orders (docs/orders.md): transactional creation and cancellation, idempotent POSTs. */
 @Module({
   imports: [IdempotencyModule, WebhooksModule, TypeOrmModule.forFeature([Order, OrderItem])],
   controllers: [OrdersController],

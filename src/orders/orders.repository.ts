@@ -32,8 +32,8 @@ export interface Reservation {
 export type OrderWithItemsRow = OrderRow & { items: OrderItemView[] };
 
 /**
- * Orders and the stock they hold, in raw SQL: every hot path is one statement (TOOLING.md:
- * one joined query, no ORM relation loading).
+ * Orders and the stock they hold, in raw SQL: every hot path is one statement (one joined
+ * query, no ORM relation loading: docs/database.md, "Persistence").
  *
  * Lock order: every statement that changes several products locks them in product-id order first
  * (`ORDER BY id FOR UPDATE` in a materialized CTE), so concurrent multi-item orders and cancels

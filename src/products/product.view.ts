@@ -1,7 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import type { ProductRow } from './product.entity';
 
-/** A product as the API shows it (CONTRACT "Products"). */
+/** A product as the API shows it (docs/api.md, "Routes"). */
 @ApiSchema({ name: 'Product' })
 export class ProductView {
   @ApiProperty({ format: 'uuid' })

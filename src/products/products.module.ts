@@ -5,7 +5,7 @@ import { ProductsController } from './products.controller';
 import { ProductsRepository } from './products.repository';
 import { ProductsService } from './products.service';
 
-/** The catalogue (CONTRACT "Products"). Stock is changed by orders through their own SQL (src/orders). */
+/** The catalogue (docs/api.md, "Routes"). Stock is changed by orders through their own SQL (src/orders). */
 @Module({
   imports: [TypeOrmModule.forFeature([Product])],
   controllers: [ProductsController],

@@ -73,7 +73,7 @@ export function throttlerOptions(config: AppConfig, logger?: Logger): ThrottlerM
   };
 }
 
-/** Rate limits (CONTRACT section 1): the guard itself is registered in AppModule after authentication. */
+/** Rate limits (docs/identity.md, "Rate limits"): the guard itself is registered in AppModule after authentication. */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({

@@ -3,7 +3,7 @@ import { ensureAdmin, FIRST_ADMIN_EMAIL, randomAdminPassword } from './admin-boo
 import { UsersRepository } from './users.repository';
 
 /**
- * First start in embedded mode (CONTRACT section 1): an admin with a random password, printed once
+ * First start in embedded mode (docs/identity.md, "Administrators"): an admin with a random password, printed once
  * on standard output, as a plain line (not through the logger, whose redaction would hide it).
  */
 export async function createFirstAdmin(

@@ -73,7 +73,7 @@ export class UsersService {
 
   /**
    * Name and/or password of the caller. A new password needs the current one and ends every login
-   * of the user, this one included (CONTRACT "Auth").
+   * of the user, this one included (docs/identity.md, "Logins").
    */
   async updateMe(actor: Actor, dto: UpdateMeDto): Promise<UserView> {
     const caller = requireUser(actor);

@@ -17,7 +17,7 @@ import { createSecretBox, WEBHOOK_SECRET_BOX } from './webhooks.tokens';
 import { WebhookRetentionJob } from './webhook-retention.job';
 
 /**
- * Order events to other systems (CONTRACT "Webhooks", docs/webhooks.md): the transactional outbox
+ * Order events to other systems (docs/webhooks.md): the transactional outbox
  * (`OutboxWriter`, exported for the orders module), the admin API and the delivery dispatcher.
  */
 @Module({

@@ -1,7 +1,7 @@
 import { DateTimeField, TextField, UuidField } from '../../common/decorators/field.decorator';
 import { PageQueryDto } from '../../common/pagination/cursor';
 
-/** `GET /v1/audit?entity=&entityId=&actorId=&action=&from=&to=` (CONTRACT "Audit"). */
+/** `GET /v1/audit?entity=&entityId=&actorId=&action=&from=&to=` (docs/audit.md). */
 export class AuditQueryDto extends PageQueryDto {
   @TextField({ optional: true, maxLength: 64, example: 'order' })
   entity?: string;

@@ -4,7 +4,7 @@ import { AppError } from '../errors/app-error';
 export const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
-/** `?limit=` (1–100, default 20) and `?cursor=` (CONTRACT section 2, lists). */
+/** `?limit=` (1–100, default 20) and `?cursor=` (docs/api.md, "Pagination"). */
 export class PageQueryDto {
   @IntField({
     optional: true,
