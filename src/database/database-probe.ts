@@ -60,8 +60,17 @@ export class DatabaseProbe implements OnModuleDestroy {
     return this.inFlight;
   }
 
+  /** The names recorded in the migrations table `table`, read on the probe's connection. */
+  async appliedMigrations(table: string, timeoutMs: number): Promise<string[]> {
+    const rows = await this.query<{ name: string }>(
+      `SELECT name FROM "${table.replace(/"/g, '""')}"`,
+      timeoutMs,
+    );
+    return rows.map((r) => r.name);
+  }
+
   /** A read on the probe's connection (readiness checks only), bounded by `timeoutMs`. */
-  async query<T>(text: string, timeoutMs: number): Promise<T[]> {
+  private async query<T>(text: string, timeoutMs: number): Promise<T[]> {
     const deadline = performance.now() + timeoutMs;
     const client = this.client ?? (await within(this.open(timeoutMs), timeoutMs));
     const answer = client.query(text);

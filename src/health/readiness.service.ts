@@ -77,11 +77,7 @@ export class ReadinessIndicators {
    */
   private async pendingMigrations(): Promise<string[]> {
     const table = this.dataSource.options.migrationsTableName ?? 'migrations';
-    const rows = await this.probe.query<{ name: string }>(
-      `SELECT name FROM "${table}"`,
-      READINESS_DB_TIMEOUT_MS,
-    );
-    const applied = new Set(rows.map((r) => r.name));
+    const applied = new Set(await this.probe.appliedMigrations(table, READINESS_DB_TIMEOUT_MS));
     return this.dataSource.migrations
       .map((m) => m.name ?? m.constructor.name)
       .filter((name) => !applied.has(name));
