@@ -4,7 +4,7 @@ import { Lifecycle } from './common/lifecycle';
 import type { Runtime } from './runtime';
 
 /**
- * Graceful shutdown (CONTRACT section 4, podinfo's order): on SIGTERM readiness turns 503 at once;
+ * Graceful shutdown (docs/operations.md, "Shutdown"; podinfo's order): on SIGTERM readiness turns 503 at once;
  * requests are still served for SHUTDOWN_DELAY_MS (with `Connection: close`) while the balancer takes
  * the instance out; then the server stops accepting, in-flight requests finish, idle keep-alive
  * sockets close, the pool closes, exit 0. If draining hangs, a hard limit ends the process (exit 1).

@@ -4,9 +4,13 @@
 // The checking is remark-validate-links run through unified-engine, the engine behind remark-cli:
 // only the engine checks headings across files (https://github.com/remarkjs/remark-validate-links#api).
 //
+// It also refuses citations of documents that are not in the repository (the original product brief
+// and tooling notes): code, tests, scripts, chart and docs cite the docs/ page that carries the rule.
+//
 // Usage: node scripts/docs/check-links.mjs [root]   (root: the repository, default: this one)
-// Exit 0 when every link resolves; 1 with one line per broken link otherwise.
-import { existsSync, readdirSync } from 'node:fs';
+// Exit 0 when every link resolves and nothing cites an outside document; 1 with one line per
+// broken link or citation otherwise.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remark } from 'remark';
@@ -31,7 +35,7 @@ function documentationFiles() {
 
 /**
  * A remark plugin: a relative link must stay inside the repository. remark-validate-links would
- * accept `../shared/x.md` when that file happens to exist beside the checkout; a reader of the
+ * accept a link to a file that happens to exist beside the checkout; a reader of the
  * repository has no such file.
  */
 function linksStayInRepository() {
@@ -51,6 +55,53 @@ function linksStayInRepository() {
     visit(tree);
   };
 }
+
+/** Where a citation of an outside document would be read: all of it but dependencies and builds. */
+const CITING_ROOTS = ['src', 'test', 'scripts', 'helm', 'k8s', 'docs', 'bench', '.ci'];
+const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', '.tools', 'coverage', '.git']);
+/** This checker and its spec name the patterns themselves. */
+const SELF = new Set(['scripts/docs/check-links.mjs', 'test/docs/links.system-spec.ts']);
+/** "CONTRACT section 2", "TOOLING.md", "../shared/STYLE.md": documents a reader of the repository has not got. */
+const OUTSIDE_CITATION = /\b(CONTRACT|TOOLING)\b|(\.\.|\/work)\/shared\//;
+
+function citingFiles() {
+  const files = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isFile() && (/\.(json|md)$/.test(e.name) || e.name === 'Dockerfile'))
+    .map((e) => e.name);
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(path);
+      } else if (entry.isFile() && !SELF.has(path)) files.push(path);
+    }
+  };
+  for (const dir of CITING_ROOTS) if (existsSync(join(root, dir))) walk(dir);
+  return files.sort();
+}
+
+/** One `file:line: ...` line per citation of a document outside the repository. */
+function outsideCitations() {
+  const found = [];
+  for (const file of citingFiles()) {
+    if (statSync(join(root, file)).size > 2_000_000) continue;
+    const text = readFileSync(join(root, file), 'utf8');
+    if (text.includes('\0')) continue; // binary
+    text.split('\n').forEach((line, i) => {
+      const match = OUTSIDE_CITATION.exec(line);
+      if (match) {
+        found.push(
+          `${file}:${i + 1}: cites "${match[0]}", which is not in the repository: cite the docs/ page that carries the rule`,
+        );
+      }
+    });
+  }
+  return found;
+}
+
+const citations = outsideCitations();
+for (const line of citations) console.error(line);
+console.log(`check-links: ${citations.length} citations of documents outside the repository`);
 
 const files = documentationFiles();
 if (files.length === 0) {
@@ -82,6 +133,6 @@ engine(
     const checked = context.files.map((f) => relative(root, f.path));
     const broken = context.files.reduce((n, f) => n + f.messages.length, 0);
     console.log(`check-links: ${checked.length} files, ${broken} broken links`);
-    process.exit(code === 0 && broken === 0 ? 0 : 1);
+    process.exit(code === 0 && broken === 0 && citations.length === 0 ? 0 : 1);
   },
 );

@@ -1,5 +1,5 @@
 /**
- * Every audit action name, in one place (CONTRACT "Audit": `action` is like `order.created`).
+ * Every audit action name, in one place (docs/audit.md, "Actions").
  * Feature modules record entries with these constants, never with string literals.
  */
 export const AUDIT_ACTIONS = {

@@ -13,7 +13,7 @@ import { AuditService } from './audit.service';
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
-  /** Admin only: the audit trail, newest first, filtered (CONTRACT "Audit"). */
+  /** Admin only: the audit trail, newest first, filtered (docs/audit.md). */
   @Get()
   @Roles('admin')
   @Operation('listAuditEntries', 'Read the audit trail', 'Every change of state, filtered; newest first.')

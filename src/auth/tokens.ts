@@ -26,7 +26,7 @@ export class TokenIssuer {
     return this.config.refreshTokenTtl;
   }
 
-  /** `sub`, `role`, `sid`, `iat` and `exp` (CONTRACT "Auth"). */
+  /** `sub`, `role`, `sid`, `iat` and `exp` (docs/identity.md, "Tokens"). */
   signAccessToken(user: Pick<AuthenticatedUser, 'id' | 'role'>, sessionId: string): string {
     if (!this.config.jwtSecret) throw new Error('JWT secret not resolved');
     return jwt.sign({ role: user.role, sid: sessionId }, this.config.jwtSecret, {

@@ -37,7 +37,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication, config: AppCon
 
 /**
  * `/docs` (Swagger UI, from `swagger-ui-dist` through `@fastify/static`) and `/docs/openapi.json`,
- * not authenticated (CONTRACT section 3). The document is built once, on the first request that
+ * not authenticated (docs/operations.md, "Operational routes"). The document is built once, on the first request that
  * needs it, so it costs nothing at start.
  */
 export function setupOpenApi(app: NestFastifyApplication, config: AppConfig): void {

@@ -10,7 +10,7 @@ export function isFaultTarget(url: string): boolean {
 }
 
 /**
- * podinfo-style fault injection for rollout rehearsals (CONTRACT section 6): with FAULTS_ENABLED,
+ * podinfo-style fault injection for rollout rehearsals (docs/operations.md, "Fault injection"): with FAULTS_ENABLED,
  * every `/v1` request is delayed by FAULT_LATENCY_MS, and that share FAULT_ERROR_RATE of them answers
  * 500 `FAULT_INJECTED` before any handler runs. When off, no hook is installed at all: zero cost.
  * The hook runs first (onRequest), so an injected failure looks to the rollout gate exactly like a

@@ -11,7 +11,7 @@ import { LivenessView, ReadinessView } from './health.view';
 import { ReadinessIndicators } from './readiness.service';
 
 /**
- * Liveness and readiness in Terminus' JSON shape (CONTRACT section 3), for Kubernetes probes and
+ * Liveness and readiness in Terminus' JSON shape (docs/operations.md, "Health"), for Kubernetes probes and
  * balancers. Not authenticated, not rate limited, never answered with a problem document: a failed
  * check is 503 with Terminus' `{status: "error", info, error, details}` body.
  */

@@ -10,7 +10,7 @@ import { DatabaseProbe } from '../database/database-probe';
 export const READINESS_DB_TIMEOUT_MS = 1000;
 
 /**
- * The three readiness indicators (CONTRACT section 3): no shutdown under way, the database answers,
+ * The three readiness indicators (docs/operations.md, "Health"): no shutdown under way, the database answers,
  * every migration the code knows is applied. Failure messages are fixed strings (the probe is
  * anonymous: no host, port or SQL reaches it); the real cause is logged, once per change of state.
  */

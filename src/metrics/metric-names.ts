@@ -1,5 +1,5 @@
 /**
- * Every Prometheus series Bulwark exports (CONTRACT section 3), in one place. Dashboards, the SLO
+ * Every Prometheus series Bulwark exports (docs/operations.md, "Metrics"), in one place. Dashboards, the SLO
  * rules of the Helm chart and the rollout tool's PromQL (src/rollout/analysis/queries.ts) depend on
  * these names: renaming one is a breaking change for operators.
  *

@@ -6,7 +6,7 @@ import { Operation } from '../common/decorators/operation.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { MetricsService } from './metrics.service';
 
-/** Prometheus scrape endpoint (CONTRACT section 3): no auth, not rate limited. */
+/** Prometheus scrape endpoint (docs/operations.md): no auth, not rate limited. */
 @ApiTags('operations')
 @Public()
 @SkipThrottle()

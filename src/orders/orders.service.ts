@@ -16,7 +16,7 @@ import { OrderItemView, OrderView, toOrderView } from './order.view';
 import { OrdersRepository } from './orders.repository';
 
 /**
- * Orders that never oversell (CONTRACT "Orders"). Each business operation is ONE transaction, opened
+ * Orders that never oversell (docs/orders.md). Each business operation is ONE transaction, opened
  * here: `create` and `cancel` are the only places an order comes to be or ends, so everything that
  * must commit with them (audit entry, idempotency record through the TransactionRunner participant,
  * the webhook outbox) joins there.

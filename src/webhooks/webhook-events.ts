@@ -1,4 +1,4 @@
-/** Event types a subscription may ask for (CONTRACT "Webhooks"); the outbox's `type` column. */
+/** Event types a subscription may ask for (docs/webhooks.md); the outbox's `type` column. */
 export const WEBHOOK_EVENTS = {
   ORDER_CREATED: 'order.created',
   ORDER_CANCELLED: 'order.cancelled',

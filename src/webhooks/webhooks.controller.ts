@@ -13,7 +13,7 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
 import { CreatedWebhookView, DeliveryView, WebhookView } from './webhook.view';
 
-/** Admin only (CONTRACT "Webhooks"). */
+/** Admin only (docs/webhooks.md). */
 @ApiTags('webhooks')
 @Controller('v1/webhooks')
 @Roles('admin')

@@ -4,7 +4,7 @@ import { concrete, controllerRoutes, fastifyRoutes, RegisteredRoute } from '../h
 import { scanResponses, ScannedApp } from '../helpers/secrets';
 
 /**
- * Deny by default. The only routes anyone may call without a token (CONTRACT sections 2 and 3):
+ * Deny by default. The only routes anyone may call without a token (docs/identity.md, "Authorisation: deny by default"):
  * health, metrics, docs, and register/login/refresh.
  */
 const PUBLIC_ROUTES: RegExp[] = [

@@ -1,6 +1,7 @@
 // Documentation links cannot rot: every relative link in README.md, docs/**/*.md and the chart's
 // README.md must name a file of the repository and, when it points into a markdown file, one of its
-// headings (scripts/docs/check-links.mjs, i.e. `npm run docs:links`).
+// headings (scripts/docs/check-links.mjs, i.e. `npm run docs:links`). Nor can code, tests, scripts,
+// chart or docs cite a document that is not in the repository.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +19,12 @@ describe('documentation links', () => {
   it('resolve to existing files and headings in README.md, docs/ and helm/bulwark/README.md', () => {
     const res = check(ROOT);
     expect(res.output).toMatch(/check-links: \d+ files, 0 broken links/);
+    expect(res.status).toBe(0);
+  });
+
+  it('are never citations of documents outside the repository', () => {
+    const res = check(ROOT);
+    expect(res.output).toContain('check-links: 0 citations of documents outside the repository');
     expect(res.status).toBe(0);
   });
 
@@ -61,6 +68,10 @@ describe('documentation links', () => {
         '# B\n\n## B\n\n[chart](../../helm/bulwark/README.md)\n',
       );
       fs.writeFileSync(path.join(repo, 'helm', 'bulwark', 'README.md'), '# Chart\n\n[gone](values.yaml)\n');
+      fs.writeFileSync(path.join(repo, 'src', 'a.ts'), '// fine\n/** Orders (CONTRACT "Orders"). */\n');
+      fs.writeFileSync(path.join(repo, 'Dockerfile'), 'FROM x\n# recipe: ../shared/TOOLING.md\n');
+      fs.mkdirSync(path.join(repo, 'src', 'node_modules'));
+      fs.writeFileSync(path.join(repo, 'src', 'node_modules', 'dep.js'), '// CONTRACT section 1\n');
     });
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -77,6 +88,14 @@ describe('documentation links', () => {
         'Cannot find file `values.yaml`',
       ])
         expect(res.output).toContain(expected);
+    });
+
+    it('names every citation of a document outside the repository and fails', () => {
+      const res = check(path.join(dir, 'repo'));
+      expect(res.status).toBe(1);
+      expect(res.output).toContain('check-links: 2 citations of documents outside the repository');
+      expect(res.output).toContain('src/a.ts:2: cites "CONTRACT"');
+      expect(res.output).toContain('Dockerfile:2: cites "../shared/"');
     });
   });
 });

@@ -1,6 +1,6 @@
 import { createTestApp, TestApp } from '../helpers/app';
 
-/** Fault injection for rollout rehearsals (CONTRACT section 6, podinfo's `faults`). */
+/** Fault injection for rollout rehearsals (docs/operations.md, "Fault injection"; podinfo's `faults`). */
 describe('fault injection (e2e)', () => {
   const REQUESTS = 400;
 

@@ -3,7 +3,7 @@ import { Lifecycle } from '../../src/common/lifecycle';
 import { createTestApp, TestApp } from '../helpers/app';
 import { adminQuery } from '../helpers/database';
 
-/** Liveness and readiness (CONTRACT section 3) in Terminus' JSON shape. */
+/** Liveness and readiness (docs/operations.md, "Health") in Terminus' JSON shape. */
 describe('health (e2e)', () => {
   let t: TestApp;
   beforeEach(async () => {

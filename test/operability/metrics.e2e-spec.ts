@@ -5,7 +5,7 @@ import { createTestApp, TestApp } from '../helpers/app';
 import { signedInUser } from '../helpers/auth';
 import { parseMetrics, Sample, sampleValue } from './prom-text';
 
-/** `/metrics` (CONTRACT section 3): exact RED counts by route template, bounded labels, every series labelled. */
+/** `/metrics` (docs/operations.md, "Metrics"): exact RED counts by route template, bounded labels, every series labelled. */
 describe('Prometheus metrics (e2e)', () => {
   let t: TestApp;
   const rawIds = [randomUUID(), randomUUID(), '12345'];

@@ -21,7 +21,7 @@ interface Answer {
 }
 
 /**
- * Database outage (CONTRACT sections 2 and 3): the PostgreSQL server itself is stopped under load and
+ * Database outage (docs/operations.md, "Database outages"): the PostgreSQL server itself is stopped under load and
  * started again on the same port. The spec runs its own embedded PostgreSQL for that (the run's
  * shared server must stay up for the other specs).
  */

@@ -15,7 +15,7 @@ async function post(url: string, body: unknown): Promise<{ status: number; code?
   return { status: res.status, code: ((await res.json()) as { code?: string }).code };
 }
 
-/** Shared rate limits (CONTRACT section 1, REDIS_URL): N replicas enforce one limit. */
+/** Shared rate limits (docs/operations.md, "Shared rate limits"): N replicas enforce one limit. */
 describe('rate limits shared through Redis (system)', () => {
   let db: TestDatabase;
   let redis: RedisServer;

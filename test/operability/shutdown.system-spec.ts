@@ -15,7 +15,7 @@ const JWT_SECRET = 'shutdown-spec-secret-shutdown-spec-secret-0123';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Zero-failure shutdown (CONTRACT section 4): two instances behind a balancer that follows
+ * Zero-failure shutdown (docs/operations.md, "Shutdown"): two instances behind a balancer that follows
  * readiness like Kubernetes endpoints do; SIGTERM one under keep-alive load.
  */
 describe('graceful shutdown under load (system)', () => {

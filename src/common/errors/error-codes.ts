@@ -1,5 +1,5 @@
 /**
- * Every problem code the API can answer, with its HTTP status and title (CONTRACT section 2).
+ * Every problem code the API can answer, with its HTTP status and title (docs/api.md, "Errors").
  * Services raise `AppError`s naming one of these; the exception filter is the one place that turns
  * them into HTTP answers.
  */

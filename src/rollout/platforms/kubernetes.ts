@@ -13,7 +13,7 @@ import {
   RolloutState,
 } from './platform';
 
-// Drives the helm/bulwark chart (CONTRACT section 5). Every change is a `helm upgrade --reuse-values`
+// Drives the helm/bulwark chart (docs/rollout.md, "Platforms"). Every change is a `helm upgrade --reuse-values`
 // that touches only the rollout values, so whatever else the operator configured stays:
 //   weight     → --no-hooks --set canary.weight=W
 //   promote    → --no-hooks --set activeColor=<preview> --set canary.weight=0
