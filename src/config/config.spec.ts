@@ -178,6 +178,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
   });
 
+  it('reports a missing production JWT_SECRET together with every other bad variable', () => {
+    expect(
+      problemsOf({ NODE_ENV: 'production', FAULTS_ENABLED: 'Maybe', PORT: '1e3', CORS_ORIGINS: '*' }).sort(),
+    ).toEqual([
+      'CORS_ORIGINS: "*" is not an origin like https://app.example.com',
+      'FAULTS_ENABLED: must be true or false (got "maybe")',
+      'JWT_SECRET: required when NODE_ENV=production',
+      'PORT: must be a whole number from 0 to 65535 (got "1e3")',
+    ]);
+  });
+
+  it('trims values and treats blank ones as unset', () => {
+    expect(
+      loadConfig({
+        PORT: ' 8080 ',
+        LOG_LEVEL: ' debug ',
+        FAULTS_ENABLED: 'YES',
+        TRUST_PROXY: ' 2 ',
+        DATA_DIR: '  ',
+      }),
+    ).toMatchObject({
+      port: 8080,
+      logLevel: 'debug',
+      faults: { enabled: true },
+      trustProxy: 2,
+      dataDir: '.data',
+    });
+  });
+
   it('refuses CORS entries that are not origins', () => {
     expect(problemsOf({ CORS_ORIGINS: 'https://ok.example,*' })).toEqual([
       'CORS_ORIGINS: "*" is not an origin like https://app.example.com',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
 /**
@@ -87,61 +88,6 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Collects one problem per bad variable instead of stopping at the first. */
-class Reader {
-  readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
-
-  private raw(name: string): string | undefined {
-    const value = this.env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  }
-
-  string(name: string): string | undefined {
-    return this.raw(name);
-  }
-
-  int(name: string, fallback: number, min: number, max: number): number {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      this.problems.push(`${name}: must be a whole number from ${min} to ${max} (got "${value}")`);
-      return fallback;
-    }
-    return Number(value);
-  }
-
-  ratio(name: string, fallback: number): number {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0 || n > 1) {
-      this.problems.push(`${name}: must be a number from 0 to 1 (got "${value}")`);
-      return fallback;
-    }
-    return n;
-  }
-
-  bool(name: string, fallback: boolean): boolean {
-    const value = this.raw(name)?.toLowerCase();
-    if (value === undefined) return fallback;
-    if (['true', '1', 'yes'].includes(value)) return true;
-    if (['false', '0', 'no'].includes(value)) return false;
-    this.problems.push(`${name}: must be true or false (got "${value}")`);
-    return fallback;
-  }
-
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(value)) {
-      this.problems.push(`${name}: must be one of ${allowed.join(', ')} (got "${value}")`);
-      return fallback;
-    }
-    return value as T;
-  }
-}
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const MIN_JWT_SECRET_BYTES = 32;
 
@@ -161,96 +107,231 @@ export interface LoadOptions {
   requireJwtSecret?: boolean;
 }
 
+/*
+ * The environment as a zod schema (docs/configuration.md): one entry per variable, with its default,
+ * its bounds and the one-line problem it reports. A value that is empty (or only blanks) counts as
+ * unset, and every value is trimmed.
+ */
+
+/** `got "…"` in a problem line: the value as written. */
+const got = (input: unknown): string => `(got "${String(input)}")`;
+
+/** A variable: trimmed, unset when blank, then checked by `schema` (which carries the default). */
+function variable<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const trimmed = value.trim();
+    return trimmed === '' ? undefined : trimmed;
+  }, schema);
+}
+
+function wholeNumber(fallback: number, min: number, max: number) {
+  const error = (issue: { input?: unknown }) =>
+    `must be a whole number from ${min} to ${max} ${got(issue.input)}`;
+  return variable(
+    z
+      .string()
+      // One check, so that a variable reports one problem.
+      .refine((value) => /^-?\d+$/.test(value) && Number(value) >= min && Number(value) <= max, { error })
+      .transform(Number)
+      .default(fallback),
+  );
+}
+
+function ratio(fallback: number) {
+  const error = (issue: { input?: unknown }) => `must be a number from 0 to 1 ${got(issue.input)}`;
+  const inRange = (value: string) =>
+    Number.isFinite(Number(value)) && Number(value) >= 0 && Number(value) <= 1;
+  return variable(z.string().refine(inRange, { error }).transform(Number).default(fallback));
+}
+
+const TRUE = ['true', '1', 'yes'] as const;
+const FALSE = ['false', '0', 'no'] as const;
+
+/**
+ * `true`/`false`, `1`/`0` or `yes`/`no`, in any case. (Not `z.stringbool()`: its refusal aborts the
+ * whole parse, which would hide the cross-variable check of JWT_SECRET.)
+ */
+function boolean(fallback: boolean) {
+  return variable(
+    z
+      .preprocess(
+        (value) => (typeof value === 'string' ? value.toLowerCase() : value),
+        z.enum([...TRUE, ...FALSE], { error: (issue) => `must be true or false ${got(issue.input)}` }),
+      )
+      .transform((value) => (TRUE as readonly string[]).includes(value))
+      .default(fallback),
+  );
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(allowed: T, fallback: T[number]) {
+  return variable(
+    z
+      .enum(allowed, { error: (issue) => `must be one of ${allowed.join(', ')} ${got(issue.input)}` })
+      .default(fallback),
+  );
+}
+
+function text() {
+  return variable(z.string().optional());
+}
+
+function url(pattern: RegExp, message: string) {
+  return variable(z.string().regex(pattern, { error: message }).optional());
+}
+
+function secret() {
+  return variable(
+    z
+      .string()
+      .refine((value) => Buffer.byteLength(value) >= MIN_JWT_SECRET_BYTES, {
+        error: `must be at least ${MIN_JWT_SECRET_BYTES} bytes`,
+      })
+      .optional(),
+  );
+}
+
+/** Comma-separated origins; one problem per entry that is not an origin. */
+const corsOrigins = variable(
+  z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const origins = value
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0);
+      for (const origin of origins) {
+        if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+          ctx.issues.push({
+            code: 'custom',
+            input: origin,
+            message: `"${origin}" is not an origin like https://app.example.com`,
+          });
+        }
+      }
+      return origins;
+    }),
+);
+
+/** `TRUST_PROXY`, in the terms of `parseTrustProxy` (src/config/trust-proxy.ts). */
+const trustProxy = variable(
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): TrustProxy => {
+      const parsed = parseTrustProxy(value);
+      if ('value' in parsed) return parsed.value;
+      ctx.issues.push({ code: 'custom', input: value, message: parsed.problem });
+      return false;
+    }),
+);
+
+const environmentSchema = z.object({
+  NODE_ENV: oneOf(['development', 'production', 'test'], 'development'),
+  PORT: wholeNumber(3000, 0, 65535),
+  DATABASE_URL: url(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL'),
+  DATA_DIR: variable(z.string().default('.data')),
+  JWT_SECRET: secret(),
+  ACCESS_TOKEN_TTL: wholeNumber(900, 30, 86_400),
+  REFRESH_TOKEN_TTL: wholeNumber(1_209_600, 60, 31_536_000),
+  REDIS_URL: url(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL'),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(600, 1, 10_000_000),
+  ORDER_RATE_LIMIT_PER_MINUTE: wholeNumber(60, 1, 10_000_000),
+  LOGIN_RATE_LIMIT_PER_MINUTE: wholeNumber(5, 1, 10_000_000),
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+  APP_VERSION: text(),
+  RELEASE_COLOR: oneOf(['blue', 'green'], 'blue'),
+  SHUTDOWN_DELAY_MS: wholeNumber(5000, 0, 300_000),
+  SHUTDOWN_DRAIN_TIMEOUT_MS: wholeNumber(10_000, 100, 300_000),
+  FAULTS_ENABLED: boolean(false),
+  FAULT_ERROR_RATE: ratio(0),
+  FAULT_LATENCY_MS: wholeNumber(0, 0, 60_000),
+  DB_POOL_MAX: wholeNumber(10, 1, 500),
+  DB_STATEMENT_TIMEOUT_MS: wholeNumber(5000, 100, 600_000),
+  DB_CONNECT_TIMEOUT_MS: wholeNumber(1000, 100, 60_000),
+  CORS_ORIGINS: corsOrigins,
+  TRUST_PROXY: trustProxy,
+  WEBHOOKS_ALLOW_PRIVATE: boolean(false),
+  MIGRATE_ON_BOOT: boolean(true),
+  MIGRATION_LOCK_TIMEOUT_MS: wholeNumber(2000, 10, 600_000),
+  MIGRATION_LOCK_RETRIES: wholeNumber(5, 0, 100),
+  ACTIVE_COLOR_FILE: text(),
+  ACTIVE_COLOR_POLL_MS: wholeNumber(5000, 10, 600_000),
+  WEBHOOK_DISPATCHER_ENABLED: boolean(true),
+  WEBHOOK_MAX_ATTEMPTS: wholeNumber(10, 1, 50),
+  WEBHOOK_BASE_DELAY_MS: wholeNumber(1000, 10, 3_600_000),
+  WEBHOOK_MAX_DELAY_MS: wholeNumber(3_600_000, 10, 86_400_000),
+  WEBHOOK_TIMEOUT_MS: wholeNumber(5000, 100, 30_000),
+  WEBHOOK_POLL_INTERVAL_MS: wholeNumber(250, 10, 60_000),
+  WEBHOOK_BREAKER_THRESHOLD: wholeNumber(5, 1, 1000),
+  WEBHOOK_BREAKER_HALF_OPEN_MS: wholeNumber(30_000, 10, 3_600_000),
+  WEBHOOK_SECRET_KEY: secret(),
+});
+
+/** The schema for one entry point: production needs JWT_SECRET unless the entry point signs nothing. */
+function configSchema(options: LoadOptions) {
+  return environmentSchema
+    .refine(
+      (env) =>
+        !(
+          env.NODE_ENV === 'production' &&
+          env.JWT_SECRET === undefined &&
+          options.requireJwtSecret !== false
+        ),
+      // Checked even when other variables are bad, so that every problem is reported at once.
+      { path: ['JWT_SECRET'], error: 'required when NODE_ENV=production', when: () => true },
+    )
+    .transform((env): AppConfig => ({
+      nodeEnv: env.NODE_ENV,
+      port: env.PORT,
+      databaseUrl: env.DATABASE_URL,
+      dataDir: env.DATA_DIR,
+      jwtSecret: env.JWT_SECRET,
+      accessTokenTtl: env.ACCESS_TOKEN_TTL,
+      refreshTokenTtl: env.REFRESH_TOKEN_TTL,
+      redisUrl: env.REDIS_URL,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      orderRateLimitPerMinute: env.ORDER_RATE_LIMIT_PER_MINUTE,
+      loginRateLimitPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE,
+      logLevel: env.LOG_LEVEL,
+      appVersion: env.APP_VERSION ?? packageVersion(),
+      releaseColor: env.RELEASE_COLOR,
+      shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
+      shutdownDrainTimeoutMs: env.SHUTDOWN_DRAIN_TIMEOUT_MS,
+      faults: {
+        enabled: env.FAULTS_ENABLED,
+        errorRate: env.FAULT_ERROR_RATE,
+        latencyMs: env.FAULT_LATENCY_MS,
+      },
+      dbPoolMax: env.DB_POOL_MAX,
+      dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      dbConnectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      corsOrigins: env.CORS_ORIGINS,
+      trustProxy: env.TRUST_PROXY,
+      webhooksAllowPrivate: env.WEBHOOKS_ALLOW_PRIVATE,
+      migrateOnBoot: env.MIGRATE_ON_BOOT,
+      migrations: { lockTimeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS, lockRetries: env.MIGRATION_LOCK_RETRIES },
+      background: { activeColorFile: env.ACTIVE_COLOR_FILE, activeColorPollMs: env.ACTIVE_COLOR_POLL_MS },
+      webhooks: {
+        dispatcherEnabled: env.WEBHOOK_DISPATCHER_ENABLED,
+        maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+        baseDelayMs: env.WEBHOOK_BASE_DELAY_MS,
+        maxDelayMs: env.WEBHOOK_MAX_DELAY_MS,
+        timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+        pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+        breakerThreshold: env.WEBHOOK_BREAKER_THRESHOLD,
+        breakerHalfOpenMs: env.WEBHOOK_BREAKER_HALF_OPEN_MS,
+        secretKey: env.WEBHOOK_SECRET_KEY,
+      },
+    }));
+}
+
 /** Reads and validates the environment; throws `ConfigError` listing every bad variable. */
 export function loadConfig(env: Env = process.env, options: LoadOptions = {}): AppConfig {
-  const r = new Reader(env);
-  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
-
-  const databaseUrl = r.string('DATABASE_URL');
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
-    r.problems.push('DATABASE_URL: must be a postgres:// or postgresql:// URL');
-  }
-  const redisUrl = r.string('REDIS_URL');
-  if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) {
-    r.problems.push('REDIS_URL: must be a redis:// or rediss:// URL');
-  }
-
-  const jwtSecret = r.string('JWT_SECRET');
-  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < MIN_JWT_SECRET_BYTES) {
-    r.problems.push(`JWT_SECRET: must be at least ${MIN_JWT_SECRET_BYTES} bytes`);
-  } else if (jwtSecret === undefined && nodeEnv === 'production' && options.requireJwtSecret !== false) {
-    r.problems.push('JWT_SECRET: required when NODE_ENV=production');
-  }
-
-  const webhookSecretKey = r.string('WEBHOOK_SECRET_KEY');
-  if (webhookSecretKey !== undefined && Buffer.byteLength(webhookSecretKey) < MIN_JWT_SECRET_BYTES) {
-    r.problems.push(`WEBHOOK_SECRET_KEY: must be at least ${MIN_JWT_SECRET_BYTES} bytes`);
-  }
-
-  const corsOrigins = (r.string('CORS_ORIGINS') ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter((o) => o.length > 0);
-  for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
-      r.problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
-    }
-  }
-
-  const trustProxy = parseTrustProxy(r.string('TRUST_PROXY'));
-  if ('problem' in trustProxy) r.problems.push(`TRUST_PROXY: ${trustProxy.problem}`);
-
-  const config: AppConfig = {
-    nodeEnv,
-    port: r.int('PORT', 3000, 0, 65535),
-    databaseUrl,
-    dataDir: r.string('DATA_DIR') ?? '.data',
-    jwtSecret,
-    accessTokenTtl: r.int('ACCESS_TOKEN_TTL', 900, 30, 86_400),
-    refreshTokenTtl: r.int('REFRESH_TOKEN_TTL', 1_209_600, 60, 31_536_000),
-    redisUrl,
-    rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
-    orderRateLimitPerMinute: r.int('ORDER_RATE_LIMIT_PER_MINUTE', 60, 1, 10_000_000),
-    loginRateLimitPerMinute: r.int('LOGIN_RATE_LIMIT_PER_MINUTE', 5, 1, 10_000_000),
-    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    appVersion: r.string('APP_VERSION') ?? packageVersion(),
-    releaseColor: r.oneOf('RELEASE_COLOR', ['blue', 'green'] as const, 'blue'),
-    shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 5000, 0, 300_000),
-    shutdownDrainTimeoutMs: r.int('SHUTDOWN_DRAIN_TIMEOUT_MS', 10_000, 100, 300_000),
-    faults: {
-      enabled: r.bool('FAULTS_ENABLED', false),
-      errorRate: r.ratio('FAULT_ERROR_RATE', 0),
-      latencyMs: r.int('FAULT_LATENCY_MS', 0, 0, 60_000),
-    },
-    dbPoolMax: r.int('DB_POOL_MAX', 10, 1, 500),
-    dbStatementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
-    dbConnectTimeoutMs: r.int('DB_CONNECT_TIMEOUT_MS', 1000, 100, 60_000),
-    corsOrigins,
-    trustProxy: 'value' in trustProxy ? trustProxy.value : false,
-    webhooksAllowPrivate: r.bool('WEBHOOKS_ALLOW_PRIVATE', false),
-    migrateOnBoot: r.bool('MIGRATE_ON_BOOT', true),
-    migrations: {
-      lockTimeoutMs: r.int('MIGRATION_LOCK_TIMEOUT_MS', 2000, 10, 600_000),
-      lockRetries: r.int('MIGRATION_LOCK_RETRIES', 5, 0, 100),
-    },
-    background: {
-      activeColorFile: r.string('ACTIVE_COLOR_FILE'),
-      activeColorPollMs: r.int('ACTIVE_COLOR_POLL_MS', 5000, 10, 600_000),
-    },
-    webhooks: {
-      dispatcherEnabled: r.bool('WEBHOOK_DISPATCHER_ENABLED', true),
-      maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 10, 1, 50),
-      baseDelayMs: r.int('WEBHOOK_BASE_DELAY_MS', 1000, 10, 3_600_000),
-      maxDelayMs: r.int('WEBHOOK_MAX_DELAY_MS', 3_600_000, 10, 86_400_000),
-      timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 5000, 100, 30_000),
-      pollIntervalMs: r.int('WEBHOOK_POLL_INTERVAL_MS', 250, 10, 60_000),
-      breakerThreshold: r.int('WEBHOOK_BREAKER_THRESHOLD', 5, 1, 1000),
-      breakerHalfOpenMs: r.int('WEBHOOK_BREAKER_HALF_OPEN_MS', 30_000, 10, 3_600_000),
-      secretKey: webhookSecretKey,
-    },
-  };
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return config;
+  const result = configSchema(options).safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
 }
 
 export const EX_CONFIG = 78;
