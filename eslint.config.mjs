@@ -6,6 +6,16 @@ const ROLLOUT_ENTRIES = ['src/rollout/cli.ts', 'src/rollout/rehearsal/rehearse.t
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
+  // Type-aware rules: a promise is awaited, returned or explicitly voided, and never handed to
+  // something that expects a plain callback (an unhandled rejection would crash or hide a failure).
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
   {
     rules: {
       'no-console': 'error',
