@@ -24,8 +24,6 @@ export const AUDIT_ACTIONS = {
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 
-export const ALL_AUDIT_ACTIONS: readonly AuditAction[] = Object.values(AUDIT_ACTIONS);
-
 /** Entity names used in audit entries. */
 export const AUDIT_ENTITIES = {
   USER: 'user',

@@ -157,8 +157,3 @@ async function applyWithRetries(
   });
   return pending;
 }
-
-/** True when every migration the code knows has been applied (readiness). */
-export async function migrationsApplied(dataSource: DataSource): Promise<boolean> {
-  return !(await dataSource.showMigrations());
-}

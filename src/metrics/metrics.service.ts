@@ -199,10 +199,6 @@ export class MetricsService {
     this.outboxAgeProvider = provider;
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
   render(): Promise<string> {
     return this.registry.metrics();
   }

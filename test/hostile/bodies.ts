@@ -39,16 +39,6 @@ export function deepItems(levels = 3000): string {
   return `{"items":${deepArrays(levels)}}`;
 }
 
-/** The worst bodies of the finding, by name. */
-export function worstBodies(): Record<string, string> {
-  return {
-    '33,000 order items': manyItems(),
-    '~14,000 unknown keys': manyUnknownKeys().text,
-    '10,000 levels of [': deepArrays(),
-    'items nested 3,000 deep': deepItems(),
-  };
-}
-
 export interface BodyOperation {
   operationId: string;
   method: string;

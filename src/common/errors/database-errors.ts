@@ -123,8 +123,6 @@ export function isConnectionLost(error: unknown): boolean {
 export const SERIALIZATION_FAILURE = '40001';
 export const DEADLOCK_DETECTED = '40P01';
 export const UNIQUE_VIOLATION = '23505';
-export const CHECK_VIOLATION = '23514';
-export const FOREIGN_KEY_VIOLATION = '23503';
 
 export function sqlState(error: unknown): string | undefined {
   return codeOf(error);

@@ -1,2 +1,0 @@
-export { LoginRateLimit, OrderRateLimit, THROTTLERS } from './rate-limit.decorator';
-export { createThrottlerStorage } from './throttler-storage';
