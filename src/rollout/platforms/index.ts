@@ -3,8 +3,8 @@ import { NginxPlatform } from './nginx';
 import type { Platform, PlatformOptions } from './platform';
 
 export * from './platform';
-export type { CommandRunner, CommandResult } from './command-runner';
-export { ProcessRunner, CommandError } from './command-runner';
+export type { CommandRunner } from './command-runner';
+export { ProcessRunner } from './command-runner';
 
 // One entry per traffic router: adding one is a file and a line here.
 const platforms: Record<string, (o: PlatformOptions) => Platform> = {

@@ -2,7 +2,6 @@ import { PrometheusProvider } from './prometheus';
 import type { MetricsProvider, ProviderOptions } from './provider';
 
 export type { MetricsProvider, ProviderOptions } from './provider';
-export { ProviderError } from './provider';
 
 // One entry per provider type: adding a provider is one file and one line here.
 const providers: Record<string, (o: ProviderOptions) => MetricsProvider> = {
