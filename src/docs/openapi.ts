@@ -36,9 +36,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication, config: AppCon
 }
 
 /**
- * `/docs` (Swagger UI, from `swagger-ui-dist` through `@fastify/static`) and `/docs/openapi.json`,
- * not authenticated (docs/operations.md, "Operational routes"). The document is built once, on the first request that
- * needs it, so it costs nothing at start.
+ * `/docs` (Swagger UI: `@nestjs/swagger` serves its `swagger-ui-dist` through `@fastify/static`, its
+ * optional peer on Fastify, which package.json therefore declares) and `/docs/openapi.json`, not
+ * authenticated (docs/operations.md, "Operational routes"). The document is built once, on the first
+ * request that needs it, so it costs nothing at start.
  */
 export function setupOpenApi(app: NestFastifyApplication, config: AppConfig): void {
   SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app, config), {
