@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HttpClient } from '../helpers/http-client';
 import { startService } from '../helpers/service';
 
 /**
@@ -25,11 +26,7 @@ describe('embedded PostgreSQL across restarts (system)', () => {
     const first = await startService({ env, waitFor: '/health/ready', timeoutMs: 120_000 });
     try {
       expect(first.output()).toContain('initialising a new cluster');
-      const registered = await fetch(`${first.url}/v1/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(user),
-      });
+      const registered = await new HttpClient(first.url).call('POST', '/v1/auth/register', user);
       expect(registered.status).toBe(201);
     } finally {
       expect(await first.stop()).toBe(0);
@@ -38,13 +35,12 @@ describe('embedded PostgreSQL across restarts (system)', () => {
     const second = await startService({ env, waitFor: '/health/ready', timeoutMs: 120_000 });
     try {
       expect(second.output()).not.toContain('initialising a new cluster');
-      const login = await fetch(`${second.url}/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: user.email.toLowerCase(), password: user.password }),
+      const login = await new HttpClient(second.url).call('POST', '/v1/auth/login', {
+        email: user.email.toLowerCase(),
+        password: user.password,
       });
       expect(login.status).toBe(200);
-      expect(await login.json()).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String) });
+      expect(login.body).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String) });
     } finally {
       expect(await second.stop()).toBe(0);
     }

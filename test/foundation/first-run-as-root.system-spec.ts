@@ -3,6 +3,7 @@ import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STAGING_ROOT } from '../../src/database/postgres-placement';
+import { HttpClient } from '../helpers/http-client';
 import { startService } from '../helpers/service';
 
 /**
@@ -92,11 +93,7 @@ const COPIED = [
     const second = await startService(options);
     try {
       expect(second.output()).not.toContain('FIRST ADMIN');
-      const login = await fetch(`${second.url}/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(credentials!),
-      });
+      const login = await new HttpClient(second.url).call('POST', '/v1/auth/login', credentials!);
       expect(login.status).toBe(200);
     } finally {
       expect(await second.stop()).toBe(0);

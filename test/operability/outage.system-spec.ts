@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/database/embedded';
+import { HttpClient, signIn } from '../helpers/http-client';
 import { ServiceProcess, startService } from '../helpers/service';
 import { PgServer, startPgServer } from './pg-server';
 
@@ -79,13 +80,7 @@ describe('database outage and recovery (system)', () => {
       body: JSON.stringify({ email: 'reader@example.test', password, name: 'Reader' }),
     });
     expect(first.status).toBe(201);
-    const login = await fetch(`${service!.url}/v1/auth/login`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'reader@example.test', password }),
-    });
-    const { accessToken } = (await login.json()) as { accessToken: string };
-    const auth = { authorization: `Bearer ${accessToken}` };
+    const { auth } = await signIn(new HttpClient(service!.url), { email: 'reader@example.test', password });
 
     // Load: four readers (authenticated: the guard reads the session) and one writer (register = a
     // transaction with its audit entry), until stopped.

@@ -1,4 +1,5 @@
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { HttpClient, signIn } from '../helpers/http-client';
 import { ServiceProcess, startService } from '../helpers/service';
 import { RedisServer, startRedisServer } from './redis-server';
 
@@ -72,12 +73,7 @@ describe('rate limits shared through Redis (system)', () => {
     const email = 'limited@example.test';
     const password = 'limited-password-1';
     expect((await post(`${a.url}/v1/auth/register`, { email, password, name: 'L' })).status).toBe(201);
-    const login = await fetch(`${b.url}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password }),
-    });
-    const { accessToken } = (await login.json()) as { accessToken: string };
+    const { accessToken } = await signIn(new HttpClient(b.url), { email, password });
     const statuses: number[] = [];
     for (let i = 0; i < DEFAULT_LIMIT + 10; i += 1) {
       const res = await fetch(`${(i % 2 === 0 ? a : b).url}/v1/users/me`, {

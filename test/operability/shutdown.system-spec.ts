@@ -1,5 +1,6 @@
 import { startBalancer, Balancer } from '../helpers/balancer';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { HttpClient, newCredentials, register, signIn } from '../helpers/http-client';
 import { ServiceProcess, startService } from '../helpers/service';
 import { startLoad } from './load';
 
@@ -50,20 +51,9 @@ describe('graceful shutdown under load (system)', () => {
   it('SIGTERM mid-load: 0 failed requests, 0 socket errors, the instance exits 0 within delay + drain limit', async () => {
     const [leaving, staying] = instances;
     // A signed-in user, so the load is a real authenticated /v1 read (guard + database per request).
-    const email = `shutdown-${Date.now()}@example.test`;
-    const password = 'correct-horse-battery';
-    const registered = await fetch(`${staying.url}/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password, name: 'Load' }),
-    });
-    expect(registered.status).toBe(201);
-    const login = await fetch(`${staying.url}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password }),
-    });
-    const { accessToken } = (await login.json()) as { accessToken: string };
+    const credentials = newCredentials('shutdown');
+    await register(new HttpClient(staying.url), credentials);
+    const { auth } = await signIn(new HttpClient(staying.url), credentials);
 
     // Warm each instance's pool to the full client count first: when one instance leaves, the other
     // takes all the clients, and opening database connections on a starved machine can exceed the
@@ -71,7 +61,7 @@ describe('graceful shutdown under load (system)', () => {
     for (const instance of instances) {
       const warm = startLoad(instance.url, '/v1/users/me', {
         concurrency: CLIENTS,
-        headers: { authorization: `Bearer ${accessToken}` },
+        headers: auth,
       });
       while (warm.answered() < CLIENTS * 10) await sleep(20);
       await warm.stop();
@@ -82,7 +72,7 @@ describe('graceful shutdown under load (system)', () => {
 
     const load = startLoad(balancer.url, '/v1/users/me', {
       concurrency: CLIENTS,
-      headers: { authorization: `Bearer ${accessToken}` },
+      headers: auth,
     });
     // Warm-up (pools open their connections, code gets hot), then count from a clean slate.
     // Both pools fill up during the warm-up; on a starved machine that can briefly fail a probe.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { HttpClient, PROMOTE_TO_ADMIN_SQL, register, signIn } from '../helpers/http-client';
 import { startService, ServiceProcess } from '../helpers/service';
 
 const JWT_SECRET = 'crash-safety-secret-crash-safety-secret-0123';
@@ -48,47 +49,24 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
     await db.drop();
   });
 
-  async function call(
-    base: string,
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Response> {
-    return fetch(`${base}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
-
-  async function signIn(base: string, email: string, password: string): Promise<Record<string, string>> {
-    const login = await call(base, 'POST', '/v1/auth/login', { email, password });
-    expect(login.status).toBe(200);
-    return { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` };
-  }
-
   it('leaves no order without items, no stock change without an order, and every key succeeds exactly once after restart', async () => {
     service = await startService({ env: env(), waitFor: '/health/ready', timeoutMs: 120_000 });
     const password = `pw-${randomBytes(8).toString('hex')}`;
     const email = `crash-${randomBytes(4).toString('hex')}@example.test`;
-    expect(
-      (await call(service.url, 'POST', '/v1/auth/register', { email, password, name: 'Crash' })).status,
-    ).toBe(201);
-    await sql.query("UPDATE users SET role = 'admin' WHERE email = $1", [email]);
-    let auth = await signIn(service.url, email, password);
+    await register(new HttpClient(service.url), { email, password, name: 'Crash' });
+    await sql.query(PROMOTE_TO_ADMIN_SQL, [email]);
+    let api = await signIn(new HttpClient(service.url), { email, password });
 
     const productIds: string[] = [];
     for (let i = 0; i < PRODUCTS; i += 1) {
-      const res = await call(
-        service.url,
-        'POST',
-        '/v1/products',
-        { sku: `CRASH-${i}`, name: `P${i}`, priceCents: 100, stock: INITIAL_STOCK },
-        auth,
-      );
+      const res = await api.call<{ id: string }>('POST', '/v1/products', {
+        sku: `CRASH-${i}`,
+        name: `P${i}`,
+        priceCents: 100,
+        stock: INITIAL_STOCK,
+      });
       expect(res.status).toBe(201);
-      productIds.push(((await res.json()) as { id: string }).id);
+      productIds.push(res.body.id);
     }
     const keys = Array.from({ length: KEYS }, (_, i) => `crash-key-${i}`);
     // Multi-item bodies, so a torn write would show as an order missing items or a stray decrement.
@@ -110,12 +88,10 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
         next += 1;
         const key = keys[i] as string;
         try {
-          const res = await call(running.url, 'POST', '/v1/orders', bodyOf(i), {
-            ...auth,
+          const res = await api.call<{ id?: string }>('POST', '/v1/orders', bodyOf(i), {
             'idempotency-key': key,
           });
-          const body = (await res.json()) as { id?: string };
-          first.set(key, { status: res.status, orderId: body.id });
+          first.set(key, { status: res.status, orderId: res.body.id });
           answered += 1;
           if (answered === KILL_AFTER_ANSWERS) running.kill('SIGKILL');
         } catch {
@@ -162,18 +138,16 @@ describe('crash safety: SIGKILL mid-burst (system)', () => {
 
     // Restart on the same database; retry every key with its body.
     service = await startService({ env: env(), waitFor: '/health/ready', timeoutMs: 120_000 });
-    auth = await signIn(service.url, email, password);
+    api = await signIn(new HttpClient(service.url), { email, password });
     const retried = new Map<string, Answer>();
     for (let i = 0; i < KEYS; i += 1) {
       const key = keys[i] as string;
-      const res = await call(service.url, 'POST', '/v1/orders', bodyOf(i), {
-        ...auth,
+      const res = await api.call<{ id?: string }>('POST', '/v1/orders', bodyOf(i), {
         'idempotency-key': key,
       });
-      const body = (await res.json()) as { id?: string };
       retried.set(key, {
         status: res.status,
-        orderId: body.id,
+        orderId: res.body.id,
         replayed: res.headers.get('idempotent-replayed') === 'true',
       });
     }

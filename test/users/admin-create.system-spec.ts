@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as argon2 from 'argon2';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { HttpClient, signIn } from '../helpers/http-client';
 import { DIST_DIR, startService } from '../helpers/service';
 
 /** Runs the built `admin:create` entry (`node dist/users/admin-create.js`) to its end. */
@@ -154,17 +155,8 @@ describe('first admin and npm run admin:create (system)', () => {
         expect(match).not.toBeNull();
         password = match![2];
         expect(password.length).toBeGreaterThanOrEqual(20);
-        const login = await fetch(`${first.url}/v1/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: match![1], password }),
-        });
-        expect(login.status).toBe(200);
-        const { accessToken } = (await login.json()) as { accessToken: string };
-        const users = await fetch(`${first.url}/v1/users`, {
-          headers: { authorization: `Bearer ${accessToken}` },
-        });
-        expect(users.status).toBe(200);
+        const admin = await signIn(new HttpClient(first.url), { email: match![1], password });
+        expect((await admin.call('GET', '/v1/users')).status).toBe(200);
         // The password is printed by that one line only, never logged.
         expect(first.output().split(password).length - 1).toBe(1);
       } finally {
@@ -181,10 +173,9 @@ describe('first admin and npm run admin:create (system)', () => {
       const second = await startService({ env, waitFor: '/health/ready', timeoutMs: 120_000 });
       try {
         expect(second.output()).not.toContain('FIRST ADMIN');
-        const login = await fetch(`${second.url}/v1/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: 'second-admin@example.test', password: 'second-admin-pass' }),
+        const login = await new HttpClient(second.url).call('POST', '/v1/auth/login', {
+          email: 'second-admin@example.test',
+          password: 'second-admin-pass',
         });
         expect(login.status).toBe(200);
       } finally {

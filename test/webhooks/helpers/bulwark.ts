@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { TEST_JWT_SECRET } from '../../helpers/app';
 import type { TestDatabase } from '../../helpers/database';
+import { HttpClient, PROMOTE_TO_ADMIN_SQL, signUp } from '../../helpers/http-client';
 import { ServiceProcess, startService } from '../../helpers/service';
 
 /**
@@ -42,72 +43,22 @@ export async function query<T = Record<string, unknown>>(
   }
 }
 
-export class Api {
-  constructor(
-    readonly baseUrl: string,
-    private readonly token: string,
-  ) {}
-
-  async call<T = Record<string, unknown>>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  }
-
-  async ok<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.call<T>(method, path, body);
-    if (res.status >= 300)
-      throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
-
-  /** The same signed-in user against another process (replicas share the database). */
-  on(baseUrl: string): Api {
-    return new Api(baseUrl, this.token);
-  }
-}
-
-async function signIn(baseUrl: string, db: TestDatabase, role: 'user' | 'admin'): Promise<Api> {
-  const email = `${role}-${randomBytes(5).toString('hex')}@example.test`;
-  const password = `pw-${randomBytes(9).toString('base64url')}`;
-  const json = { 'content-type': 'application/json' };
-  const reg = await fetch(`${baseUrl}/v1/auth/register`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ email, password, name: role }),
-  });
-  if (reg.status !== 201) throw new Error(`register answered ${reg.status}: ${await reg.text()}`);
-  if (role === 'admin') await query(db, `UPDATE users SET role = 'admin' WHERE email = $1`, [email]);
-  const login = await fetch(`${baseUrl}/v1/auth/login`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ email, password }),
-  });
-  if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
-  return new Api(baseUrl, ((await login.json()) as { accessToken: string }).accessToken);
+/** An admin or a shopper, registered and signed in through the API. */
+async function signedIn(baseUrl: string, db: TestDatabase, role: 'user' | 'admin'): Promise<HttpClient> {
+  const promote = (email: string) => query(db, PROMOTE_TO_ADMIN_SQL, [email]);
+  return (await signUp(new HttpClient(baseUrl), { role, promote })).api;
 }
 
 export interface Shop {
-  admin: Api;
-  shopper: Api;
+  admin: HttpClient;
+  shopper: HttpClient;
   productId: string;
 }
 
 /** An admin, a shopper and a product with plenty of stock. */
 export async function openShop(service: ServiceProcess, db: TestDatabase): Promise<Shop> {
-  const admin = await signIn(service.url, db, 'admin');
-  const shopper = await signIn(service.url, db, 'user');
+  const admin = await signedIn(service.url, db, 'admin');
+  const shopper = await signedIn(service.url, db, 'user');
   const product = await admin.ok<{ id: string }>('POST', '/v1/products', {
     sku: `SKU-${randomBytes(5).toString('hex')}`,
     name: 'Widget',
@@ -118,19 +69,19 @@ export async function openShop(service: ServiceProcess, db: TestDatabase): Promi
 }
 
 export function subscribe(
-  admin: Api,
+  admin: HttpClient,
   url: string,
   events = ['order.created', 'order.cancelled'],
 ): Promise<{ id: string; secret: string }> {
   return admin.ok<{ id: string; secret: string }>('POST', '/v1/webhooks', { url, events });
 }
 
-/** Places `count` orders, `concurrency` at a time, spread over `via` (one Api per replica). */
+/** Places `count` orders, `concurrency` at a time, spread over `via` (one client per replica). */
 export async function placeOrders(
   shop: Shop,
   count: number,
   concurrency = 10,
-  via: Api[] = [shop.shopper],
+  via: HttpClient[] = [shop.shopper],
 ): Promise<string[]> {
   const ids: string[] = [];
   let started = 0;
