@@ -11,7 +11,7 @@ import { WebhookRetentionJob } from '../../src/webhooks/webhook-retention.job';
 import { createTestApp, TestApp } from '../helpers/app';
 import { login, registerUser, signedInAdmin, signedInUser } from '../helpers/auth';
 import { createProduct, metricValue, placeOrder, sql, UNLIMITED } from '../helpers/catalog';
-import { eventually } from '../webhooks/helpers/receiver';
+import { eventually } from '../helpers/webhooks/receiver';
 
 /**
  * The scheduled purges run in pods of the active colour only: an instance of the green colour, with

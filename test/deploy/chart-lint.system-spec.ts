@@ -3,9 +3,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { yaml } from './helpers/yaml';
-import { CHART, HELM3, HELM4, helm } from './helpers/tools';
-import { renderRaw, scenarioFiles, templateArgs } from './helpers/render';
+import { yaml } from '../helpers/deploy/yaml';
+import { CHART, HELM3, HELM4, helm } from '../helpers/deploy/tools';
+import { renderRaw, scenarioFiles, templateArgs } from '../helpers/deploy/render';
 
 const HELMS = [
   ['Helm 4', HELM4, /^v4\./],

@@ -1,8 +1,17 @@
 // Every ci/*-values.yaml scenario is rendered offline and each object is checked against the
 // Kubernetes schemas (types, enums, unknown fields), then against the deployment rules of issue 6.
 import * as path from 'node:path';
-import { FULLNAME, K8sObject, NAMESPACE, find, maybe, ofKind, render, scenarioFiles } from './helpers/render';
-import { Labelled, typeCheck, validateModels } from './helpers/validate';
+import {
+  FULLNAME,
+  K8sObject,
+  NAMESPACE,
+  find,
+  maybe,
+  ofKind,
+  render,
+  scenarioFiles,
+} from '../helpers/deploy/render';
+import { Labelled, typeCheck, validateModels } from '../helpers/deploy/validate';
 import { isForbiddenAddress } from '../../src/webhooks/url-guard';
 
 const COLORS = ['blue', 'green'] as const;

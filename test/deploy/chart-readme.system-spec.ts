@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CHART, ROOT } from './helpers/tools';
+import { CHART, ROOT } from '../helpers/deploy/tools';
 
 const GENERATOR = path.join(ROOT, 'node_modules', '@bitnami', 'readme-generator-for-helm', 'bin', 'index.js');
 const VALUES = path.join(CHART, 'values.yaml');

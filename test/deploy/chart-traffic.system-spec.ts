@@ -2,7 +2,7 @@
 // colour follows canary.weight; routes name the per-colour Services, so promotion from 100 % renders the
 // same route; switching activeColor or the weight never changes a Deployment, so promotion and
 // rollback restart nothing.
-import { FULLNAME, K8sObject, find, maybe, ofKind, render } from './helpers/render';
+import { FULLNAME, K8sObject, find, maybe, ofKind, render } from '../helpers/deploy/render';
 
 type Color = 'blue' | 'green';
 type Router = 'gatewayApi' | 'ingressNginx' | 'service';

@@ -1,8 +1,8 @@
 // TRUST_PROXY as the chart renders it (issue 14, finding 7): the router's exact hop count, never
 // `true`, and whatever it renders is a value the service itself accepts.
 import { loadConfig } from '../../src/config/config';
-import { FULLNAME, find, render, RenderOptions, templateArgs } from './helpers/render';
-import { helm } from './helpers/tools';
+import { FULLNAME, find, render, RenderOptions, templateArgs } from '../helpers/deploy/render';
+import { helm } from '../helpers/deploy/tools';
 
 function trustProxyOf(options: RenderOptions): string[] {
   const objects = render(options);

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import dockerignore from '@balena/dockerignore';
-import { DOCKERLINTER, ROOT, run, scratchDir } from './helpers/tools';
+import { DOCKERLINTER, ROOT, run, scratchDir } from '../helpers/deploy/tools';
 
 interface Instruction {
   op: string;

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { CHART } from './helpers/tools';
-import { FULLNAME, find, render } from './helpers/render';
+import { CHART } from '../helpers/deploy/tools';
+import { FULLNAME, find, render } from '../helpers/deploy/render';
 
 const SCRIPT = path.join(CHART, 'files', 'helm-test-order.mjs');
 const SMOKE = path.join(CHART, 'files', 'helm-test-smoke.mjs');

@@ -17,7 +17,7 @@ import { TEST_JWT_SECRET } from '../helpers/app';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { waitForHttp } from '../helpers/service';
 import { freePort } from '../../src/database/embedded';
-import { requireTool, ROOT, run } from './helpers/tools';
+import { requireTool, ROOT, run } from '../helpers/deploy/tools';
 
 jest.setTimeout(240_000);
 

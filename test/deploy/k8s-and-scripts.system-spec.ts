@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { yaml } from './helpers/yaml';
-import { CHART, HELM4, ROOT, helm, run } from './helpers/tools';
-import { FULLNAME, K8sObject, find, render } from './helpers/render';
-import { typeCheck, validateModels } from './helpers/validate';
+import { yaml } from '../helpers/deploy/yaml';
+import { CHART, HELM4, ROOT, helm, run } from '../helpers/deploy/tools';
+import { FULLNAME, K8sObject, find, render } from '../helpers/deploy/render';
+import { typeCheck, validateModels } from '../helpers/deploy/validate';
 
 const K8S = path.join(ROOT, 'k8s');
 const load = (file: string) =>

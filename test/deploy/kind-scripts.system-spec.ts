@@ -5,7 +5,7 @@
 // so on other platforms.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HELM4, ROOT, helmEnv, run, scratchDir } from './helpers/tools';
+import { HELM4, ROOT, helmEnv, run, scratchDir } from '../helpers/deploy/tools';
 
 function scripts(dir: string): string[] {
   return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {

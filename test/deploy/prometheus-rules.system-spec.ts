@@ -2,9 +2,9 @@
 // series and stays quiet on a good one. Series carry the labels the ServiceMonitor gives them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { yaml } from './helpers/yaml';
-import { FULLNAME, NAMESPACE, find, render } from './helpers/render';
-import { run, scratchDir } from './helpers/tools';
+import { yaml } from '../helpers/deploy/yaml';
+import { FULLNAME, NAMESPACE, find, render } from '../helpers/deploy/render';
+import { run, scratchDir } from '../helpers/deploy/tools';
 
 const rule = find(render({ set: { 'prometheusRule.enabled': true } }), 'PrometheusRule', FULLNAME);
 const groups = rule.spec.groups as { name: string; rules: { alert?: string; annotations?: unknown }[] }[];

@@ -12,7 +12,7 @@ import {
   manyUnknownKeys,
   MAX_ANSWER_BYTES,
   sendJson,
-} from './bodies';
+} from '../helpers/bodies';
 
 const PROBLEM = /^application\/problem\+json/;
 

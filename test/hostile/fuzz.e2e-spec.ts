@@ -4,9 +4,9 @@ import { createTestApp, TestApp } from '../helpers/app';
 import { signedInAdmin, signedInUser, SignedIn } from '../helpers/auth';
 import { createProduct, placeOrder, UNLIMITED } from '../helpers/catalog';
 import { OpenApiContract, OpenApiDocument } from '../helpers/openapi-contract';
-import { BODY_LIMIT, MAX_ANSWER_BYTES } from './bodies';
-import { FuzzRequest, operationsOf, requestsFor } from './fuzz/requests';
-import type { Fixtures, Schema } from './fuzz/values';
+import { BODY_LIMIT, MAX_ANSWER_BYTES } from '../helpers/bodies';
+import { FuzzRequest, operationsOf, requestsFor } from '../helpers/fuzz/requests';
+import type { Fixtures, Schema } from '../helpers/fuzz/values';
 
 /** At least this many requests a run (issue 14: ≥ 3,000), spread over every operation of the document. */
 const MIN_REQUESTS = 3000;

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { createTestApp, TestApp } from '../helpers/app';
 import { signedInUser, SignedIn } from '../helpers/auth';
 import { UNLIMITED } from '../helpers/catalog';
-import { deepArrays, deepItems, manyItems, manyUnknownKeys } from './bodies';
+import { deepArrays, deepItems, manyItems, manyUnknownKeys } from '../helpers/bodies';
 
 /** The bound the issue demands on `/health/live` while the worst bodies are being refused. */
 const LIVENESS_BOUND_MS = 50;

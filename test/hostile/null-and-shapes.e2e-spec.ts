@@ -3,7 +3,7 @@ import { createTestApp, TestApp } from '../helpers/app';
 import { signedInAdmin, signedInUser, SignedIn } from '../helpers/auth';
 import { createProduct, sql, stockOf, UNLIMITED } from '../helpers/catalog';
 import { OpenApiContract, OpenApiDocument } from '../helpers/openapi-contract';
-import { sendJson } from './bodies';
+import { sendJson } from '../helpers/bodies';
 
 type Schema = { properties?: Record<string, Schema>; $ref?: string };
 

@@ -4,7 +4,7 @@ import { signedInAdmin, signedInUser, SignedIn } from '../helpers/auth';
 import { sql, UNLIMITED } from '../helpers/catalog';
 import { OpenApiContract, OpenApiDocument } from '../helpers/openapi-contract';
 import { UsersRepository } from '../../src/users/users.repository';
-import { sendJson } from './bodies';
+import { sendJson } from '../helpers/bodies';
 
 type Schema = {
   type?: string;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/database/embedded';
 import { ServiceProcess, startService } from '../helpers/service';
-import { eventually, Receiver, startReceiver } from '../webhooks/helpers/receiver';
-import { freeze, postmasterPid, thaw } from './freeze';
+import { eventually, Receiver, startReceiver } from '../helpers/webhooks/receiver';
+import { freeze, postmasterPid, thaw } from '../helpers/freeze';
 import {
   adminPost,
   databaseFacts,
@@ -14,8 +14,8 @@ import {
   Shop,
   startOrderStream,
   watchReadiness,
-} from './order-stream';
-import { PgServer, startPgServer } from './pg-server';
+} from '../helpers/order-stream';
+import { PgServer, startPgServer } from '../helpers/pg-server';
 
 const PASSWORD = 'freeze-spec-password';
 const JWT_SECRET = 'freeze-spec-secret-freeze-spec-secret-0123456';

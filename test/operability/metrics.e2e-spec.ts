@@ -3,7 +3,7 @@ import { MetricsService } from '../../src/metrics/metrics.service';
 import { METRIC_NAMES } from '../../src/metrics/metric-names';
 import { createTestApp, TestApp } from '../helpers/app';
 import { signedInUser } from '../helpers/auth';
-import { parseMetrics, Sample, sampleValue } from './prom-text';
+import { parseMetrics, Sample, sampleValue } from '../helpers/prom-text';
 
 /** `/metrics` (docs/operations.md, "Metrics"): exact RED counts by route template, bounded labels, every series labelled. */
 describe('Prometheus metrics (e2e)', () => {

@@ -6,7 +6,7 @@ import { MetricsService } from '../../src/metrics/metrics.service';
 import { createTestApp, TestApp } from '../helpers/app';
 import { signedInAdmin, signedInUser, SignedIn, uniqueEmail } from '../helpers/auth';
 import { OpenApiContract, OpenApiDocument } from '../helpers/openapi-contract';
-import { eventually, Receiver, startReceiver } from '../webhooks/helpers/receiver';
+import { eventually, Receiver, startReceiver } from '../helpers/webhooks/receiver';
 
 /**
  * The API document cannot drift from the code: every operation of /docs/openapi.json is called for

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { freePort } from '../../src/database/embedded';
 import { HttpClient, signIn } from '../helpers/http-client';
 import { ServiceProcess, startService } from '../helpers/service';
-import { PgServer, startPgServer } from './pg-server';
+import { PgServer, startPgServer } from '../helpers/pg-server';
 
 const PASSWORD = 'outage-spec-password';
 const JWT_SECRET = 'outage-spec-secret-outage-spec-secret-0123456';

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { ServiceProcess, startService } from '../helpers/service';
-import { eventually } from '../webhooks/helpers/receiver';
-import { freeze, thaw } from './freeze';
+import { eventually } from '../helpers/webhooks/receiver';
+import { freeze, thaw } from '../helpers/freeze';
 import {
   databaseFacts,
   openShop,
@@ -11,8 +11,8 @@ import {
   Shop,
   startOrderStream,
   watchReadiness,
-} from './order-stream';
-import { RedisServer, startRedisServer } from './redis-server';
+} from '../helpers/order-stream';
+import { RedisServer, startRedisServer } from '../helpers/redis-server';
 
 const JWT_SECRET = 'redis-freeze-secret-redis-freeze-secret-01234';
 const STATEMENT_TIMEOUT_MS = 2000;

@@ -1,7 +1,7 @@
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { HttpClient, signIn } from '../helpers/http-client';
 import { ServiceProcess, startService } from '../helpers/service';
-import { RedisServer, startRedisServer } from './redis-server';
+import { RedisServer, startRedisServer } from '../helpers/redis-server';
 
 const JWT_SECRET = 'redis-spec-secret-redis-spec-secret-0123456789';
 const LOGIN_LIMIT = 5;

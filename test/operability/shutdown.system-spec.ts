@@ -2,7 +2,7 @@ import { startBalancer, Balancer } from '../helpers/balancer';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { HttpClient, newCredentials, register, signIn } from '../helpers/http-client';
 import { ServiceProcess, startService } from '../helpers/service';
-import { startLoad } from './load';
+import { startLoad } from '../helpers/load';
 
 // Longer than the balancer needs to notice: a probe every 200 ms, out at the first 503, or after three
 // probes unanswered within 800 ms on a starved CI machine. After the delay the server closes, and

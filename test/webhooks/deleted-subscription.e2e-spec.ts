@@ -3,7 +3,7 @@ import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveri
 import { createTestApp, TestApp } from '../helpers/app';
 import { signedInAdmin, SignedIn } from '../helpers/auth';
 import { sql } from '../helpers/catalog';
-import { eventually, Receiver, startReceiver } from './helpers/receiver';
+import { eventually, Receiver, startReceiver } from '../helpers/webhooks/receiver';
 
 /**
  * A pending delivery of a deleted subscription, as the delete/fan-out race leaves one (the order's

@@ -9,8 +9,8 @@ import {
   Shop,
   startBulwark,
   subscribe,
-} from './helpers/bulwark';
-import { eventually, Receiver, startReceiver } from './helpers/receiver';
+} from '../helpers/webhooks/bulwark';
+import { eventually, Receiver, startReceiver } from '../helpers/webhooks/receiver';
 
 /**
  * The built service as a real process, a real receiver on loopback verifying every signature with

@@ -7,8 +7,8 @@ import {
   placeOrders,
   startBulwark,
   subscribe,
-} from './helpers/bulwark';
-import { eventually, Receiver, startReceiver } from './helpers/receiver';
+} from '../helpers/webhooks/bulwark';
+import { eventually, Receiver, startReceiver } from '../helpers/webhooks/receiver';
 
 // Real processes on a 2-core machine that may be busy: generous per-test limits (the assertions'
 // own deadlines are the "within seconds" bounds).

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { DIST_DIR } from '../helpers/service';
+import { DIST_DIR } from './service';
 
 export interface PgServer {
   url: string;

@@ -1,6 +1,6 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { TestApp } from '../helpers/app';
-import type { OpenApiDocument } from '../helpers/openapi-contract';
+import type { TestApp } from './app';
+import type { OpenApiDocument } from './openapi-contract';
 
 /** Fastify's body limit (src/app.factory.ts): the bodies below stay just under it. */
 export const BODY_LIMIT = 100 * 1024;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { TEST_JWT_SECRET } from '../../helpers/app';
-import type { TestDatabase } from '../../helpers/database';
-import { HttpClient, PROMOTE_TO_ADMIN_SQL, signUp } from '../../helpers/http-client';
-import { ServiceProcess, startService } from '../../helpers/service';
+import { TEST_JWT_SECRET } from '../app';
+import type { TestDatabase } from '../database';
+import { HttpClient, PROMOTE_TO_ADMIN_SQL, signUp } from '../http-client';
+import { ServiceProcess, startService } from '../service';
 
 /**
  * A real Bulwark process (the build in BULWARK_DIST_DIR) on a test database, driven over HTTP like a

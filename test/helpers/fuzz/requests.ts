@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { OpenApiDocument } from '../../helpers/openapi-contract';
+import type { OpenApiDocument } from '../openapi-contract';
 import { Fixtures, Schema, validValue } from './values';
 
 /** Who sends a request: the fuzz's admin, its user, nobody, or a forged token. */
