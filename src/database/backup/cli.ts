@@ -19,10 +19,13 @@ export function fileArgument(command: Command, argv: readonly string[]): string 
   try {
     ({ values } = parseArgs({ args: [...argv], options: { [name]: { type: 'string' } }, strict: true }));
   } catch (error) {
-    throw new BackupError(`${error instanceof Error ? error.message : String(error)}; usage: ${USAGE[command]}`);
+    throw new BackupError(
+      `${error instanceof Error ? error.message : String(error)}; usage: ${USAGE[command]}`,
+    );
   }
   const file = values[name];
-  if (typeof file !== 'string' || file === '') throw new BackupError(`--${name} <file> is required; usage: ${USAGE[command]}`);
+  if (typeof file !== 'string' || file === '')
+    throw new BackupError(`--${name} <file> is required; usage: ${USAGE[command]}`);
   return file;
 }
 
@@ -49,7 +52,9 @@ export async function main(command: Command, argv: readonly string[]): Promise<v
   }
   // Only the embedded PostgreSQL logs here (its start and stop), and only what needs attention.
   const logger = pino({ level: 'warn' }, pino.destination(2));
-  const runtime = config.databaseUrl ? { config, embedded: undefined } : await prepareRuntimeOrExit(config, logger);
+  const runtime = config.databaseUrl
+    ? { config, embedded: undefined }
+    : await prepareRuntimeOrExit(config, logger);
   const url = runtime.config.databaseUrl as string;
   try {
     if (command === 'db:backup') {

@@ -98,7 +98,8 @@ export interface BackupResult {
  */
 export async function backupDatabase(url: string, out: string): Promise<BackupResult> {
   const file = resolve(out);
-  if (existsSync(file)) throw new BackupError(`${file} already exists; choose a new file name (backups are never overwritten)`);
+  if (existsSync(file))
+    throw new BackupError(`${file} already exists; choose a new file name (backups are never overwritten)`);
   if (!existsSync(dirname(file))) throw new BackupError(`the directory ${dirname(file)} does not exist`);
   const major = await withClient(url, serverMajor);
   const tool = requireTool('pg_dump', major, `a PostgreSQL ${major} server`);
@@ -107,7 +108,11 @@ export async function backupDatabase(url: string, out: string): Promise<BackupRe
   const started = process.hrtime.bigint();
   try {
     // --no-owner/--no-privileges: the archive restores under whichever role runs the restore.
-    await run(tool, ['--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`, `--dbname=${dbname}`], password);
+    await run(
+      tool,
+      ['--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`, `--dbname=${dbname}`],
+      password,
+    );
     renameSync(partial, file);
   } catch (error) {
     rmSync(partial, { force: true });
@@ -147,7 +152,9 @@ function assertArchive(file: string): void {
     closeSync(fd);
   }
   if (head.toString('latin1') !== ARCHIVE_MAGIC) {
-    throw new BackupError(`${file} is not a pg_dump archive in the custom format (as npm run db:backup writes)`);
+    throw new BackupError(
+      `${file} is not a pg_dump archive in the custom format (as npm run db:backup writes)`,
+    );
   }
 }
 
