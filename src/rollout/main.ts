@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { initNginxDir } from './platforms/nginx-dir';
 import {
   CommandRunner,
@@ -10,6 +11,7 @@ import {
 import { createProvider } from './providers';
 import { parseCli, CliOptions, USAGE } from './options';
 import { Reporter, StreamReporter } from './reporter';
+import { RecordingReporter } from './report/recorder';
 import { runRollout } from './runner';
 
 // The commands. Each returns the process exit code: 0 done / promoted, 2 rolled back, 1 error.
@@ -26,6 +28,8 @@ export interface MainIo {
   runner?: CommandRunner;
   /** Aborting it (SIGINT/SIGTERM) rolls a running canary back. */
   signal?: AbortSignal;
+  /** Writes the `--report` page (default: the file system). */
+  writeReport?: (file: string, html: string) => Promise<void>;
 }
 
 function platformOf(o: CliOptions, runner: CommandRunner): Platform {
@@ -165,12 +169,28 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: MainIo): 
     out(USAGE);
     return EXIT.ok;
   }
-  const reporter = new StreamReporter(o.json, out);
+  const stream = new StreamReporter(o.json, out);
+  // `run --report FILE`: the same events, kept and drawn as one page once the run has ended.
+  const recording = o.report ? new RecordingReporter(stream) : undefined;
+  const reporter: Reporter = recording ?? stream;
+  let code: number;
   try {
-    return await execute(o, platformOf(o, io.runner ?? new ProcessRunner()), reporter, io.signal);
+    code = await execute(o, platformOf(o, io.runner ?? new ProcessRunner()), reporter, io.signal);
   } catch (e) {
     const refused = e instanceof LockedError || e instanceof InconsistentStateError;
     reporter.emit({ event: 'error', message: `${refused ? 'refused: ' : ''}${(e as Error).message}` });
-    return EXIT.error;
+    code = EXIT.error;
   }
+  if (recording && o.report) {
+    try {
+      await (io.writeReport ?? ((file, html) => writeFile(file, html, 'utf8')))(o.report, recording.html());
+    } catch (e) {
+      stream.emit({
+        event: 'error',
+        message: `could not write the report ${o.report}: ${(e as Error).message}`,
+      });
+      if (code === EXIT.ok) code = EXIT.error;
+    }
+  }
+  return code;
 }

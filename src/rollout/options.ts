@@ -31,6 +31,7 @@ analysis options (run):
   --error-rate-margin M       also fail when canary error rate > stable error rate + M
   --p95-margin M              also fail when canary p95 > stable p95 × (1 + M)
   --matchers '${DEFAULT_EXTRA_MATCHERS}'   extra label matchers of every query
+  --report FILE.html          also write the run as one self-contained page (weights, rounds, verdict)
 
 common options:
   --platform kubernetes|nginx (env ROLLOUT_PLATFORM, default kubernetes)
@@ -93,6 +94,8 @@ function num(
 export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   command: Command;
   json: boolean;
+  /** `run --report FILE`: where to write the report page. */
+  report?: string;
   platform: string;
   provider: string;
   prometheusUrl: string;
@@ -120,6 +123,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     options: {
       help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
+      report: { type: 'string' },
       platform: { type: 'string' },
       provider: { type: 'string' },
       'prometheus-url': { type: 'string' },
@@ -165,6 +169,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
       `--tag must be an image tag (letters, digits, _ . -; at most 128; not starting with . or -), got "${values.tag}"`,
     );
 
+  if (values.report !== undefined && command !== 'run') throw new Error('--report is for the run command');
+  if (values.report === '') throw new Error('--report needs a file name');
+
   const intervalMs = values.interval ? parseDuration(values.interval) : 60_000;
   if (intervalMs < 100) throw new Error('--interval must be at least 100ms');
   const margin = (name: 'error-rate-margin' | 'p95-margin'): number | undefined =>
@@ -173,6 +180,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
   return {
     command,
     json: values.json ?? false,
+    report: values.report,
     platform: values.platform ?? env.ROLLOUT_PLATFORM ?? 'kubernetes',
     provider: values.provider ?? 'prometheus',
     prometheusUrl: values['prometheus-url'] ?? env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090',

@@ -2,6 +2,12 @@ import type { CheckResult } from './analysis';
 
 // Every decision of the tool as one event: a readable line (default) or a JSON line (--json).
 
+/** The values one analysis round read, per colour (null: not read); `stable` only when compared. */
+export interface RoundReadings {
+  canary: { requests: number | null; errorRate: number | null; p95: number | null };
+  stable?: { requests: number | null; errorRate: number | null; p95: number | null };
+}
+
 export type RolloutEvent =
   | {
       event: 'status';
@@ -35,6 +41,8 @@ export type RolloutEvent =
       failedChecks: number;
       failureLimit: number;
       reason: string;
+      /** What the round read (the report draws it); absent from events of older versions. */
+      readings?: RoundReadings;
     }
   | { event: 'promoted'; activeColor: string; version: string | null }
   | { event: 'rolled-back'; activeColor: string; reason: string }

@@ -12,7 +12,7 @@ import type { ColourQueries, ColourReadings } from './analysis';
 import { AbortedByHandError, InconsistentStateError } from './platforms/platform';
 import type { Platform, RolloutState } from './platforms';
 import type { MetricsProvider } from './providers';
-import type { Reporter } from './reporter';
+import type { Reporter, RoundReadings } from './reporter';
 
 // The rollout loop: set a weight, wait an interval, read the metrics, let the pure gate decide.
 // All judgement lives in analysis/; this file only does the I/O around it.
@@ -148,6 +148,7 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
           failedChecks: gate.failedChecks,
           failureLimit: o.policy.failureLimit,
           reason: outcome.reason,
+          readings: roundReadings(canary, stable),
         });
         if (outcome.decision === 'rollback') return await rollback(outcome.reason);
         if (outcome.decision === 'advance') break;
@@ -170,4 +171,16 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
       );
     throw err;
   }
+}
+
+const readingValue = (r: Reading): number | null => (r.ok && Number.isFinite(r.value) ? r.value : null);
+const colourValues = (c: ColourReadings): NonNullable<RoundReadings['stable']> => ({
+  requests: readingValue(c.requests),
+  errorRate: readingValue(c.errorRate),
+  p95: readingValue(c.p95),
+});
+
+/** A round's readings as plain values, for the decision event (and the report drawn from it). */
+function roundReadings(canary: ColourReadings, stable: ColourReadings | undefined): RoundReadings {
+  return { canary: colourValues(canary), ...(stable ? { stable: colourValues(stable) } : {}) };
 }
