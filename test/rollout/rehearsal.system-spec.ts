@@ -3,10 +3,11 @@
 // Prometheus scraping both every second, a steady load through nginx, and the built tool on the
 // nginx platform. Each scenario asserts on the tool's exit code and on nginx's final weights.
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RehearsalReport } from '../../src/rollout/rehearsal/rehearsal';
+import { renderInChromium, RenderedPage } from '../helpers/browser';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -14,6 +15,8 @@ const ROOT = resolve(__dirname, '..', '..');
 const DIST = process.env.BULWARK_DIST ? resolve(process.env.BULWARK_DIST) : join(ROOT, 'dist');
 const REHEARSE = join(DIST, 'rollout', 'rehearsal', 'rehearse.js');
 const work = mkdtempSync(join(tmpdir(), 'rollout-rehearsal-spec-'));
+// The screenshots of each scenario's report page (docs/images/rollout-report-faulty.png is one).
+const SCREENSHOTS = join(ROOT, '.tmp', 'rollout-reports');
 
 jest.setTimeout(150_000);
 
@@ -26,6 +29,11 @@ beforeAll(() => {
     encoding: 'utf8',
   });
   if (setup.status !== 0) throw new Error(`installing nginx and prometheus failed: ${setup.stderr}`);
+  const browser = spawnSync('bash', [join(ROOT, 'scripts', 'setup.d', '40-browser.sh')], {
+    encoding: 'utf8',
+  });
+  if (browser.status !== 0) throw new Error(`installing chromium failed: ${browser.stderr}`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 // A rehearsal still running when its test gave up (timeout) is told to tear its stage down.
@@ -37,15 +45,28 @@ interface Outcome {
   code: number | null;
   output: string;
   report: RehearsalReport;
+  /** The tool's report page of the run (`run --report`), as headless Chromium drew it. */
+  page: RenderedPage;
 }
 
 async function rehearse(scenario: string): Promise<Outcome> {
   const db: TestDatabase = await createTestDatabase('bulwark_rehearsal');
   const reportFile = join(work, `${scenario}.json`);
+  const htmlFile = join(work, `${scenario}.html`);
   try {
     const child = spawn(
       process.execPath,
-      [REHEARSE, '--scenario', scenario, '--database-url', db.url, '--report', reportFile],
+      [
+        REHEARSE,
+        '--scenario',
+        scenario,
+        '--database-url',
+        db.url,
+        '--report',
+        reportFile,
+        '--html',
+        htmlFile,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     running.add(child);
@@ -55,9 +76,32 @@ async function rehearse(scenario: string): Promise<Outcome> {
     const code = await new Promise<number | null>((done) => child.on('exit', done));
     running.delete(child);
     if (!existsSync(reportFile)) throw new Error(`the rehearsal wrote no report (exit ${code}):\n${output}`);
-    return { code, output, report: JSON.parse(readFileSync(reportFile, 'utf8')) as RehearsalReport };
+    if (!existsSync(htmlFile)) throw new Error(`the tool wrote no report page (exit ${code}):\n${output}`);
+    const page = await renderInChromium(htmlFile, join(SCREENSHOTS, `rollout-report-${scenario}.png`));
+    return { code, output, report: JSON.parse(readFileSync(reportFile, 'utf8')) as RehearsalReport, page };
   } finally {
     await db.drop();
+  }
+}
+
+/**
+ * The report page opened in Chromium: no console error, no request beyond its own file, the verdict
+ * on top, and every chart drew (the weight steps, and per round the error ratio and the p95 of the
+ * canary and the stable colour against the limits: at least a line and a point per round).
+ */
+function expectReportDrawn({ code, page, report }: Outcome): void {
+  expect({ errors: page.errors, requests: page.requests }).toEqual({ errors: [], requests: [] });
+  expect(page.verdict).toMatch(code === 0 ? /^PROMOTED/ : /^ROLLED BACK/);
+  const rounds = decisions(report, 'decision').length;
+  expect(rounds).toBeGreaterThan(0);
+  expect(page.charts.map((c) => c.label)).toEqual([
+    'Canary weight over time, with each round’s decision',
+    'Error ratio per round: canary and stable against the limits',
+    'p95 latency per round: canary and stable against the limits',
+  ]);
+  for (const chart of page.charts) {
+    expect(chart.width).toBeGreaterThan(100);
+    expect(chart.shapes).toBeGreaterThanOrEqual(rounds + 1);
   }
 }
 
@@ -66,7 +110,9 @@ const decisions = (r: RehearsalReport, event: string) =>
 
 describe('rollout rehearsal (nginx platform, real processes)', () => {
   it('faulty: a canary failing 20 % of requests is rolled back at the first step', async () => {
-    const { code, output, report } = await rehearse('faulty');
+    const outcome = await rehearse('faulty');
+    expectReportDrawn(outcome);
+    const { code, output, report } = outcome;
     expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({
       code: 2,
       weights: { blue: 100, green: 0 },
@@ -91,7 +137,9 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
   });
 
   it('slow: a canary adding 400 ms is rolled back on p95', async () => {
-    const { code, report } = await rehearse('slow');
+    const outcome = await rehearse('slow');
+    expectReportDrawn(outcome);
+    const { code, report } = outcome;
     expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({
       code: 2,
       weights: { blue: 100, green: 0 },
@@ -105,7 +153,9 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
   });
 
   it('healthy: a good canary is promoted and all traffic reaches the new version', async () => {
-    const { code, report } = await rehearse('healthy');
+    const outcome = await rehearse('healthy');
+    expectReportDrawn(outcome);
+    const { code, report } = outcome;
     expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({
       code: 0,
       weights: { blue: 0, green: 100 },
@@ -118,7 +168,9 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
   });
 
   it('blind: with Prometheus stopped during the run the canary is never promoted', async () => {
-    const { code, report } = await rehearse('blind');
+    const outcome = await rehearse('blind');
+    expectReportDrawn(outcome);
+    const { code, report } = outcome;
     expect(code).toBe(2);
     expect(decisions(report, 'promoted')).toEqual([]);
     expect(report.routing).toMatchObject({ weights: { blue: 100, green: 0 }, activeColor: 'blue' });

@@ -23,6 +23,8 @@ export interface RehearsalOptions {
   json: boolean;
   /** Where to write the report (JSON). */
   reportFile?: string;
+  /** Where the tool writes its report page of the run (`run --report FILE`); an absolute path. */
+  htmlReportFile?: string;
   /** Keep the stage's directory (logs, nginx and prometheus config) afterwards. */
   keep: boolean;
   /** The environment the stage's programs and the tool start from. */
@@ -156,8 +158,11 @@ export class Rehearsal {
       stage.prometheusUrl,
       ...REHEARSAL_RUN_ARGS,
       '--json',
+      ...(this.o.htmlReportFile ? ['--report', this.o.htmlReportFile] : []),
     ];
-    say(`$ bulwark-rollout run ${REHEARSAL_RUN_ARGS.join(' ')}`);
+    say(
+      `$ bulwark-rollout run ${[...REHEARSAL_RUN_ARGS, ...(this.o.htmlReportFile ? ['--report', this.o.htmlReportFile] : [])].join(' ')}`,
+    );
     let prometheusStopped = false;
     const exitCode = await this.tool(runArgs, (line) => {
       let e: (RolloutEvent & { time?: string }) | undefined;

@@ -8,10 +8,11 @@ import { ScenarioName, SCENARIOS } from './scenarios';
 // file of it that touches the process (arguments, environment, stdout/stderr, signals, exit code).
 // Exits with the tool's own exit code (0 promoted, 2 rolled back; 1 when the stage itself failed).
 
-const USAGE = `usage: rehearse --scenario faulty|healthy|slow|blind [--database-url URL] [--json] [--report FILE] [--keep] [--app dist/main.js]
+const USAGE = `usage: rehearse --scenario faulty|healthy|slow|blind [--database-url URL] [--json] [--report FILE] [--html FILE] [--keep] [--app dist/main.js]
   --database-url   PostgreSQL for both colours (default: $DATABASE_URL, else an embedded PostgreSQL)
   --json           print the tool's decisions as JSON lines
   --report FILE    write a JSON summary (exit code, nginx weights, client failures, where traffic went)
+  --html FILE      have the tool write its report page of the run there (bulwark-rollout run --report)
   --keep           keep the stage's directory (logs, nginx and prometheus config) afterwards`;
 
 async function rehearse(): Promise<number> {
@@ -21,6 +22,7 @@ async function rehearse(): Promise<number> {
       'database-url': { type: 'string' },
       json: { type: 'boolean' },
       report: { type: 'string' },
+      html: { type: 'string' },
       keep: { type: 'boolean' },
       app: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -41,6 +43,7 @@ async function rehearse(): Promise<number> {
     appEntry: values.app ? resolve(values.app) : undefined,
     json,
     reportFile: values.report,
+    htmlReportFile: values.html ? resolve(values.html) : undefined,
     keep: values.keep ?? false,
     env: process.env,
     say,
