@@ -47,7 +47,8 @@ function scripted(rounds: Answer[]): MetricsProvider & { queries: string[] } {
     queries,
     async query(promql: string) {
       queries.push(promql);
-      const round = rounds[Math.min(Math.floor(calls++ / 3), rounds.length - 1)];
+      // Six queries a round: requests, error rate and p95 of the canary, then of the stable colour.
+      const round = rounds[Math.min(Math.floor(calls++ / 6), rounds.length - 1)];
       if (round === 'down') throw new Error('prometheus unreachable: ECONNREFUSED');
       if (promql.startsWith('histogram_quantile')) return round.p95;
       if (promql.includes('5..')) return round.errorRate;
@@ -137,6 +138,20 @@ describe('runRollout', () => {
     expect((check as { query: string }).query).toContain('color="green"');
   });
 
+  it("reads the stable colour every round and puts both colours' readings on the decision", async () => {
+    const { run, events } = await rollout([faulty]);
+    await run;
+    const decision = events.find((e) => e.event === 'decision');
+    expect(decision).toMatchObject({
+      readings: {
+        canary: { requests: 500, errorRate: 0.2, p95: 0.02 },
+        stable: { requests: 500, errorRate: 0.2, p95: 0.02 },
+      },
+    });
+    // Without a margin the stable colour takes no part in the checks.
+    expect(events.some((e) => e.event === 'check' && e.check.endsWith('-vs-stable'))).toBe(false);
+  });
+
   it('queries the stable colour too when a margin is asked for', async () => {
     const platform = new FakePlatform();
     const provider = scripted([good]);
@@ -224,8 +239,9 @@ describe('runRollout', () => {
   });
 
   it.each([
-    ['the last step: no promotion', 7, ['weight 10', 'weight 50', 'weight 100', 'abort']],
-    ['a middle step: no next weight', 4, ['weight 10', 'weight 50', 'abort']],
+    ['the last step: no promotion', 13, ['weight 10', 'weight 50', 'weight 100', 'abort']],
+    ['a middle step: no next weight', 7, ['weight 10', 'weight 50', 'abort']],
+    // Six queries a round (three per colour): query 7 is step 2's first, 13 step 3's first.
   ])('rolls back on a signal that arrives while Prometheus is read at %s', async (_n, atQuery, changes) => {
     const controller = new AbortController();
     const { run, platform, provider, events } = await rollout([good], () => undefined, controller.signal);

@@ -127,12 +127,14 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
         if (signal.aborted) return await rollback('interrupted by a signal');
         // Someone ran `abort` by hand: their decision stands.
         if ((await stillOurs(weight)) === 'aborted') return abortedByHand();
+        // The stable colour is always read (the decision event and the report show it beside the
+        // canary); it takes part in the checks only when a margin over stable was asked for.
         const [canary, stable] = await Promise.all([
           read(provider, canaryQueries),
-          compare ? read(provider, stableQueries) : Promise.resolve(undefined),
+          read(provider, stableQueries),
         ]);
         const result = evaluateRound(
-          { canary, canaryQueries, stable, stableQueries: compare ? stableQueries : undefined },
+          compare ? { canary, canaryQueries, stable, stableQueries } : { canary, canaryQueries },
           o.thresholds,
         );
         for (const c of result.checks) reporter.emit({ event: 'check', step, weight, round, ...c });
@@ -181,6 +183,6 @@ const colourValues = (c: ColourReadings): NonNullable<RoundReadings['stable']> =
 });
 
 /** A round's readings as plain values, for the decision event (and the report drawn from it). */
-function roundReadings(canary: ColourReadings, stable: ColourReadings | undefined): RoundReadings {
-  return { canary: colourValues(canary), ...(stable ? { stable: colourValues(stable) } : {}) };
+function roundReadings(canary: ColourReadings, stable: ColourReadings): RoundReadings {
+  return { canary: colourValues(canary), stable: colourValues(stable) };
 }

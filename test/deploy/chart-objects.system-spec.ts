@@ -23,13 +23,19 @@ const scenarios = scenarioFiles().map((file) => ({
 const defaults = { name: 'defaults', file: '', objects: render() };
 const all = [defaults, ...scenarios];
 
+/** The pod template of a workload (a CronJob's is inside its Job template). */
+function podTemplate(o: K8sObject): K8sObject {
+  if (o.kind === 'Pod') return o;
+  return o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template : o.spec.template;
+}
+
 function containers(o: K8sObject): K8sObject[] {
-  const spec = o.kind === 'Pod' ? o.spec : o.spec.template.spec;
+  const spec = podSpec(o);
   return [...(spec.initContainers ?? []), ...spec.containers];
 }
 
 function podSpec(o: K8sObject): K8sObject {
-  return o.kind === 'Pod' ? o.spec : o.spec.template.spec;
+  return podTemplate(o).spec;
 }
 
 function envOf(c: K8sObject): Record<string, string | undefined> {
@@ -37,7 +43,7 @@ function envOf(c: K8sObject): Record<string, string | undefined> {
 }
 
 const workloads = (objects: K8sObject[]) =>
-  objects.filter((o) => ['Deployment', 'Job', 'Pod'].includes(o.kind));
+  objects.filter((o) => ['Deployment', 'Job', 'CronJob', 'Pod'].includes(o.kind));
 
 describe('rendered chart: schemas', () => {
   const items: Labelled[] = all.flatMap((s) =>
@@ -55,6 +61,7 @@ describe('rendered chart: schemas', () => {
         'hpa',
         'external-database',
         'order-flow-tests',
+        'backup',
       ]),
     );
     const kinds = new Set(items.map((i) => i.object.kind));
@@ -64,6 +71,7 @@ describe('rendered chart: schemas', () => {
       'ConfigMap',
       'Secret',
       'Job',
+      'CronJob',
       'Pod',
       'NetworkPolicy',
       'PodDisruptionBudget',
@@ -366,14 +374,14 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
     expect(egress.some((e: string) => e.includes('"ipBlock"') && !e.includes('"port":5432'))).toBe(true);
   });
 
-  it('selects every pod the release makes with a NetworkPolicy (Deployments, migration Job, test pods)', () => {
+  it('selects every pod the release makes with a NetworkPolicy (Deployments, migration Job, backup CronJob, test pods)', () => {
     const policies = ofKind(objects, 'NetworkPolicy');
     const matches = (labels: Record<string, string>, p: K8sObject) =>
       Object.entries(p.spec.podSelector.matchLabels as Record<string, string>).every(
         ([k, v]) => labels[k] === v,
       );
     for (const w of workloads(objects)) {
-      const labels = w.kind === 'Pod' ? w.metadata.labels! : w.spec.template.metadata.labels;
+      const labels = podTemplate(w).metadata.labels;
       const selecting = policies.filter((p) => matches(labels, p));
       expect({ workload: `${w.kind}/${w.metadata.name}`, policies: selecting.length }).toEqual({
         workload: `${w.kind}/${w.metadata.name}`,

@@ -24,9 +24,11 @@ export interface RenderedPage {
  */
 export async function renderInChromium(file: string, screenshot: string): Promise<RenderedPage> {
   const profile = mkdtempSync(join(tmpdir(), 'bulwark-chromium-'));
-  const browser = await chromium.launch({
+  // A throw-away profile (playwright passes it as --user-data-dir).
+  const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    viewport: { width: 1160, height: 900 },
     args: [
       '--headless',
       '--no-sandbox',
@@ -34,11 +36,10 @@ export async function renderInChromium(file: string, screenshot: string): Promis
       '--disable-background-networking',
       '--disable-component-update',
       '--no-first-run',
-      `--user-data-dir=${profile}`,
     ],
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 1160, height: 900 } });
+    const page = await browser.newPage();
     const errors: string[] = [];
     const requests: string[] = [];
     const own = pathToFileURL(file).href;
