@@ -6,6 +6,8 @@ import type { CheckResult } from './analysis';
 export interface RoundReadings {
   canary: { requests: number | null; errorRate: number | null; p95: number | null };
   stable?: { requests: number | null; errorRate: number | null; p95: number | null };
+  /** Why a value is null: the provider's error, or "no data" for an empty answer. */
+  missing?: string[];
 }
 
 export type RolloutEvent =

@@ -184,5 +184,19 @@ const colourValues = (c: ColourReadings): NonNullable<RoundReadings['stable']> =
 
 /** A round's readings as plain values, for the decision event (and the report drawn from it). */
 function roundReadings(canary: ColourReadings, stable: ColourReadings): RoundReadings {
-  return { canary: colourValues(canary), stable: colourValues(stable) };
+  const missing: string[] = [];
+  for (const [colour, readings] of [
+    ['canary', canary],
+    ['stable', stable],
+  ] as const) {
+    for (const [name, r] of Object.entries(readings) as Array<[string, Reading]>) {
+      if (!r.ok) missing.push(`${colour} ${name}: ${r.error}`);
+      else if (!Number.isFinite(r.value)) missing.push(`${colour} ${name}: no data`);
+    }
+  }
+  return {
+    canary: colourValues(canary),
+    stable: colourValues(stable),
+    ...(missing.length ? { missing } : {}),
+  };
 }

@@ -212,7 +212,11 @@ function roundsTable(m: ReportModel): string {
         `<td>${count(r.canary.requests)}</td><td>${pct(r.canary.errorRate)}</td><td>${pct(r.stable?.errorRate ?? null)}</td><td>${pct(r.maxErrorRate)}</td>` +
         `<td>${ms(r.canary.p95)}</td><td>${ms(r.stable?.p95 ?? null)}</td><td>${ms(r.maxP95)}</td>` +
         `<td class="status ${escapeHtml(r.status)}">${escapeHtml(r.status)}</td><td class="decision-cell">${escapeHtml(r.decision.toUpperCase())}</td>` +
-        `<td>${r.failedChecks}/${r.failureLimit}</td><td class="reason">${escapeHtml(r.reason)}</td></tr>`,
+        `<td>${r.failedChecks}/${r.failureLimit}</td><td class="reason">${escapeHtml(r.reason)}${
+          r.missing.length
+            ? `<br><small class="missing">not read: ${escapeHtml(r.missing.join('; '))}</small>`
+            : ''
+        }</td></tr>`,
     )
     .join('\n');
   return (
@@ -247,7 +251,7 @@ figure{margin:0 0 18px}figcaption{font-weight:600;margin-bottom:4px}
 table{border-collapse:collapse;width:100%;font-size:12.5px}th,td{border-bottom:1px solid #d0d7de;padding:4px 6px;text-align:right;vertical-align:top;white-space:nowrap}
 th{background:#f6f8fa}td.reason{text-align:left;white-space:normal}tr.rollback td{background:#ffebe9}tr.advance td.decision-cell{color:#1a7f37;font-weight:600}
 tr.rollback td.decision-cell{color:#cf222e;font-weight:600}td.status.fail{color:#cf222e}td.status.inconclusive{color:#9a6700}
-.errors{color:#cf222e}
+.errors{color:#cf222e}.missing{color:#57606a}
 `;
 
 /** The whole page. */

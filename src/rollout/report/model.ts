@@ -35,6 +35,8 @@ export interface ReportRound {
   errorRateVsStable: number | null;
   p95VsStable: number | null;
   checks: CheckResult[];
+  /** Readings the round could not take, and why (the provider's error, or "no data"). */
+  missing: string[];
 }
 
 export type VerdictKind = 'promoted' | 'rolled-back' | 'aborted' | 'error' | 'unfinished';
@@ -138,6 +140,7 @@ export function buildReportModel(events: readonly TimedEvent[]): ReportModel {
           errorRateVsStable: finite(valueOf(checks, 'error-rate-vs-stable')?.threshold),
           p95VsStable: finite(valueOf(checks, 'p95-vs-stable')?.threshold),
           checks,
+          missing: e.readings?.missing ?? [],
         });
         checks = [];
         break;

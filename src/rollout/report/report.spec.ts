@@ -88,6 +88,7 @@ function faulty(): TimedEvent[] {
       readings: {
         canary: { requests: 310, errorRate: 0.31, p95: null },
         stable: { requests: 290, errorRate: 0.001, p95: 0.04 },
+        missing: ['canary p95: no data'],
       },
     },
     { event: 'rolled-back', activeColor: 'blue', reason: '2 failed rounds reached the limit 2' },
@@ -172,6 +173,7 @@ describe('the rollout report page', () => {
     expect(html.match(/<tr class="(advance|wait|rollback)">/g)).toHaveLength(3);
     expect(html).toContain('error-rate &lt;b&gt;failed&lt;/b&gt;');
     expect(html).not.toContain('<b>failed</b>');
+    expect(html).toContain('<small class="missing">not read: canary p95: no data</small>');
   });
 
   it('is self-contained: no script, no external reference, a policy that forbids any request', () => {
