@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { testConfig } from '../../src/config/config';
@@ -17,21 +16,28 @@ import { ServiceProcess, startService } from '../helpers/service';
  * Prints how long the restore took (measured, never asserted).
  */
 const ROOT = join(__dirname, '..', '..');
+const DOC = readFileSync(join(ROOT, 'docs', 'backup.md'), 'utf8');
+/** The command lines of docs/backup.md's first ```bash block, run below exactly as printed. */
+const [BACKUP, RESTORE] = /```bash\n([\s\S]*?)```/.exec(DOC)![1].trim().split('\n');
 const ORDERS = 10_000;
 /** Orders placed through the API; the rest are copies of their shape written in one transaction. */
 const API_ORDERS = 5;
 const INITIAL_STOCK = 1_000_000;
 
-function npm(
+/**
+ * A command line through a shell, in `cwd`: a folder inside the repository (npm finds the package
+ * from there, and a relative file name is taken from there, as for a person in that folder).
+ */
+function sh(
   command: string,
+  cwd: string,
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    // Exactly as docs/backup.md prints it, through a shell.
     execFile(
       'bash',
       ['-c', command],
-      { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 1 << 24 },
+      { cwd, env: { ...process.env, ...env }, maxBuffer: 1 << 24 },
       (error, stdout, stderr) =>
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -97,7 +103,8 @@ describe('backup and restore drill (docs/backup.md)', () => {
   let admin: SignedIn;
   let products: ProductBody[];
   let subscriptionId: string;
-  const dir = mkdtempSync(join(tmpdir(), 'bulwark-backup-'));
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, '.tmp', 'backup-drill-'));
   const file = join(dir, 'bulwark.dump');
 
   beforeAll(async () => {
@@ -143,14 +150,18 @@ describe('backup and restore drill (docs/backup.md)', () => {
     expect(before.orders.startsWith(`${ORDERS}:`)).toBe(true);
     expect(before.pending.startsWith(`${ORDERS}:`)).toBe(true);
 
-    const backup = await npm(`npm run db:backup -- --out ${file}`, { DATABASE_URL: source.db.url });
+    expect([BACKUP, RESTORE]).toEqual([
+      'npm run db:backup -- --out bulwark.dump',
+      'npm run db:restore -- --from bulwark.dump',
+    ]);
+    const backup = await sh(BACKUP, dir, { DATABASE_URL: source.db.url });
     expect({ code: backup.code, stderr: backup.stderr.trim() }).toEqual({ code: 0, stderr: '' });
     expect(backup.stdout).toContain(`backup written: ${file}`);
     expect(statSync(file).size).toBeGreaterThan(0);
 
     restored = await createTestDatabase('bulwark_restore');
     const started = Date.now();
-    const restore = await npm(`npm run db:restore -- --from ${file}`, { DATABASE_URL: restored.url });
+    const restore = await sh(RESTORE, dir, { DATABASE_URL: restored.url });
     const wall = (Date.now() - started) / 1000;
     expect({ code: restore.code, stderr: restore.stderr.trim() }).toEqual({ code: 0, stderr: '' });
     const line = /restored .* in ([\d.]+) s/.exec(restore.stdout);
@@ -163,7 +174,7 @@ describe('backup and restore drill (docs/backup.md)', () => {
     expect(await fingerprint(restored.url)).toEqual(before);
 
     // A restore into a database that already holds data is refused, and changes nothing.
-    const again = await npm(`bash scripts/node.sh dist/database/backup/restore.js --from ${file}`, {
+    const again = await sh(`bash scripts/node.sh dist/database/backup/restore.js --from ${file}`, ROOT, {
       DATABASE_URL: restored.url,
     });
     expect(again.code).toBe(1);

@@ -381,7 +381,7 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
         ([k, v]) => labels[k] === v,
       );
     for (const w of workloads(objects)) {
-      const labels = podTemplate(w).metadata.labels;
+      const labels = podTemplate(w).metadata.labels!;
       const selecting = policies.filter((p) => matches(labels, p));
       expect({ workload: `${w.kind}/${w.metadata.name}`, policies: selecting.length }).toEqual({
         workload: `${w.kind}/${w.metadata.name}`,

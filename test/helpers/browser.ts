@@ -57,7 +57,7 @@ export async function renderInChromium(file: string, screenshot: string): Promis
         const shapes = Array.from(
           svg.querySelectorAll(':is(path, circle, rect, line):not(.grid):not(.axis)'),
         ).filter((el) => {
-          const b = (el as SVGGraphicsElement).getBBox();
+          const b = (el as unknown as { getBBox(): { width: number; height: number } }).getBBox();
           return b.width > 0 || b.height > 0;
         }).length;
         return { label: svg.getAttribute('aria-label') ?? '', shapes, width: box.width, height: box.height };

@@ -4,6 +4,14 @@ import { dirname, resolve } from 'node:path';
 import { Client } from 'pg';
 import { BackupError, PgTool, requireTool } from './pg-tools';
 
+/**
+ * A path as the person typed it: relative to the directory `npm run` was called from (npm runs the
+ * script in the package's root and says where it was called in INIT_CWD), else to the process's.
+ */
+export function fromCaller(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.INIT_CWD ?? process.cwd(), path);
+}
+
 /** The first bytes of every pg_dump archive in the custom format (`--format=custom`). */
 const ARCHIVE_MAGIC = 'PGDMP';
 
@@ -97,7 +105,7 @@ export interface BackupResult {
  * a whole backup. An existing `out` is never overwritten.
  */
 export async function backupDatabase(url: string, out: string): Promise<BackupResult> {
-  const file = resolve(out);
+  const file = fromCaller(out);
   if (existsSync(file))
     throw new BackupError(`${file} already exists; choose a new file name (backups are never overwritten)`);
   if (!existsSync(dirname(file))) throw new BackupError(`the directory ${dirname(file)} does not exist`);
@@ -171,7 +179,7 @@ export interface RestoreResult {
  * stays behind and the database is as empty as before.
  */
 export async function restoreDatabase(url: string, from: string): Promise<RestoreResult> {
-  const file = resolve(from);
+  const file = fromCaller(from);
   assertArchive(file);
   const { dbname, password, database } = connectionFor(url);
   const existing = await withClient(url, userRelations);
