@@ -27,8 +27,8 @@ describe('PostgreSQL client programs', () => {
   });
 
   it('looks only in PG_BIN_DIR when it is set, else in the packages and on PATH', () => {
-    expect(candidateDirs({ PG_BIN_DIR: '/opt/pg18/bin', PATH: '/usr/bin' })).toEqual(['/opt/pg18/bin']);
-    const dirs = candidateDirs({ PATH: '/usr/local/bin:/usr/bin::/usr/bin' });
+    expect(candidateDirs({ pgBinDir: '/opt/pg18/bin', path: '/usr/bin' })).toEqual(['/opt/pg18/bin']);
+    const dirs = candidateDirs({ path: '/usr/local/bin:/usr/bin::/usr/bin' });
     expect(dirs.slice(-2)).toEqual(['/usr/local/bin', '/usr/bin']);
     expect(new Set(dirs).size).toBe(dirs.length);
   });
@@ -53,8 +53,8 @@ describe('backup arguments', () => {
   });
 
   it('takes a relative file name from where npm run was called', () => {
-    expect(fromCaller('b.dump', { INIT_CWD: '/home/op/backups' })).toBe('/home/op/backups/b.dump');
-    expect(fromCaller('/srv/b.dump', { INIT_CWD: '/home/op' })).toBe('/srv/b.dump');
+    expect(fromCaller('b.dump', { callerDir: '/home/op/backups' })).toBe('/home/op/backups/b.dump');
+    expect(fromCaller('/srv/b.dump', { callerDir: '/home/op' })).toBe('/srv/b.dump');
   });
 
   it.each([

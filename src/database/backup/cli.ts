@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { backupEnvironment } from '../../config/backup-environment';
 import { ConfigError, loadConfig } from '../../config/config';
 import { prepareRuntimeOrExit } from '../../runtime';
 import { backupDatabase, restoreDatabase } from './dump';
@@ -44,7 +45,7 @@ export async function main(command: Command, argv: readonly string[]): Promise<v
   let config;
   try {
     file = fileArgument(command, argv);
-    config = loadConfig(process.env, { requireJwtSecret: false });
+    config = loadConfig(undefined, { requireJwtSecret: false });
   } catch (error) {
     if (error instanceof BackupError) return fail(error.message);
     if (error instanceof ConfigError) return fail(`invalid configuration: ${error.problems.join('; ')}`);
@@ -58,12 +59,12 @@ export async function main(command: Command, argv: readonly string[]): Promise<v
   const url = runtime.config.databaseUrl as string;
   try {
     if (command === 'db:backup') {
-      const r = await backupDatabase(url, file);
+      const r = await backupDatabase(url, file, backupEnvironment());
       process.stdout.write(
         `backup written: ${r.file} (${r.bytes} bytes, PostgreSQL ${r.serverMajor}, ${r.tool.path}, ${r.seconds.toFixed(1)} s)\n`,
       );
     } else {
-      const r = await restoreDatabase(url, file);
+      const r = await restoreDatabase(url, file, backupEnvironment());
       process.stdout.write(
         `restored ${r.file} into the database "${r.database}" in ${r.seconds.toFixed(1)} s (${r.tool.path})\n`,
       );

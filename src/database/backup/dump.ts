@@ -2,14 +2,15 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Client } from 'pg';
+import type { BackupEnvironment } from '../../config/backup-environment';
 import { BackupError, PgTool, requireTool } from './pg-tools';
 
 /**
  * A path as the person typed it: relative to the directory `npm run` was called from (npm runs the
  * script in the package's root and says where it was called in INIT_CWD), else to the process's.
  */
-export function fromCaller(path: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.INIT_CWD ?? process.cwd(), path);
+export function fromCaller(path: string, env: Pick<BackupEnvironment, 'callerDir'>): string {
+  return resolve(env.callerDir, path);
 }
 
 /** The first bytes of every pg_dump archive in the custom format (`--format=custom`). */
@@ -67,9 +68,14 @@ function describe(error: unknown): string {
 }
 
 /** Runs a PostgreSQL program; resolves with its stdout, or rejects with its last error line. */
-function run(tool: PgTool, args: string[], password: string | undefined): Promise<string> {
+function run(
+  tool: PgTool,
+  args: string[],
+  password: string | undefined,
+  environment: BackupEnvironment,
+): Promise<string> {
   return new Promise((done, fail) => {
-    const env = { ...process.env };
+    const env = { ...environment.childEnv };
     if (password !== undefined) env.PGPASSWORD = password;
     const child = spawn(tool.path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -104,13 +110,17 @@ export interface BackupResult {
  * written beside `out` under a temporary name and renamed when complete, so a file at `out` is always
  * a whole backup. An existing `out` is never overwritten.
  */
-export async function backupDatabase(url: string, out: string): Promise<BackupResult> {
-  const file = fromCaller(out);
+export async function backupDatabase(
+  url: string,
+  out: string,
+  env: BackupEnvironment,
+): Promise<BackupResult> {
+  const file = fromCaller(out, env);
   if (existsSync(file))
     throw new BackupError(`${file} already exists; choose a new file name (backups are never overwritten)`);
   if (!existsSync(dirname(file))) throw new BackupError(`the directory ${dirname(file)} does not exist`);
   const major = await withClient(url, serverMajor);
-  const tool = requireTool('pg_dump', major, `a PostgreSQL ${major} server`);
+  const tool = requireTool('pg_dump', major, `a PostgreSQL ${major} server`, env);
   const { dbname, password } = connectionFor(url);
   const partial = `${file}.partial-${process.pid}`;
   const started = process.hrtime.bigint();
@@ -120,6 +130,7 @@ export async function backupDatabase(url: string, out: string): Promise<BackupRe
       tool,
       ['--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`, `--dbname=${dbname}`],
       password,
+      env,
     );
     renameSync(partial, file);
   } catch (error) {
@@ -142,9 +153,14 @@ export function dumpedByMajor(listing: string): number | undefined {
 }
 
 /** The major version of the pg_dump that wrote `file`, read from the archive header by pg_restore. */
-async function archiveMajor(file: string): Promise<number> {
+async function archiveMajor(file: string, env: BackupEnvironment): Promise<number> {
   // Any pg_restore can list an archive from its own or an older pg_dump; try the newest first.
-  const listing = await run(requireTool('pg_restore', 0, 'reading the archive'), ['--list', file], undefined);
+  const listing = await run(
+    requireTool('pg_restore', 0, 'reading the archive', env),
+    ['--list', file],
+    undefined,
+    env,
+  );
   const major = dumpedByMajor(listing);
   if (major === undefined) throw new BackupError(`${file} does not say which pg_dump wrote it`);
   return major;
@@ -178,8 +194,12 @@ export interface RestoreResult {
  * database: restoring over live data would mix two histories). One transaction: on any error nothing
  * stays behind and the database is as empty as before.
  */
-export async function restoreDatabase(url: string, from: string): Promise<RestoreResult> {
-  const file = fromCaller(from);
+export async function restoreDatabase(
+  url: string,
+  from: string,
+  env: BackupEnvironment,
+): Promise<RestoreResult> {
+  const file = fromCaller(from, env);
   assertArchive(file);
   const { dbname, password, database } = connectionFor(url);
   const existing = await withClient(url, userRelations);
@@ -188,13 +208,14 @@ export async function restoreDatabase(url: string, from: string): Promise<Restor
       `the database "${database}" is not empty (${existing} tables, views or sequences); restore into a new, empty database (createdb) and point DATABASE_URL at it`,
     );
   }
-  const fromMajor = await archiveMajor(file);
-  const tool = requireTool('pg_restore', fromMajor, `an archive written by pg_dump ${fromMajor}`);
+  const fromMajor = await archiveMajor(file, env);
+  const tool = requireTool('pg_restore', fromMajor, `an archive written by pg_dump ${fromMajor}`, env);
   const started = process.hrtime.bigint();
   await run(
     tool,
     ['--single-transaction', '--exit-on-error', '--no-owner', '--no-privileges', `--dbname=${dbname}`, file],
     password,
+    env,
   );
   return { file, database, seconds: Number(process.hrtime.bigint() - started) / 1e9, tool };
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { BackupEnvironment } from '../../config/backup-environment';
 import { installedBinaries } from '../postgres-placement';
 
 /** A PostgreSQL client program found on this machine and its major version. */
@@ -44,8 +45,8 @@ export function pickTool(found: readonly PgTool[], needed: number): PgTool | und
 }
 
 /** Where PostgreSQL client programs may be, in order of preference. */
-export function candidateDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  if (env.PG_BIN_DIR) return [env.PG_BIN_DIR];
+export function candidateDirs(env: Pick<BackupEnvironment, 'pgBinDir' | 'path'>): string[] {
+  if (env.pgBinDir) return [env.pgBinDir];
   const dirs: string[] = [];
   // The embedded PostgreSQL's platform package (its version matches the embedded server). The
   // current packages ship only initdb, pg_ctl and postgres; a package that ships the client
@@ -62,7 +63,7 @@ export function candidateDirs(env: NodeJS.ProcessEnv = process.env): string[] {
       dirs.push(join(debian, version, 'bin'));
     }
   }
-  for (const dir of (env.PATH ?? '').split(delimiter)) if (dir) dirs.push(dir);
+  for (const dir of env.path.split(delimiter)) if (dir) dirs.push(dir);
   return [...new Set(dirs)];
 }
 
@@ -98,14 +99,14 @@ export function requireTool(
   name: PgToolName,
   needed: number,
   what: string,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Pick<BackupEnvironment, 'pgBinDir' | 'path'>,
 ): PgTool {
   const found = findTools(name, candidateDirs(env));
   const tool = pickTool(found, needed);
   if (tool) return tool;
   const seen = found.length
     ? `found only ${found.map((t) => `${t.path} (${t.major})`).join(', ')}`
-    : `found none on PATH${env.PG_BIN_DIR ? ` (PG_BIN_DIR=${env.PG_BIN_DIR})` : ''}`;
+    : `found none${env.pgBinDir ? ` in PG_BIN_DIR=${env.pgBinDir}` : ' on PATH'}`;
   throw new BackupError(
     `${name} ${needed} or newer is needed for ${what}, ${seen}; install the PostgreSQL ${needed} client programs (Debian: postgresql-client-${needed}) or set PG_BIN_DIR to their directory`,
   );
