@@ -249,7 +249,7 @@ figure{margin:0 0 18px}figcaption{font-weight:600;margin-bottom:4px}
 .key.advance,.key.wait,.key.rollback{width:9px;height:9px;border-radius:50%}
 .key.advance{background:#1a7f37}.key.wait{background:#9a6700}.key.rollback{background:#cf222e}
 table{border-collapse:collapse;width:100%;font-size:12.5px}th,td{border-bottom:1px solid #d0d7de;padding:4px 6px;text-align:right;vertical-align:top;white-space:nowrap}
-th{background:#f6f8fa}td.reason{text-align:left;white-space:normal}tr.rollback td{background:#ffebe9}tr.advance td.decision-cell{color:#1a7f37;font-weight:600}
+th{background:#f6f8fa;white-space:normal}td.reason{text-align:left;white-space:normal;min-width:220px}tr.rollback td{background:#ffebe9}tr.advance td.decision-cell{color:#1a7f37;font-weight:600}
 tr.rollback td.decision-cell{color:#cf222e;font-weight:600}td.status.fail{color:#cf222e}td.status.inconclusive{color:#9a6700}
 .errors{color:#cf222e}.missing{color:#57606a}
 `;
