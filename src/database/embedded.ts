@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { EmbeddedDatabaseError, oneLine } from './embedded-error';
-import { binariesFor, clusterDirFor, postgresAccount } from './postgres-placement';
+import { binariesFor, clusterDirFor, PostgresBinaries, postgresAccount } from './postgres-placement';
 import { PostgresCluster, StopMode } from './postgres-process';
 
 export { EmbeddedDatabaseError } from './embedded-error';
@@ -70,9 +70,11 @@ export async function startEmbeddedPostgres(
   logger: Logger,
   database = 'bulwark',
   fixedPort?: number,
+  /** Other server binaries than the embedded package's (tests: a Debian PostgreSQL of another version). */
+  serverBinaries?: PostgresBinaries,
 ): Promise<EmbeddedDatabase> {
   const account = postgresAccount(logger);
-  const binaries = binariesFor(account, logger);
+  const binaries = serverBinaries ?? binariesFor(account, logger);
   const clusterDir = clusterDirFor(dataDir, account, logger);
   const created = !existsSync(join(clusterDir, 'PG_VERSION'));
   const port = fixedPort ?? (await freePort());

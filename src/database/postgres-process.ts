@@ -92,8 +92,11 @@ export class PostgresCluster {
         `--pwfile=${pwfile}`,
         '--encoding=UTF8',
         '--locale=C',
-        '--locale-provider=builtin',
-        '--builtin-locale=C.UTF-8',
+        // The builtin provider came with PostgreSQL 17 (the embedded package's is 18; tests may
+        // start an older server's binaries, which take the C locale alone).
+        ...(Number.parseInt(binaries.version, 10) >= 17 || Number.isNaN(Number.parseInt(binaries.version, 10))
+          ? ['--locale-provider=builtin', '--builtin-locale=C.UTF-8']
+          : []),
         '--no-instructions',
       ];
       const { code, output } = await this.run(binaries.initdb, args);

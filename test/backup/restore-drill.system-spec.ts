@@ -7,6 +7,7 @@ import { createTestApp, TEST_JWT_SECRET, TestApp } from '../helpers/app';
 import { createAdmin, signedInUser, SignedIn } from '../helpers/auth';
 import { createProduct, placeOrder, ProductBody, UNLIMITED } from '../helpers/catalog';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { DumpablePostgres, dumpablePostgres } from '../helpers/dumpable-postgres';
 import { ServiceProcess, startService } from '../helpers/service';
 
 /**
@@ -97,6 +98,7 @@ async function listAll<T>(base: string, path: string, auth: Record<string, strin
 }
 
 describe('backup and restore drill (docs/backup.md)', () => {
+  let pg: DumpablePostgres;
   let source: TestApp;
   let restored: TestDatabase | undefined;
   let service: ServiceProcess | undefined;
@@ -108,12 +110,18 @@ describe('backup and restore drill (docs/backup.md)', () => {
   const file = join(dir, 'bulwark.dump');
 
   beforeAll(async () => {
-    source = await createTestApp({
-      ...UNLIMITED,
-      webhooksAllowPrivate: true,
-      // The deliveries stay pending: the backup must carry work the service has not done yet.
-      webhooks: { ...testConfig().webhooks, dispatcherEnabled: false },
-    });
+    pg = await dumpablePostgres();
+    console.log(`restore drill on ${pg.origin}`);
+    source = await createTestApp(
+      {
+        ...UNLIMITED,
+        webhooksAllowPrivate: true,
+        // The deliveries stay pending: the backup must carry work the service has not done yet.
+        webhooks: { ...testConfig().webhooks, dispatcherEnabled: false },
+      },
+      (url) => url,
+      await createTestDatabase('bulwark_drill', pg.adminUrl),
+    );
     admin = await createAdmin(source);
     const user = await signedInUser(source);
     products = [
@@ -142,6 +150,7 @@ describe('backup and restore drill (docs/backup.md)', () => {
     await service?.stop();
     await source?.close();
     await restored?.drop();
+    await pg?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -159,7 +168,7 @@ describe('backup and restore drill (docs/backup.md)', () => {
     expect(backup.stdout).toContain(`backup written: ${file}`);
     expect(statSync(file).size).toBeGreaterThan(0);
 
-    restored = await createTestDatabase('bulwark_restore');
+    restored = await createTestDatabase('bulwark_restore', pg.adminUrl);
     const started = Date.now();
     const restore = await sh(RESTORE, dir, { DATABASE_URL: restored.url });
     const wall = (Date.now() - started) / 1000;

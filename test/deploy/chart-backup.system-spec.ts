@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { DumpablePostgres, dumpablePostgres } from '../helpers/dumpable-postgres';
 import { DIST_DIR } from '../helpers/service';
 import { FULLNAME, K8sObject, find, maybe, render, renderRaw } from './helpers/render';
 import { CHART } from './helpers/tools';
@@ -62,13 +63,16 @@ describe('chart: backup CronJob', () => {
   });
 
   describe('its script, run with this machine’s pg_dump', () => {
+    let pg: DumpablePostgres;
     let source: TestDatabase;
     let target: TestDatabase;
     const volume = mkdtempSync(join(tmpdir(), 'bulwark-backups-'));
 
     beforeAll(async () => {
-      source = await createTestDatabase('bulwark_cron');
-      target = await createTestDatabase('bulwark_cron_restore');
+      pg = await dumpablePostgres();
+      console.log(`backup CronJob script on ${pg.origin}`);
+      source = await createTestDatabase('bulwark_cron', pg.adminUrl);
+      target = await createTestDatabase('bulwark_cron_restore', pg.adminUrl);
       const client = new Client({ connectionString: source.url });
       client.on('error', () => undefined);
       await client.connect();
@@ -78,8 +82,9 @@ describe('chart: backup CronJob', () => {
     });
 
     afterAll(async () => {
-      await source.drop();
-      await target.drop();
+      await source?.drop();
+      await target?.drop();
+      await pg?.stop();
       rmSync(volume, { recursive: true, force: true });
     });
 

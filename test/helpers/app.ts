@@ -27,8 +27,10 @@ export async function createTestApp(
   overrides: Partial<AppConfig> = {},
   /** How the service reaches its fresh database (e.g. through a test proxy); directly by default. */
   route: (databaseUrl: string) => string = (url) => url,
+  /** A database made elsewhere (another server); by default a fresh one of the run's server. */
+  database?: TestDatabase,
 ): Promise<TestApp> {
-  const db = await createTestDatabase();
+  const db = database ?? (await createTestDatabase());
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -13,8 +13,8 @@ export function adminUrl(): string {
   return url;
 }
 
-export async function adminQuery(sql: string, params: unknown[] = []): Promise<void> {
-  const client = new Client({ connectionString: adminUrl() });
+export async function adminQuery(sql: string, params: unknown[] = [], admin = adminUrl()): Promise<void> {
+  const client = new Client({ connectionString: admin });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -24,15 +24,15 @@ export async function adminQuery(sql: string, params: unknown[] = []): Promise<v
   }
 }
 
-/** A fresh, empty database on the run's PostgreSQL server; `drop()` removes it. */
-export async function createTestDatabase(prefix = 'bulwark_t'): Promise<TestDatabase> {
+/** A fresh, empty database on the run's PostgreSQL server (or the one `admin` names); `drop()` removes it. */
+export async function createTestDatabase(prefix = 'bulwark_t', admin = adminUrl()): Promise<TestDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}"`);
-  const url = new URL(adminUrl());
+  await adminQuery(`CREATE DATABASE "${name}"`, [], admin);
+  const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`, [], admin),
   };
 }
