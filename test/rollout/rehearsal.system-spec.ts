@@ -18,7 +18,8 @@ const work = mkdtempSync(join(tmpdir(), 'rollout-rehearsal-spec-'));
 // The screenshots of each scenario's report page (docs/images/rollout-report-faulty.png is one).
 const SCREENSHOTS = join(ROOT, '.tmp', 'rollout-reports');
 
-jest.setTimeout(150_000);
+// Each scenario: the rehearsal itself (≈ 1 min, more on a loaded machine) and Chromium opening its report.
+jest.setTimeout(210_000);
 
 beforeAll(() => {
   for (const f of [REHEARSE, join(DIST, 'main.js'), join(DIST, 'rollout', 'cli.js')]) {
