@@ -204,6 +204,19 @@ function roundChart(
   );
 }
 
+/** "canary p95: no data", "stable p95: no data" → "canary p95, stable p95: no data" (one line per cause). */
+export function groupMissing(missing: readonly string[]): string {
+  const byCause = new Map<string, string[]>();
+  for (const entry of missing) {
+    const at = entry.indexOf(': ');
+    const [what, cause] = at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 2)];
+    byCause.set(cause, [...(byCause.get(cause) ?? []), what]);
+  }
+  return [...byCause]
+    .map(([cause, whats]) => (cause ? `${whats.join(', ')}: ${cause}` : whats.join(', ')))
+    .join('; ');
+}
+
 function roundsTable(m: ReportModel): string {
   const rows = m.rounds
     .map(
@@ -214,7 +227,7 @@ function roundsTable(m: ReportModel): string {
         `<td class="status ${escapeHtml(r.status)}">${escapeHtml(r.status)}</td><td class="decision-cell">${escapeHtml(r.decision.toUpperCase())}</td>` +
         `<td>${r.failedChecks}/${r.failureLimit}</td><td class="reason">${escapeHtml(r.reason)}${
           r.missing.length
-            ? `<br><small class="missing">not read: ${escapeHtml(r.missing.join('; '))}</small>`
+            ? `<br><small class="missing">not read: ${escapeHtml(groupMissing(r.missing))}</small>`
             : ''
         }</td></tr>`,
     )

@@ -1,6 +1,6 @@
 import type { CheckResult } from '../analysis';
 import type { RolloutEvent } from '../reporter';
-import { escapeHtml, niceCeiling, renderReport } from './html';
+import { escapeHtml, groupMissing, niceCeiling, renderReport } from './html';
 import { buildReportModel, TimedEvent } from './model';
 import { RecordingReporter } from './recorder';
 
@@ -201,6 +201,18 @@ describe('report helpers', () => {
 
   it('escapes the five HTML characters', () =>
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;'));
+});
+
+describe('groupMissing', () => {
+  it('names each cause once, with what it kept from being read', () => {
+    expect(
+      groupMissing([
+        'canary requests: prometheus unreachable',
+        'canary p95: no data',
+        'stable requests: prometheus unreachable',
+      ]),
+    ).toBe('canary requests, stable requests: prometheus unreachable; canary p95: no data');
+  });
 });
 
 describe('RecordingReporter', () => {
