@@ -10,8 +10,8 @@ import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import { DumpablePostgres, dumpablePostgres } from '../helpers/dumpable-postgres';
 import { DIST_DIR } from '../helpers/service';
-import { FULLNAME, K8sObject, find, maybe, render, renderRaw } from './helpers/render';
-import { CHART } from './helpers/tools';
+import { FULLNAME, K8sObject, find, maybe, render, renderRaw } from '../helpers/deploy/render';
+import { CHART } from '../helpers/deploy/tools';
 
 const BACKUP_VALUES = join(CHART, 'ci', 'backup-values.yaml');
 
