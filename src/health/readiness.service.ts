@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Lifecycle } from '../common/lifecycle';
 import { APP_LOGGER } from '../core/logger.token';
 import { DatabaseProbe } from '../database/database-probe';
+import { MetricsService } from '../metrics/metrics.service';
 
 /** A readiness database ping longer than this counts as "not answering". */
 export const READINESS_DB_TIMEOUT_MS = 1000;
@@ -19,6 +20,8 @@ export class ReadinessIndicators {
   /** Migrations never un-apply: once all are seen, the check is skipped (one query less per probe). */
   private migrationsSeenApplied = false;
   private lastFailure: string | undefined;
+  /** Whether an answer has been given yet: the first one is a start, not a change. */
+  private answered = false;
 
   constructor(
     private readonly indicators: HealthIndicatorService,
@@ -26,6 +29,7 @@ export class ReadinessIndicators {
     private readonly dataSource: DataSource,
     private readonly probe: DatabaseProbe,
     @Inject(APP_LOGGER) private readonly logger: Logger,
+    private readonly metrics: MetricsService,
   ) {}
 
   shutdown() {
@@ -62,11 +66,20 @@ export class ReadinessIndicators {
       .withTimeout(READINESS_DB_TIMEOUT_MS);
   }
 
-  /** Logs "not ready" and "ready again" transitions, not every failed probe. */
+  /**
+   * Logs "not ready" and "ready again" transitions, not every failed probe, and counts changes between
+   * ready and not ready in `bulwark_readiness_transitions_total` (the BulwarkReadinessFlapping alert).
+   * A change of reason while not ready is logged but not counted.
+   */
   noteOutcome(failure: string | undefined): void {
-    if (failure === this.lastFailure) return;
+    const first = !this.answered;
+    this.answered = true;
+    if (failure === this.lastFailure && !first) return;
+    const wasReady = first ? undefined : this.lastFailure === undefined;
     if (failure) this.logger.warn({ failure }, 'readiness: not ready');
-    else this.logger.info({ previously: this.lastFailure }, 'readiness: ready');
+    else if (!first) this.logger.info({ previously: this.lastFailure }, 'readiness: ready');
+    if (wasReady !== undefined && wasReady !== (failure === undefined))
+      this.metrics.readinessChanged(failure ? 'not_ready' : 'ready');
     this.lastFailure = failure;
   }
 

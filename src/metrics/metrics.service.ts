@@ -12,6 +12,8 @@ import {
   LoginResult,
   METRIC_NAMES,
   POOL_STATES,
+  READINESS_STATES,
+  ReadinessState,
   WEBHOOK_DELIVERY_RESULTS,
   WebhookDeliveryResult,
 } from './metric-names';
@@ -50,6 +52,7 @@ export class MetricsService {
   readonly webhookDeliveries: Counter<'result'>;
   /** Set it directly, or register a provider read at every scrape (setOutboxAgeProvider). */
   readonly outboxOldestPendingAge: Gauge;
+  readonly readinessTransitions: Counter<'to'>;
 
   /** Label children of the RED series, by "method route status": the hot path allocates no label objects. */
   private readonly redChildren = new Map<string, RedChild>();
@@ -62,6 +65,16 @@ export class MetricsService {
       [DEFAULT_LABELS.color]: config.releaseColor,
     });
     collectDefaultMetrics({ register: this.registry });
+
+    // Which build answers, as a series of its own: dashboards join on it and alerts can name the version.
+    new Gauge({
+      name: METRIC_NAMES.buildInfo,
+      help: 'Always 1: the version (APP_VERSION) and Node.js version of this instance; colour and app_version as on every series',
+      labelNames: ['version', 'node_version'],
+      registers,
+    })
+      .labels(config.appVersion, process.version)
+      .set(1);
 
     this.httpRequests = new Counter({
       name: METRIC_NAMES.httpRequestsTotal,
@@ -111,6 +124,14 @@ export class MetricsService {
     // Known label values start at 0, so rate() and ratios work before the first event.
     for (const result of LOGIN_RESULTS) this.authLogins.labels(result).inc(0);
     for (const result of WEBHOOK_DELIVERY_RESULTS) this.webhookDeliveries.labels(result).inc(0);
+
+    this.readinessTransitions = new Counter({
+      name: METRIC_NAMES.readinessTransitionsTotal,
+      help: 'Changes of the readiness answer of this instance, by the state it changed to',
+      labelNames: ['to'],
+      registers,
+    });
+    for (const state of READINESS_STATES) this.readinessTransitions.labels(state).inc(0);
 
     const outboxAge = (): number | undefined => this.outboxAgeProvider?.();
     this.outboxOldestPendingAge = new Gauge({
@@ -188,6 +209,11 @@ export class MetricsService {
 
   loginAttempt(result: LoginResult): void {
     this.authLogins.labels(result).inc();
+  }
+
+  /** Counts a change of the readiness answer (ReadinessIndicators.noteOutcome), not every probe. */
+  readinessChanged(to: ReadinessState): void {
+    this.readinessTransitions.labels(to).inc();
   }
 
   webhookDelivery(result: WebhookDeliveryResult): void {

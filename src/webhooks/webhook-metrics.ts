@@ -7,8 +7,8 @@ import type { BreakerState } from './breaker-registry';
 const BREAKER_STATE_VALUES: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
 
 /**
- * The dispatcher's series: `webhook_deliveries_total{result}` and the outbox's oldest pending age
- * (MetricsService), and `webhook_circuit_breaker_state{subscription_id}` (0 closed, 1 open,
+ * The dispatcher's series: `bulwark_webhook_deliveries_total{result}` and the outbox's oldest pending age
+ * (MetricsService), and `bulwark_webhook_circuit_breaker_state{subscription_id}` (0 closed, 1 open,
  * 2 half-open), registered here on the service's registry.
  */
 @Injectable()

@@ -115,7 +115,7 @@ describe('scheduled purges follow the active colour (e2e)', () => {
   it('a preview-colour instance runs no scheduled purge', async () => {
     await seedPurgeable();
     expect(t.app.get(ActiveColorGate).active).toBe(false);
-    expect(await metricValue(t, 'background_work_active')).toBe(0);
+    expect(await metricValue(t, 'bulwark_background_work_active')).toBe(0);
     await scheduleFires();
     expect(await purgeable()).toEqual({ tokens: 1, answers: 1, deliveries: 1 });
   });
@@ -128,7 +128,7 @@ describe('scheduled purges follow the active colour (e2e)', () => {
       10_000,
       () => '(the poll never picked up the new colour)',
     );
-    expect(await metricValue(t, 'background_work_active')).toBe(1);
+    expect(await metricValue(t, 'bulwark_background_work_active')).toBe(1);
     await scheduleFires();
     expect(await purgeable()).toEqual({ tokens: 0, answers: 0, deliveries: 0 });
     expect(

@@ -33,8 +33,8 @@ function deliveriesBy(service: ServiceProcess): number {
 
 async function backgroundActive(service: ServiceProcess): Promise<number> {
   const text = await (await fetch(`${service.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('background_work_active'));
-  if (!line) throw new Error('no background_work_active on /metrics');
+  const line = text.split('\n').find((l) => l.startsWith('bulwark_background_work_active'));
+  if (!line) throw new Error('no bulwark_background_work_active on /metrics');
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 

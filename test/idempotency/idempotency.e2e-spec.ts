@@ -49,7 +49,7 @@ describe('idempotency keys (e2e)', () => {
     }
     expect(await stockOf(t, p.id)).toBe(8);
     expect(await ordersWithKey(alice.id)).toBe((before ?? 0) + 1);
-    expect(await metricValue(t, 'idempotency_replays_total')).toBe(4);
+    expect(await metricValue(t, 'bulwark_idempotency_replays_total')).toBe(4);
     expect(
       await sql(
         t,

@@ -2,6 +2,8 @@ import { DataSource } from 'typeorm';
 import { Lifecycle } from '../../src/common/lifecycle';
 import { createTestApp, TestApp } from '../helpers/app';
 import { adminQuery } from '../helpers/database';
+import { METRIC_NAMES } from '../../src/metrics/metric-names';
+import { parseMetrics, sampleValue } from './prom-text';
 
 /** Liveness and readiness (docs/operations.md, "Health") in Terminus' JSON shape. */
 describe('health (e2e)', () => {
@@ -92,5 +94,33 @@ describe('health (e2e)', () => {
     }
     // And it recovers by itself.
     expect((await t.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+  });
+
+  it('counts changes of the readiness answer, not probes (bulwark_readiness_transitions_total)', async () => {
+    const transitions = async () => {
+      const samples = parseMetrics((await t.inject({ method: 'GET', url: '/metrics' })).body);
+      const to = (state: string) =>
+        sampleValue(samples, METRIC_NAMES.readinessTransitionsTotal, { to: state });
+      return { ready: to('ready'), not_ready: to('not_ready') };
+    };
+    const ready = async () => (await t.inject({ method: 'GET', url: '/health/ready' })).statusCode;
+    // The first answer is a start, not a change; repeated answers change nothing.
+    expect(await transitions()).toEqual({ ready: 0, not_ready: 0 });
+    expect([await ready(), await ready()]).toEqual([200, 200]);
+    expect(await transitions()).toEqual({ ready: 0, not_ready: 0 });
+    // ready → not ready → ready, twice: four changes however many probes.
+    for (let i = 0; i < 2; i += 1) {
+      await adminQuery(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS false`);
+      await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [
+        t.db.name,
+      ]);
+      try {
+        expect([await ready(), await ready()]).toEqual([503, 503]);
+      } finally {
+        await adminQuery(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS true`);
+      }
+      expect([await ready(), await ready()]).toEqual([200, 200]);
+    }
+    expect(await transitions()).toEqual({ ready: 2, not_ready: 2 });
   });
 });

@@ -113,6 +113,8 @@ describe('Prometheus metrics (e2e)', () => {
       METRIC_NAMES.dbPoolConnections,
       METRIC_NAMES.dbPoolWaitingRequests,
       METRIC_NAMES.dbPoolMaxConnections,
+      METRIC_NAMES.readinessTransitionsTotal,
+      METRIC_NAMES.buildInfo,
       'process_cpu_seconds_total',
       'nodejs_eventloop_lag_seconds',
       'nodejs_heap_size_used_bytes',
@@ -122,6 +124,25 @@ describe('Prometheus metrics (e2e)', () => {
     expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'success' })).toBe(1);
     expect(sampleValue(samples, METRIC_NAMES.authLoginsTotal, { result: 'failure' })).toBe(1);
     expect(sampleValue(samples, METRIC_NAMES.dbPoolMaxConnections)).toBe(t.config.dbPoolMax);
+    // bulwark_build_info{version, node_version, app_version, color} 1
+    const build = samples.filter((s) => s.name === METRIC_NAMES.buildInfo);
+    expect(build).toEqual([
+      {
+        name: 'bulwark_build_info',
+        labels: {
+          version: t.config.appVersion,
+          node_version: process.version,
+          app_version: t.config.appVersion,
+          color: t.config.releaseColor,
+        },
+        value: 1,
+      },
+    ]);
+    // Everything Bulwark-specific carries the application prefix; HTTP and Node series keep theirs.
+    for (const [key, name] of Object.entries(METRIC_NAMES)) {
+      const conventional = key === 'httpRequestsTotal' || key === 'httpRequestDurationSeconds';
+      expect({ name, prefixed: name.startsWith('bulwark_') }).toEqual({ name, prefixed: !conventional });
+    }
     expect(sampleValue(samples, METRIC_NAMES.dbPoolConnections, { state: 'total' })).toBeGreaterThanOrEqual(
       1,
     );

@@ -56,7 +56,7 @@ describe('oversell race (e2e)', () => {
       { n: 100 },
     ]);
     expect(await sql(t, 'SELECT version FROM products WHERE id = $1', [p.id])).toEqual([{ version: 101 }]);
-    expect(await metricValue(t, 'orders_created_total')).toBe(100);
-    expect(await metricValue(t, 'order_stock_conflicts_total')).toBe(900);
+    expect(await metricValue(t, 'bulwark_orders_created_total')).toBe(100);
+    expect(await metricValue(t, 'bulwark_order_stock_conflicts_total')).toBe(900);
   });
 });

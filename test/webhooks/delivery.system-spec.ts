@@ -79,8 +79,8 @@ describe('webhook delivery (system)', () => {
       expect(await deliveryStatuses(db)).toEqual([{ status: 'delivered', n: 220 }]);
 
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
-      expect(metrics).toMatch(/^webhook_deliveries_total\{[^}]*result="delivered"[^}]*\} 220$/m);
-      expect(metrics).toMatch(/^outbox_oldest_pending_age_seconds\{[^}]*\} \d/m);
+      expect(metrics).toMatch(/^bulwark_webhook_deliveries_total\{[^}]*result="delivered"[^}]*\} 220$/m);
+      expect(metrics).toMatch(/^bulwark_outbox_oldest_pending_age_seconds\{[^}]*\} \d/m);
       expect(service.output()).toMatch(/"deliveryId":"[0-9a-f-]{36}".*"msg":"webhook delivered"/);
     });
 
@@ -197,7 +197,7 @@ describe('webhook delivery (system)', () => {
       const metrics = await (await fetch(`${(withBreaker as Stage).service.url}/metrics`)).text();
       expect(metrics).toMatch(
         new RegExp(
-          `^webhook_circuit_breaker_state\\{[^}]*subscription_id="${(withBreaker as Stage).subscriptionId}"[^}]*\\} 0$`,
+          `^bulwark_webhook_circuit_breaker_state\\{[^}]*subscription_id="${(withBreaker as Stage).subscriptionId}"[^}]*\\} 0$`,
           'm',
         ),
       );
@@ -244,7 +244,7 @@ describe('webhook delivery (system)', () => {
         lastError: 'receiver answered 503',
       });
       expect(await (await fetch(`${service.url}/metrics`)).text()).toMatch(
-        /^webhook_deliveries_total\{[^}]*result="dead"[^}]*\} 3$/m,
+        /^bulwark_webhook_deliveries_total\{[^}]*result="dead"[^}]*\} 3$/m,
       );
 
       receiver.respond = () => 200;
