@@ -1,14 +1,22 @@
 // The PrometheusRule's groups checked and unit-tested with promtool: every alert fires on a bad
-// series and stays quiet on a good one. Series carry the labels the ServiceMonitor gives them.
+// series and stays quiet on a good one, with its runbook_url; every runbook link resolves to a file
+// of docs/runbooks/. Series carry the labels the ServiceMonitor gives them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { yaml } from '../helpers/deploy/yaml';
 import { FULLNAME, NAMESPACE, find, render } from '../helpers/deploy/render';
-import { run, scratchDir } from '../helpers/deploy/tools';
+import { ROOT, run, scratchDir } from '../helpers/deploy/tools';
 
-const rule = find(render({ set: { 'prometheusRule.enabled': true } }), 'PrometheusRule', FULLNAME);
-const groups = rule.spec.groups as { name: string; rules: { alert?: string; annotations?: unknown }[] }[];
+const RUNBOOKS = 'https://git.example.com/bulwark/blob/main/docs/runbooks';
+const rule = find(
+  render({ set: { 'prometheusRule.enabled': true, 'prometheusRule.runbookBaseUrl': `${RUNBOOKS}/` } }),
+  'PrometheusRule',
+  FULLNAME,
+);
+type Rule = { alert?: string; record?: string; expr: string; annotations?: Record<string, string> };
+const groups = rule.spec.groups as { name: string; rules: Rule[] }[];
 const alerts = groups.flatMap((g) => g.rules.filter((r) => r.alert).map((r) => r.alert as string));
+const runbookUrl = (alert: string) => `${RUNBOOKS}/${alert}.md`;
 
 const base = {
   namespace: NAMESPACE,
@@ -21,8 +29,27 @@ const sel = (labels: Record<string, string>) =>
   `{${Object.entries({ ...base, ...labels })
     .map(([k, v]) => `${k}="${v}"`)
     .join(',')}}`;
-// SLO alerts are per namespace: no colour label, the error budget is the service's.
-const alertLabels = (severity: string) => ({ severity, namespace: NAMESPACE });
+// SLO alerts are per namespace: no colour label, the error budget is the service's. Pool and
+// readiness alerts are per pod.
+const alertLabels = (severity: string, extra: Record<string, string> = {}) => ({
+  severity,
+  namespace: NAMESPACE,
+  ...extra,
+});
+const POD = `${FULLNAME}-blue-7d9f8b6c5d-x2x4q`;
+/** A series of Bulwark's own (not HTTP): the scrape labels of one blue pod. */
+const own = (name: string, values: string, labels: Record<string, string> = {}) => ({
+  series: `${name}{${Object.entries({
+    namespace: NAMESPACE,
+    service: `${FULLNAME}-blue`,
+    pod: POD,
+    color: 'blue',
+    ...labels,
+  })
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`,
+  values,
+});
 
 /** Counter series rising by `perMin` every minute for `minutes`. */
 const counter = (labels: Record<string, string>, perMin: number, minutes: number) => ({
@@ -47,13 +74,15 @@ function histogram(perMin: number, minutes: number, share: Record<string, number
   });
 }
 
+const PER_POD = new Set(['BulwarkDatabasePoolSaturated', 'BulwarkReadinessFlapping']);
+
 interface UnitTest {
   name: string;
   input_series: { series: string; values: string }[];
   alert_rule_test: {
     eval_time: string;
     alertname: string;
-    exp_alerts: { exp_labels: Record<string, string> }[];
+    exp_alerts: { exp_labels: Record<string, string>; exp_annotations: Record<string, string> }[];
   }[];
 }
 const tests: UnitTest[] = [];
@@ -70,7 +99,14 @@ function scenario(
     alert_rule_test: Object.entries(expect).map(([alertname, severity]) => ({
       eval_time: evalTime,
       alertname,
-      exp_alerts: severity ? [{ exp_labels: alertLabels(severity) }] : [],
+      exp_alerts: severity
+        ? [
+            {
+              exp_labels: alertLabels(severity, PER_POD.has(alertname) ? { pod: POD } : {}),
+              exp_annotations: { runbook_url: runbookUrl(alertname) },
+            },
+          ]
+        : [],
     })),
   });
 }
@@ -193,14 +229,117 @@ scenario(
   },
 );
 
+// Outbox backlog: the oldest pending event older than 300 s for 2 minutes. Only the active colour
+// refreshes the gauge; the other reports 0, so the alert reads the maximum.
+scenario(
+  'an event pending for 10 minutes fires BulwarkOutboxBacklogOld',
+  15,
+  [
+    own('bulwark_outbox_oldest_pending_age_seconds', '0x5 60+60x10'),
+    own('bulwark_outbox_oldest_pending_age_seconds', '0x15', {
+      service: `${FULLNAME}-green`,
+      color: 'green',
+      pod: 'g',
+    }),
+  ],
+  { BulwarkOutboxBacklogOld: 'warning' },
+);
+scenario(
+  'events delivered within a minute keep BulwarkOutboxBacklogOld quiet',
+  15,
+  [own('bulwark_outbox_oldest_pending_age_seconds', '0 30 2 45 0 10 59 0 3 20 0 50 0 1 0 0')],
+  { BulwarkOutboxBacklogOld: null },
+);
+scenario(
+  'a backlog that drains within 2 minutes of crossing 300 s stays quiet',
+  15,
+  [own('bulwark_outbox_oldest_pending_age_seconds', '0x8 290 350 0x5')],
+  { BulwarkOutboxBacklogOld: null },
+);
+
+// Dead deliveries: any in the last 15 minutes.
+scenario(
+  'two deliveries ending dead fire BulwarkWebhookDeadDeliveries',
+  20,
+  [
+    own('bulwark_webhook_deliveries_total', '0x15 1 2 2 2 2 2', { result: 'dead' }),
+    own('bulwark_webhook_deliveries_total', '0+100x20', { result: 'delivered' }),
+  ],
+  { BulwarkWebhookDeadDeliveries: 'warning' },
+);
+scenario(
+  'failed attempts that are retried and delivered keep BulwarkWebhookDeadDeliveries quiet',
+  20,
+  [
+    own('bulwark_webhook_deliveries_total', '0x20', { result: 'dead' }),
+    own('bulwark_webhook_deliveries_total', '0+5x20', { result: 'failed' }),
+    own('bulwark_webhook_deliveries_total', '0+100x20', { result: 'delivered' }),
+  ],
+  { BulwarkWebhookDeadDeliveries: null },
+);
+scenario(
+  'a dead delivery 30 minutes ago is no longer news',
+  45,
+  [own('bulwark_webhook_deliveries_total', '0x10 1x35', { result: 'dead' })],
+  { BulwarkWebhookDeadDeliveries: null },
+);
+
+// Pool saturation: queries waiting for a connection at every scrape for 5 minutes, then 2 more.
+scenario(
+  'queries waiting for a connection for 10 minutes fire BulwarkDatabasePoolSaturated',
+  15,
+  [own('bulwark_db_pool_waiting_requests', '0x5 3+1x10')],
+  { BulwarkDatabasePoolSaturated: 'warning' },
+);
+scenario(
+  'short bursts of waiting keep BulwarkDatabasePoolSaturated quiet',
+  15,
+  [own('bulwark_db_pool_waiting_requests', '0 4 0 0 7 0 0 2 0 9 0 0 5 0 0 3')],
+  { BulwarkDatabasePoolSaturated: null },
+);
+
+// Readiness flapping: a pod turning not ready 3 times within 15 minutes.
+scenario(
+  'a pod turning not ready 4 times in 12 minutes fires BulwarkReadinessFlapping',
+  15,
+  [
+    own('bulwark_readiness_transitions_total', '0x3 1 1 1 2 2 2 3 3 3 4 4 4 4', { to: 'not_ready' }),
+    own('bulwark_readiness_transitions_total', '0x3 0 1 1 1 2 2 2 3 3 3 4 4 4', { to: 'ready' }),
+  ],
+  { BulwarkReadinessFlapping: 'warning' },
+);
+scenario(
+  'one outage (not ready once, ready again) keeps BulwarkReadinessFlapping quiet',
+  15,
+  [
+    own('bulwark_readiness_transitions_total', '0x5 1x10', { to: 'not_ready' }),
+    own('bulwark_readiness_transitions_total', '0x8 1x7', { to: 'ready' }),
+  ],
+  { BulwarkReadinessFlapping: null },
+);
+scenario(
+  'three pods each shutting down once keep BulwarkReadinessFlapping quiet (it is per pod)',
+  15,
+  ['a', 'b', 'c'].map((pod) =>
+    own('bulwark_readiness_transitions_total', '0x5 1x10', { to: 'not_ready', pod }),
+  ),
+  { BulwarkReadinessFlapping: null },
+);
+
 describe('PrometheusRule (promtool)', () => {
   let dir: string;
   beforeAll(() => {
     dir = scratchDir('deploy-promtool');
     fs.writeFileSync(path.join(dir, 'rules.yaml'), yaml.dump({ groups }));
-    // Annotations hold templates ($value, humanize…) that promtool would compare literally; the
-    // logic is what these tests pin, and `check rules` below parses the templates.
-    const bare = groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _a, ...r }) => r) }));
+    // Summaries and descriptions hold templates ($value, humanize…) that promtool would compare
+    // literally; the logic and the runbook link are what these tests pin, and `check rules` below
+    // parses the templates.
+    const bare = groups.map((g) => ({
+      ...g,
+      rules: g.rules.map(({ annotations, ...r }) =>
+        annotations ? { ...r, annotations: { runbook_url: annotations.runbook_url } } : r,
+      ),
+    }));
     fs.writeFileSync(path.join(dir, 'rules-bare.yaml'), yaml.dump({ groups: bare }));
     fs.writeFileSync(
       path.join(dir, 'tests.yaml'),
@@ -213,17 +352,43 @@ describe('PrometheusRule (promtool)', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('defines the SLO alerts', () => {
-    expect(alerts.sort()).toEqual([
+  it('defines the SLO and the operational alerts', () => {
+    expect([...alerts].sort()).toEqual([
+      'BulwarkDatabasePoolSaturated',
       'BulwarkErrorBudgetBurnFast',
       'BulwarkErrorBudgetBurnSlow',
       'BulwarkErrorRatioHigh',
       'BulwarkLatencyP95High',
+      'BulwarkOutboxBacklogOld',
+      'BulwarkReadinessFlapping',
+      'BulwarkWebhookDeadDeliveries',
     ]);
   });
 
+  it('every alert links its runbook, and every runbook link resolves to a file of docs/runbooks', () => {
+    for (const r of groups.flatMap((g) => g.rules).filter((x) => x.alert)) {
+      const url = r.annotations?.runbook_url ?? '';
+      expect({ alert: r.alert, url }).toEqual({ alert: r.alert, url: runbookUrl(r.alert!) });
+      const file = path.join(ROOT, 'docs', 'runbooks', url.slice(RUNBOOKS.length + 1));
+      expect({ file, exists: fs.existsSync(file) }).toEqual({ file, exists: true });
+    }
+  });
+
+  it('by default the runbook links point at the repository named as the chart home', () => {
+    const chart = yaml.load(fs.readFileSync(path.join(ROOT, 'helm', 'bulwark', 'Chart.yaml'), 'utf8')) as {
+      home: string;
+    };
+    const plain = find(render({ set: { 'prometheusRule.enabled': true } }), 'PrometheusRule', FULLNAME);
+    const urls = (plain.spec.groups as { rules: Rule[] }[])
+      .flatMap((g) => g.rules)
+      .filter((r) => r.alert)
+      .map((r) => r.annotations?.runbook_url);
+    expect(urls).toContain(`${chart.home}/blob/main/docs/runbooks/BulwarkErrorRatioHigh.md`);
+    expect(urls.every((u) => u?.startsWith(`${chart.home}/blob/main/docs/runbooks/`))).toBe(true);
+  });
+
   it('aggregates the SLO per namespace; per-colour series only in recording rules no alert reads', () => {
-    const records = groups.flatMap((g) => g.rules) as { record?: string; alert?: string; expr: string }[];
+    const records = groups.flatMap((g) => g.rules);
     const slo = records.filter((r) => r.record && !r.record.includes('_by_color'));
     expect(slo.length).toBeGreaterThanOrEqual(8);
     for (const r of slo) {
@@ -236,6 +401,9 @@ describe('PrometheusRule (promtool)', () => {
       'bulwark:http_request_duration_seconds_by_color:p95_5m',
     ]);
     for (const a of records.filter((r) => r.alert)) expect(a.expr).not.toContain('_by_color');
+    // Every expression selects this release's series (the ServiceMonitor's labels).
+    for (const r of records.filter((x) => x.expr.includes('{')))
+      expect(r.expr).toContain(`namespace="${NAMESPACE}",service=~"${FULLNAME}-(blue|green)"`);
   });
 
   it('promtool check rules accepts them', () => {

@@ -208,3 +208,12 @@ the client it sees to X-Forwarded-For), false with no router. Never true (the se
 {{- printf "namespace=%q,service=~%q" .Release.Namespace (printf "%s-(blue|green)" (include "bulwark.fullname" .)) }}
 {{- end }}
 {{- end }}
+
+{{/* Base URL of the alerts' runbooks: prometheusRule.runbookBaseUrl, else the chart's home + /blob/main/docs/runbooks. */}}
+{{- define "bulwark.runbookBaseUrl" -}}
+{{- if .Values.prometheusRule.runbookBaseUrl }}
+{{- trimSuffix "/" .Values.prometheusRule.runbookBaseUrl }}
+{{- else }}
+{{- printf "%s/blob/main/docs/runbooks" (trimSuffix "/" .Chart.Home) }}
+{{- end }}
+{{- end }}
