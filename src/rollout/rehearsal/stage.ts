@@ -29,6 +29,14 @@ export interface StageOptions {
   appEntry?: string;
   loadRate?: number;
   log?: (line: string) => void;
+  /**
+   * Labels Prometheus adds to each colour's series, e.g. the `namespace`, `service` and `pod` a
+   * ServiceMonitor's scrape gives them on Kubernetes (the dashboard spec evaluates the chart's queries
+   * on them). None by default.
+   */
+  targetLabels?: Record<Colour, Record<string, string>>;
+  /** Rule files Prometheus loads (the chart's recording rules, for the dashboard spec). None by default. */
+  ruleFiles?: string[];
 }
 
 function which(names: string[], path = ''): string | null {
@@ -179,10 +187,18 @@ export class Stage {
       join(promDir, 'prometheus.yml'),
       [
         'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+        ...(this.o.ruleFiles?.length
+          ? ['rule_files:', ...this.o.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)]
+          : []),
         'scrape_configs:',
         '  - job_name: bulwark',
         '    static_configs:',
-        `      - targets: ['127.0.0.1:${this.ports.blue}', '127.0.0.1:${this.ports.green}']`,
+        ...(this.o.targetLabels
+          ? (['blue', 'green'] as const).flatMap((c) => [
+              `      - targets: ['127.0.0.1:${this.ports[c]}']`,
+              `        labels: ${JSON.stringify(this.o.targetLabels![c])}`,
+            ])
+          : [`      - targets: ['127.0.0.1:${this.ports.blue}', '127.0.0.1:${this.ports.green}']`]),
         '',
       ].join('\n'),
     );
