@@ -257,10 +257,13 @@ describe.each(all.map((s) => [s.name, s] as const))('rendered chart: %s', (_name
   });
 
   it('never puts a secret value in plain env or a ConfigMap', () => {
-    // The one ConfigMap holds the active colour, nothing else.
+    // ConfigMaps hold the active colour and, with dashboard.enabled, the Grafana dashboard; nothing else.
+    const dashboard = maybe(objects, 'ConfigMap', `${FULLNAME}-dashboard`);
     expect(ofKind(objects, 'ConfigMap').map((c) => [c.metadata.name, Object.keys(c.data)])).toEqual([
       [`${FULLNAME}-active-color`, ['activeColor']],
+      ...(dashboard ? [[`${FULLNAME}-dashboard`, ['bulwark.json']]] : []),
     ]);
+    expect(scenario.name === 'green-active').toBe(dashboard !== undefined);
     for (const w of workloads(objects)) {
       for (const c of containers(w)) {
         for (const e of c.env ?? []) {
