@@ -117,6 +117,21 @@ describe('Grafana dashboard (chart ConfigMap) against a real Prometheus scraping
     ]);
   });
 
+  it('takes prometheusRule.selector as it is, quotes and backslashes included', () => {
+    // A values file: `--set` would split the selector at its comma and eat its backslashes.
+    const selector = String.raw`namespace="shop",release=~"bul\\.wark"`;
+    const file = path.join(scratchDir('deploy-dashboard-values'), 'values.yaml');
+    fs.writeFileSync(file, yaml.dump({ dashboard: { enabled: true }, prometheusRule: { selector } }));
+    const cm = find(render({ valuesFiles: [file] }), 'ConfigMap', `${FULLNAME}-dashboard`);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    const exprs = (JSON.parse(cm.data['bulwark.json'] as string) as typeof dashboard).panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => t.expr),
+    );
+    const own = exprs.filter((e) => !e.startsWith('bulwark:') && !e.startsWith('vector('));
+    expect(own.length).toBeGreaterThanOrEqual(20);
+    for (const e of own) expect(e).toContain(`{${selector}`);
+  });
+
   it('every panel query parses and returns series', async () => {
     const failures: { panel: string; expr: string; problem: string }[] = [];
     for (const { panel, expr } of panelQueries) {
