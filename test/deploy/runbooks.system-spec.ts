@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCli } from '../../src/rollout/options';
-import { FULLNAME, find, render } from './helpers/render';
-import { RUNBOOK_DIR, runbookBlocks, runbookFiles } from './helpers/runbooks';
-import { HELM4, ROOT, helm, run } from './helpers/tools';
+import { FULLNAME, find, render } from '../helpers/deploy/render';
+import { RUNBOOK_DIR, runbookBlocks, runbookFiles } from '../helpers/deploy/runbooks';
+import { HELM4, ROOT, helm, run } from '../helpers/deploy/tools';
 
 const KUBECTL = path.join(path.dirname(HELM4), 'kubectl');
 const rules = find(render({ set: { 'prometheusRule.enabled': true } }), 'PrometheusRule', FULLNAME);

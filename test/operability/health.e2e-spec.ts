@@ -3,7 +3,7 @@ import { Lifecycle } from '../../src/common/lifecycle';
 import { createTestApp, TestApp } from '../helpers/app';
 import { adminQuery } from '../helpers/database';
 import { METRIC_NAMES } from '../../src/metrics/metric-names';
-import { parseMetrics, sampleValue } from './prom-text';
+import { parseMetrics, sampleValue } from '../helpers/prom-text';
 
 /** Liveness and readiness (docs/operations.md, "Health") in Terminus' JSON shape. */
 describe('health (e2e)', () => {
