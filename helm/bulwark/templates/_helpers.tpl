@@ -216,4 +216,201 @@ the client it sees to X-Forwarded-For), false with no router. Never true (the se
 {{- else }}
 {{- printf "%s/blob/main/docs/runbooks" (trimSuffix "/" .Chart.Home) }}
 {{- end }}
+{{/* Where the Rollout's pods read their own labels (ACTIVE_ROLE_FILE): a downward API volume. */}}
+{{- define "bulwark.podInfoDir" -}}/etc/bulwark/pod{{- end }}
+
+{{/* bulwark.serverSelectorLabels, called like bulwark.colorSelectorLabels (dict "ctx" $). */}}
+{{- define "bulwark.serverSelectorLabelsOf" -}}
+{{ include "bulwark.serverSelectorLabels" .ctx }}
+{{- end }}
+
+{{/*
+The pod template of the application: the colour Deployments (engine bulwark) and the Argo Rollout
+(engine argo) share it, so probes, security context, shutdown budget, resources and spread cannot
+differ between the engines. Call with (dict "ctx" $ "color" "blue" "tag" $tag); "color" "" for the
+Rollout, whose pods have no colour: they learn their role (stable or canary) from their own labels.
+Nothing in it may depend on activeColor or canary.weight (promotion must restart nothing).
+*/}}
+{{- define "bulwark.podTemplate" -}}
+{{- $ctx := .ctx }}
+{{- $color := .color }}
+{{- $tag := .tag }}
+{{- $selector := ternary "bulwark.colorSelectorLabels" "bulwark.serverSelectorLabelsOf" (ne $color "") -}}
+metadata:
+  labels:
+    {{- include $selector (dict "ctx" $ctx "color" $color) | nindent 4 }}
+    app.kubernetes.io/version: {{ $tag | quote }}
+    {{- with $ctx.Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    # For a Prometheus that discovers pods (k8s/prometheus.yaml); the operator uses the ServiceMonitor.
+    prometheus.io/scrape: "true"
+    prometheus.io/port: {{ int64 $ctx.Values.config.port | toString | quote }}
+    prometheus.io/path: /metrics
+    {{- with $ctx.Values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  terminationGracePeriodSeconds: {{ include "bulwark.terminationGracePeriodSeconds" $ctx }}
+  securityContext:
+    {{- include "bulwark.podSecurityContext" $ctx | nindent 4 }}
+  {{- with $ctx.Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: api
+      image: {{ include "bulwark.image" (dict "ctx" $ctx "color" $color) | quote }}
+      imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
+      args: ["node", "dist/main.js"]
+      ports:
+        - name: http
+          containerPort: {{ $ctx.Values.config.port }}
+          protocol: TCP
+      env:
+        {{- if $color }}
+        - name: RELEASE_COLOR
+          value: {{ $color }}
+        {{- end }}
+        - name: APP_VERSION
+          value: {{ $tag | quote }}
+        - name: NODE_ENV
+          value: {{ $ctx.Values.config.nodeEnv | quote }}
+        - name: PORT
+          value: {{ int64 $ctx.Values.config.port | toString | quote }}
+        - name: MIGRATE_ON_BOOT
+          value: "false"
+        - name: LOG_LEVEL
+          value: {{ $ctx.Values.config.logLevel | quote }}
+        - name: SHUTDOWN_DELAY_MS
+          value: {{ int64 $ctx.Values.config.shutdownDelayMs | toString | quote }}
+        - name: SHUTDOWN_DRAIN_TIMEOUT_MS
+          value: {{ mul (int64 $ctx.Values.shutdown.drainSeconds) 1000 | toString | quote }}
+        - name: ACCESS_TOKEN_TTL
+          value: {{ int64 $ctx.Values.config.accessTokenTtl | toString | quote }}
+        - name: REFRESH_TOKEN_TTL
+          value: {{ int64 $ctx.Values.config.refreshTokenTtl | toString | quote }}
+        - name: RATE_LIMIT_PER_MINUTE
+          value: {{ int64 $ctx.Values.config.rateLimitPerMinute | toString | quote }}
+        - name: ORDER_RATE_LIMIT_PER_MINUTE
+          value: {{ int64 $ctx.Values.config.orderRateLimitPerMinute | toString | quote }}
+        - name: LOGIN_RATE_LIMIT_PER_MINUTE
+          value: {{ int64 $ctx.Values.config.loginRateLimitPerMinute | toString | quote }}
+        - name: DB_POOL_MAX
+          value: {{ int64 $ctx.Values.config.dbPoolMax | toString | quote }}
+        - name: CORS_ORIGINS
+          value: {{ $ctx.Values.config.corsOrigins | quote }}
+        - name: TRUST_PROXY
+          value: {{ include "bulwark.trustProxy" $ctx | quote }}
+        - name: WEBHOOKS_ALLOW_PRIVATE
+          value: {{ $ctx.Values.config.webhooksAllowPrivate | quote }}
+        {{- if $color }}
+        # Background work (webhook dispatcher, scheduled purges) only while the mounted file
+        # names this colour; re-read every ACTIVE_COLOR_POLL_MS, so promotion restarts nothing.
+        - name: ACTIVE_COLOR_FILE
+          value: {{ printf "%s/activeColor" (include "bulwark.activeColorDir" $ctx) | quote }}
+        {{- else }}
+        # Background work only while the pod's own labels (downward API, updated in place by the
+        # kubelet) say bulwark.dev/role=stable: Argo Rollouts moves that label on promotion.
+        - name: ACTIVE_ROLE_FILE
+          value: {{ printf "%s/labels" (include "bulwark.podInfoDir" $ctx) | quote }}
+        {{- end }}
+        - name: ACTIVE_COLOR_POLL_MS
+          value: {{ int64 $ctx.Values.config.activeColorPollMs | toString | quote }}
+        {{- if or (and $color (eq (include "bulwark.faultsColor" $ctx) $color)) (and (not $color) $ctx.Values.faults.enabled) }}
+        - name: FAULTS_ENABLED
+          value: "true"
+        - name: FAULT_ERROR_RATE
+          value: {{ $ctx.Values.faults.errorRate | quote }}
+        - name: FAULT_LATENCY_MS
+          value: {{ int64 $ctx.Values.faults.latencyMs | toString | quote }}
+        {{- end }}
+        {{- include "bulwark.secretEnv" $ctx | nindent 8 }}
+        {{- with $ctx.Values.config.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      startupProbe:
+        httpGet:
+          path: /health/live
+          port: http
+        periodSeconds: {{ $ctx.Values.probes.startup.periodSeconds }}
+        failureThreshold: {{ $ctx.Values.probes.startup.failureThreshold }}
+      livenessProbe:
+        httpGet:
+          path: /health/live
+          port: http
+        periodSeconds: {{ $ctx.Values.probes.liveness.periodSeconds }}
+        timeoutSeconds: {{ $ctx.Values.probes.liveness.timeoutSeconds }}
+        failureThreshold: {{ $ctx.Values.probes.liveness.failureThreshold }}
+      readinessProbe:
+        httpGet:
+          path: /health/ready
+          port: http
+        periodSeconds: {{ $ctx.Values.probes.readiness.periodSeconds }}
+        timeoutSeconds: {{ $ctx.Values.probes.readiness.timeoutSeconds }}
+        failureThreshold: {{ $ctx.Values.probes.readiness.failureThreshold }}
+      lifecycle:
+        # Let endpoint removal reach routers and kube-proxy before SIGTERM; the app then reports
+        # 503 for SHUTDOWN_DELAY_MS and drains (docs/operations.md, "Shutdown").
+        preStop:
+          sleep:
+            seconds: {{ $ctx.Values.shutdown.preStopSleepSeconds }}
+      resources:
+        {{- toYaml $ctx.Values.resources | nindent 8 }}
+      securityContext:
+        {{- include "bulwark.containerSecurityContext" $ctx | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+        {{- if $color }}
+        # The whole directory, never subPath: a subPath mount is not updated when the ConfigMap changes.
+        - name: active-color
+          mountPath: {{ include "bulwark.activeColorDir" $ctx }}
+          readOnly: true
+        {{- else }}
+        # The whole directory, never subPath: a subPath mount is not updated when the labels change.
+        - name: pod-info
+          mountPath: {{ include "bulwark.podInfoDir" $ctx }}
+          readOnly: true
+        {{- end }}
+  volumes:
+    - name: tmp
+      emptyDir:
+        sizeLimit: 64Mi
+    {{- if $color }}
+    - name: active-color
+      configMap:
+        name: {{ include "bulwark.fullname" $ctx }}-active-color
+    {{- else }}
+    - name: pod-info
+      downwardAPI:
+        items:
+          - path: labels
+            fieldRef:
+              fieldPath: metadata.labels
+    {{- end }}
+  {{- with $ctx.Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $ctx.Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  affinity:
+    {{- if $ctx.Values.affinity }}
+    {{- toYaml $ctx.Values.affinity | nindent 4 }}
+    {{- else }}
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+        - weight: 100
+          podAffinityTerm:
+            topologyKey: kubernetes.io/hostname
+            labelSelector:
+              matchLabels:
+                  {{- include $selector (dict "ctx" $ctx "color" $color) | nindent 16 }}
+    {{- end }}
 {{- end }}
