@@ -205,7 +205,11 @@ the client it sees to X-Forwarded-For), false with no router. Never true (the se
 {{- if .Values.prometheusRule.selector }}
 {{- .Values.prometheusRule.selector }}
 {{- else }}
+{{- if eq .Values.rollout.engine "argo" }}
+{{- printf "namespace=%q,service=%q" .Release.Namespace (printf "%s-metrics" (include "bulwark.fullname" .)) }}
+{{- else }}
 {{- printf "namespace=%q,service=~%q" .Release.Namespace (printf "%s-(blue|green)" (include "bulwark.fullname" .)) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -263,7 +267,7 @@ spec:
   {{- end }}
   containers:
     - name: api
-      image: {{ include "bulwark.image" (dict "ctx" $ctx "color" $color) | quote }}
+      image: {{ printf "%s:%s" $ctx.Values.image.repository $tag | quote }}
       imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
       args: ["node", "dist/main.js"]
       ports:
@@ -413,4 +417,31 @@ spec:
               matchLabels:
                   {{- include $selector (dict "ctx" $ctx "color" $color) | nindent 16 }}
     {{- end }}
+{{- end }}
+
+{{/* Image tag of the Rollout (engine argo), refusing an empty or "latest" tag. */}}
+{{- define "bulwark.argoTag" -}}
+{{- $tag := toString .Values.rollout.argo.image.tag }}
+{{- if or (eq $tag "") (eq $tag "latest") }}
+{{- fail (printf "rollout.argo.image.tag must be an explicit version, not %q" $tag) }}
+{{- end }}
+{{- $tag }}
+{{- end }}
+
+{{/* The tag of the version being rolled out: the preview colour's, or the Rollout's (engine argo). */}}
+{{- define "bulwark.incomingTag" -}}
+{{- if eq .Values.rollout.engine "argo" }}
+{{- include "bulwark.argoTag" . }}
+{{- else }}
+{{- include "bulwark.tag" (dict "ctx" . "color" (include "bulwark.previewColor" .)) }}
+{{- end }}
+{{- end }}
+
+{{/* The tag of the serving version: the active colour's, or the Rollout's (engine argo). */}}
+{{- define "bulwark.servingTag" -}}
+{{- if eq .Values.rollout.engine "argo" }}
+{{- include "bulwark.argoTag" . }}
+{{- else }}
+{{- include "bulwark.tag" (dict "ctx" . "color" .Values.activeColor) }}
+{{- end }}
 {{- end }}

@@ -13,9 +13,12 @@ const REQUESTS = METRIC_NAMES.httpRequestsTotal;
 const DURATION_BUCKETS = `${METRIC_NAMES.httpRequestDurationSeconds}_bucket`;
 
 export interface QueryOptions {
-  color: string;
+  /** The colour (engine bulwark); absent for the Argo Rollout, whose pods the version tells apart. */
+  color?: string | null;
   /** The version the colour runs (its `app_version` label); null/undefined when unknown. */
   version?: string | null;
+  /** The Kubernetes namespace of the instances (the `namespace` label Prometheus adds). */
+  namespace?: string | null;
   /** A Prometheus range such as `30s` or `1m`. */
   window: string;
   /**
@@ -25,13 +28,18 @@ export interface QueryOptions {
   extraMatchers?: string;
 }
 
+/** The label Prometheus' Kubernetes discovery (and the prometheus-operator) give every target's namespace. */
+export const NAMESPACE_LABEL = 'namespace';
+
 export const DEFAULT_EXTRA_MATCHERS = `${HTTP_LABEL.route}!~"/metrics|/health/.*"`;
 
 /** A PromQL string literal's content: backslashes and double quotes escaped. */
 const literal = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
 function selector(o: QueryOptions, more = ''): string {
-  const parts = [`${DEFAULT_LABELS.color}="${literal(o.color)}"`];
+  const parts: string[] = [];
+  if (o.namespace) parts.push(`${NAMESPACE_LABEL}="${literal(o.namespace)}"`);
+  if (o.color) parts.push(`${DEFAULT_LABELS.color}="${literal(o.color)}"`);
   if (o.version) parts.push(`${DEFAULT_LABELS.appVersion}="${literal(o.version)}"`);
   if (o.extraMatchers) parts.push(o.extraMatchers);
   if (more) parts.push(more);

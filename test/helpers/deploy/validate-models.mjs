@@ -1,5 +1,5 @@
 // Validates Kubernetes objects against the kubernetes-models schemas (core, prometheus-operator,
-// gateway-api). The model packages are ESM-only, so jest runs this as a child process:
+// gateway-api, argo-rollouts). The model packages are ESM-only, so jest runs this as a child process:
 //   node validate-models.mjs objects.json   ->   stdout: JSON [{ id, error }] for every failure
 import { readFileSync } from 'node:fs';
 
@@ -10,6 +10,7 @@ function modulePath(apiVersion, kind) {
     return `@kubernetes-models/gateway-api/${group}/${version}/${kind}`;
   if (group === 'monitoring.coreos.com')
     return `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`;
+  if (group === 'argoproj.io') return `@kubernetes-models/argo-rollouts/${group}/${version}/${kind}`;
   return `kubernetes-models/${group}/${version}/${kind}`;
 }
 

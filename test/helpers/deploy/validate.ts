@@ -33,6 +33,8 @@ function typeImport(apiVersion: string, kind: string): { module: string; type: s
     return { module: `@kubernetes-models/gateway-api/${group}/${version}/${kind}`, type };
   if (group === 'monitoring.coreos.com')
     return { module: `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`, type };
+  if (group === 'argoproj.io')
+    return { module: `@kubernetes-models/argo-rollouts/${group}/${version}/${kind}`, type };
   return { module: `kubernetes-models/${group}/${version}/${kind}`, type };
 }
 
