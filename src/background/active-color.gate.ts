@@ -8,6 +8,7 @@ import { APP_LOGGER } from '../core/logger.token';
 import { METRIC_NAMES } from '../metrics/metric-names';
 import { MetricsService } from '../metrics/metrics.service';
 import { Color, describeContent } from './active-color';
+import { describeRole, Role, ROLE_LABEL } from './active-role';
 
 type ActiveChangeListener = (active: boolean) => void | Promise<void>;
 
@@ -23,11 +24,17 @@ type ActiveChangeListener = (active: boolean) => void | Promise<void>;
  * - The file is missing or names no colour: the last decision stands (a ConfigMap being swapped, a
  *   half-written file); with no decision yet, not active. Two colours briefly both active during a
  *   switch is safe: deliveries are claimed with SKIP LOCKED and leased, purges are plain DELETEs.
+ *
+ * Engine argo (docs/engines.md) has no colours: ACTIVE_ROLE_FILE names the pod's own labels file
+ * (downward API), re-read the same way. A pod labelled `bulwark.dev/role=stable` is active; `canary`
+ * or no role label (a ReplicaSet Argo no longer counts as stable) is not; an unreadable file keeps
+ * the last decision, as above.
  */
 @Injectable()
 export class ActiveColorGate implements OnModuleInit, OnApplicationShutdown {
   private isActive: boolean;
   private activeColor: Color | undefined;
+  private role: Role | 'none' | undefined;
   private problem: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<ActiveChangeListener>();
@@ -38,7 +45,8 @@ export class ActiveColorGate implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_LOGGER) private readonly logger: Logger,
     @Optional() metrics?: MetricsService,
   ) {
-    this.isActive = config.background.activeColorFile === undefined;
+    this.isActive =
+      config.background.activeColorFile === undefined && config.background.activeRoleFile === undefined;
     if (metrics) {
       this.gauge = new Gauge({
         name: METRIC_NAMES.backgroundWorkActive,
@@ -51,8 +59,8 @@ export class ActiveColorGate implements OnModuleInit, OnApplicationShutdown {
 
   /** Before any bootstrap hook: the dispatcher asks on bootstrap whether to start. */
   onModuleInit(): void {
-    const { activeColorFile, activeColorPollMs } = this.config.background;
-    if (activeColorFile === undefined) return;
+    const { activeColorFile, activeRoleFile, activeColorPollMs } = this.config.background;
+    if (activeColorFile === undefined && activeRoleFile === undefined) return;
     this.refresh();
     if (!this.isActive) this.logDecision();
     this.timer = setInterval(() => this.refresh(), activeColorPollMs);
@@ -85,28 +93,42 @@ export class ActiveColorGate implements OnModuleInit, OnApplicationShutdown {
 
   /** Reads the file once and applies what it says (the poll calls this; exposed for tests). */
   refresh(): void {
-    const file = this.config.background.activeColorFile;
+    const { activeColorFile, activeRoleFile } = this.config.background;
+    const file = activeRoleFile ?? activeColorFile;
     if (file === undefined) return;
-    let reading: ReturnType<typeof describeContent>;
+    const what = activeRoleFile !== undefined ? 'pod role' : 'active colour';
+    let reading: ReturnType<typeof describeContent> | ReturnType<typeof describeRole>;
     try {
-      reading = describeContent(readFileSync(file, 'utf8'));
+      const text = readFileSync(file, 'utf8');
+      reading = activeRoleFile !== undefined ? describeRole(text) : describeContent(text);
     } catch (error) {
       reading = { problem: `the file cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
     }
     if ('problem' in reading) {
       if (reading.problem !== this.problem) {
         this.logger.error(
-          { file, problem: reading.problem, active: this.isActive, activeColor: this.activeColor ?? null },
-          'active colour unknown: background work stays as it is',
+          { file, problem: reading.problem, active: this.isActive, ...this.describe() },
+          `${what} unknown: background work stays as it is`,
         );
       }
       this.problem = reading.problem;
       return;
     }
-    if (this.problem !== undefined) this.logger.info({ file }, 'active colour readable again');
+    if (this.problem !== undefined) this.logger.info({ file }, `${what} readable again`);
     this.problem = undefined;
-    this.activeColor = reading.color;
-    this.set(reading.color === this.config.releaseColor);
+    if ('role' in reading) {
+      this.role = reading.role;
+      this.set(reading.role === 'stable');
+    } else {
+      this.activeColor = reading.color;
+      this.set(reading.color === this.config.releaseColor);
+    }
+  }
+
+  /** What the decision rests on, for log lines. */
+  private describe(): Record<string, string | null> {
+    if (this.config.background.activeRoleFile !== undefined) return { [ROLE_LABEL]: this.role ?? null };
+    return { activeColor: this.activeColor ?? null, releaseColor: this.config.releaseColor };
   }
 
   private set(active: boolean): void {
@@ -124,15 +146,13 @@ export class ActiveColorGate implements OnModuleInit, OnApplicationShutdown {
   }
 
   private logDecision(): void {
+    const who = this.config.background.activeRoleFile !== undefined ? 'this pod' : 'this colour';
+    const role = this.config.background.activeRoleFile !== undefined ? 'stable' : 'active';
     this.logger.info(
-      {
-        activeColor: this.activeColor ?? null,
-        releaseColor: this.config.releaseColor,
-        active: this.isActive,
-      },
+      { ...this.describe(), active: this.isActive },
       this.isActive
-        ? 'this colour is active: running the background work (webhook dispatcher, scheduled purges)'
-        : 'this colour is not active: no background work (webhook dispatcher, scheduled purges)',
+        ? `${who} is ${role}: running the background work (webhook dispatcher, scheduled purges)`
+        : `${who} is not ${role}: no background work (webhook dispatcher, scheduled purges)`,
     );
   }
 }

@@ -167,6 +167,14 @@ describe('loadConfig', () => {
       background: { activeColorFile: '/etc/bulwark/active-color/activeColor', activeColorPollMs: 250 },
       migrations: { lockTimeoutMs: 500, lockRetries: 0 },
     });
+    expect(loadConfig({ ACTIVE_ROLE_FILE: '/etc/bulwark/pod/labels' }).background).toEqual({
+      activeColorFile: undefined,
+      activeRoleFile: '/etc/bulwark/pod/labels',
+      activeColorPollMs: 5000,
+    });
+    expect(problemsOf({ ACTIVE_COLOR_FILE: '/a', ACTIVE_ROLE_FILE: '/b' })).toEqual([
+      'ACTIVE_ROLE_FILE: set ACTIVE_COLOR_FILE (engine bulwark) or ACTIVE_ROLE_FILE (engine argo), not both',
+    ]);
     expect(problemsOf({ ACTIVE_COLOR_POLL_MS: '0', MIGRATION_LOCK_RETRIES: 'many' }).sort()).toEqual([
       'ACTIVE_COLOR_POLL_MS: must be a whole number from 10 to 600000 (got "0")',
       'MIGRATION_LOCK_RETRIES: must be a whole number from 0 to 100 (got "many")',

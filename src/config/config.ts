@@ -53,6 +53,12 @@ export interface BackgroundConfig {
    * instance whose RELEASE_COLOR it names runs the background work. Unset: this instance runs it.
    */
   activeColorFile: string | undefined;
+  /**
+   * Engine argo (docs/engines.md): the pod's own labels (a downward API `metadata.labels` file),
+   * re-read every `activeColorPollMs`: only a pod labelled `bulwark.dev/role=stable` runs the
+   * background work. Exclusive with `activeColorFile`.
+   */
+  activeRoleFile?: string;
   activeColorPollMs: number;
 }
 
@@ -257,6 +263,7 @@ const environmentSchema = z.object({
   MIGRATION_LOCK_TIMEOUT_MS: wholeNumber(2000, 10, 600_000),
   MIGRATION_LOCK_RETRIES: wholeNumber(5, 0, 100),
   ACTIVE_COLOR_FILE: text(),
+  ACTIVE_ROLE_FILE: text(),
   ACTIVE_COLOR_POLL_MS: wholeNumber(5000, 10, 600_000),
   WEBHOOK_DISPATCHER_ENABLED: boolean(true),
   WEBHOOK_MAX_ATTEMPTS: wholeNumber(10, 1, 50),
@@ -282,6 +289,11 @@ function configSchema(options: LoadOptions) {
       // Checked even when other variables are bad, so that every problem is reported at once.
       { path: ['JWT_SECRET'], error: 'required when NODE_ENV=production', when: () => true },
     )
+    .refine((env) => !(env.ACTIVE_COLOR_FILE !== undefined && env.ACTIVE_ROLE_FILE !== undefined), {
+      path: ['ACTIVE_ROLE_FILE'],
+      error: 'set ACTIVE_COLOR_FILE (engine bulwark) or ACTIVE_ROLE_FILE (engine argo), not both',
+      when: () => true,
+    })
     .transform((env): AppConfig => ({
       nodeEnv: env.NODE_ENV,
       port: env.PORT,
@@ -312,7 +324,11 @@ function configSchema(options: LoadOptions) {
       webhooksAllowPrivate: env.WEBHOOKS_ALLOW_PRIVATE,
       migrateOnBoot: env.MIGRATE_ON_BOOT,
       migrations: { lockTimeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS, lockRetries: env.MIGRATION_LOCK_RETRIES },
-      background: { activeColorFile: env.ACTIVE_COLOR_FILE, activeColorPollMs: env.ACTIVE_COLOR_POLL_MS },
+      background: {
+        activeColorFile: env.ACTIVE_COLOR_FILE,
+        activeRoleFile: env.ACTIVE_ROLE_FILE,
+        activeColorPollMs: env.ACTIVE_COLOR_POLL_MS,
+      },
       webhooks: {
         dispatcherEnabled: env.WEBHOOK_DISPATCHER_ENABLED,
         maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
