@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { argoCommand } from './platforms/argo';
 import { initNginxDir } from './platforms/nginx-dir';
 import {
   CommandRunner,
@@ -175,6 +176,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: MainIo): 
   const reporter: Reporter = recording ?? stream;
   let code: number;
   try {
+    // Argo Rollouts (docs/engines.md) has no colours: its own commands, not a Platform.
+    if (o.platform === 'argo') return await argoCommand(o, io.runner ?? new ProcessRunner(), out, io.signal);
     code = await execute(o, platformOf(o, io.runner ?? new ProcessRunner()), reporter, io.signal);
   } catch (e) {
     const refused = e instanceof LockedError || e instanceof InconsistentStateError;

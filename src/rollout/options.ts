@@ -34,12 +34,15 @@ analysis options (run):
   --report FILE.html          also write the run as one self-contained page (weights, rounds, verdict)
 
 common options:
-  --platform kubernetes|nginx (env ROLLOUT_PLATFORM, default kubernetes)
+  --platform kubernetes|nginx|argo (env ROLLOUT_PLATFORM, default kubernetes)
   --provider prometheus       --prometheus-url URL (env PROMETHEUS_URL, default http://127.0.0.1:9090)
   --json                      one JSON object per line instead of text
   kubernetes: --release bulwark --namespace default --chart helm/bulwark [--chart-version V]
               [--fullname N] [--kube-context C] [--helm PATH] [--kubectl PATH] [--ready-timeout 10m]
   nginx:      --nginx-dir DIR (env ROLLOUT_NGINX_DIR) [--nginx PATH] [--ready-timeout 2m]
+  argo:       --release bulwark --namespace default [--fullname N] [--kube-context C] [--kubectl PATH]
+              (Argo Rollouts runs the steps and the analysis; run watches it, polling every
+              --interval, at most 5s; docs/engines.md)
 
 exit codes: 0 promoted (or command done), 2 rolled back / aborted, 1 error or refused`;
 

@@ -1,0 +1,429 @@
+import { main } from '../main';
+import { RecordedCommand, RecordingRunner } from '../../../test/rollout/helpers/recording-runner';
+
+// `--platform argo` against a fake cluster: the recording runner answers kubectl with Rollout,
+// ReplicaSet and AnalysisRun JSON shaped as Argo Rollouts v1.8 writes them (abridged to the fields
+// the tool reads and a few around them), one Rollout state per `kubectl get rollout`.
+
+const NAME = 'shop-bulwark';
+const UID = '2f1c9a7e-5d4b-4f1e-9c2a-0d8e6b7a1c33';
+const STABLE = '7c9d8f6b5';
+const CANARY = '5f6b8c7d9';
+const STEPS = [
+  { setCanaryScale: { matchTrafficWeight: true } },
+  { setWeight: 10 },
+  { pause: { duration: '60s' } },
+  { setWeight: 50 },
+  { pause: { duration: '60s' } },
+  { setWeight: 100 },
+  { pause: { duration: '60s' } },
+];
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function rollout(status: Json, tag = '1.5.0', spec: Json = {}): Json {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: {
+      name: NAME,
+      namespace: 'prod',
+      uid: UID,
+      generation: 4,
+      labels: { 'app.kubernetes.io/name': 'bulwark', 'app.kubernetes.io/version': tag },
+    },
+    spec: {
+      replicas: 4,
+      selector: {
+        matchLabels: { 'app.kubernetes.io/name': 'bulwark', 'app.kubernetes.io/instance': 'shop' },
+      },
+      template: {
+        metadata: { labels: { 'app.kubernetes.io/name': 'bulwark', 'app.kubernetes.io/version': tag } },
+        spec: {
+          containers: [
+            {
+              name: 'api',
+              image: `registry.example/bulwark:${tag}`,
+              env: [
+                { name: 'APP_VERSION', value: tag },
+                { name: 'NODE_ENV', value: 'production' },
+              ],
+            },
+          ],
+        },
+      },
+      strategy: {
+        canary: {
+          stableService: NAME,
+          canaryService: `${NAME}-canary`,
+          trafficRouting: { plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: NAME, namespace: 'prod' } } },
+          steps: STEPS,
+        },
+      },
+      ...spec,
+    },
+    status: {
+      observedGeneration: '4',
+      replicas: 5,
+      updatedReplicas: 1,
+      readyReplicas: 5,
+      availableReplicas: 5,
+      stableRS: STABLE,
+      currentPodHash: CANARY,
+      selector: 'app.kubernetes.io/instance=shop,app.kubernetes.io/name=bulwark',
+      conditions: [{ type: 'Available', status: 'True', reason: 'AvailableReason' }],
+      ...status,
+    },
+  };
+}
+
+const weights = (canary: number) => ({
+  weights: {
+    canary: { weight: canary, podTemplateHash: CANARY, serviceName: `${NAME}-canary` },
+    stable: { weight: 100 - canary, podTemplateHash: STABLE, serviceName: NAME },
+  },
+  currentBackgroundAnalysisRunStatus: { name: `${NAME}-${CANARY}-4`, status: 'Running' },
+});
+
+function measurement(phase: string, value: string): Json {
+  return { phase, value, startedAt: '2026-12-02T17:00:00Z', finishedAt: '2026-12-02T17:00:01Z' };
+}
+
+function analysisRun(phase: string, results: Record<string, Json[]>, message?: string): Json {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisRun',
+    metadata: {
+      name: `${NAME}-${CANARY}-4`,
+      namespace: 'prod',
+      creationTimestamp: '2026-12-02T16:59:00Z',
+      labels: { 'rollout-type': 'Background', 'rollouts-pod-template-hash': CANARY },
+      ownerReferences: [
+        { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: NAME, uid: UID, controller: true },
+      ],
+    },
+    spec: {
+      args: [{ name: 'canary-version', value: '1.5.0' }],
+      metrics: [
+        {
+          name: 'requests',
+          successCondition: 'len(result) > 0 && result[0] >= 50',
+          failureCondition: 'false',
+        },
+        {
+          name: 'error-rate',
+          successCondition: 'len(result) > 0 && !isNaN(result[0]) && result[0] <= 0.001',
+          failureCondition: 'len(result) > 0 && !isNaN(result[0]) && result[0] > 0.001',
+        },
+      ],
+    },
+    status: {
+      phase,
+      ...(message ? { message } : {}),
+      startedAt: '2026-12-02T16:59:00Z',
+      metricResults: Object.entries(results).map(([name, measurements]) => ({
+        name,
+        phase: measurements.some((m) => m.phase === 'Failed') && phase === 'Failed' ? 'Failed' : 'Running',
+        measurements,
+        count: measurements.length,
+        successful: measurements.filter((m) => m.phase === 'Successful').length,
+        failed: measurements.filter((m) => m.phase === 'Failed').length,
+      })),
+    },
+  };
+}
+
+const replicaSets = {
+  apiVersion: 'v1',
+  kind: 'List',
+  items: [
+    {
+      metadata: {
+        name: `${NAME}-${STABLE}`,
+        labels: { 'rollouts-pod-template-hash': STABLE },
+        ownerReferences: [{ kind: 'Rollout', name: NAME, uid: UID }],
+      },
+      spec: { template: { metadata: { labels: { 'app.kubernetes.io/version': '1.4.0' } } } },
+    },
+  ],
+};
+
+/** A cluster whose Rollout goes through `states`, one per `kubectl get rollout`; the last one stays. */
+function cluster(states: { rollout: Json; runs?: Json[] }[]) {
+  let i = -1;
+  const current = () => states[Math.max(0, Math.min(i, states.length - 1))];
+  const runner = new RecordingRunner((call: RecordedCommand) => {
+    if (call.command !== 'kubectl') return { code: 1, stderr: 'unexpected command' };
+    const [verb, what] = call.args;
+    if (verb === 'get' && what === `rollout.argoproj.io/${NAME}`) {
+      i += 1;
+      return { stdout: JSON.stringify(current().rollout) };
+    }
+    if (verb === 'get' && what === 'analysisrun.argoproj.io')
+      return { stdout: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: current().runs ?? [] }) };
+    if (verb === 'get' && what === 'replicasets') return { stdout: JSON.stringify(replicaSets) };
+    if (verb === 'patch') return { stdout: `rollout.argoproj.io/${NAME} patched` };
+    return { code: 1, stderr: `unexpected: ${call.args.join(' ')}` };
+  });
+  return { runner, patches: () => runner.calls.filter((c) => c.args[0] === 'patch').map((c) => c.args) };
+}
+
+async function cli(runner: RecordingRunner, ...argv: string[]) {
+  const lines: string[] = [];
+  const code = await main(
+    [...argv, '--platform', 'argo', '--release', 'shop', '--namespace', 'prod', '--interval', '100ms'],
+    {},
+    { out: (l) => lines.push(l), err: (l) => lines.push(l), runner },
+  );
+  return { code, text: lines.join('\n'), lines };
+}
+
+describe('--platform argo', () => {
+  it('status: step, weight, versions and the analysis runs with their verdicts', async () => {
+    const { runner } = cluster([
+      {
+        rollout: rollout({
+          phase: 'Paused',
+          currentStepIndex: 2,
+          canary: weights(10),
+          pauseConditions: [{ reason: 'CanaryPauseStep', startTime: '2026-12-02T17:00:00Z' }],
+        }),
+        runs: [analysisRun('Running', { 'error-rate': [measurement('Successful', '[0.0004]')] })],
+      },
+    ]);
+    const { code, text } = await cli(runner, 'status');
+    expect(code).toBe(0);
+    expect(text).toContain(`rollout/${NAME} Paused`);
+    expect(text).toContain(`stable 1.4.0 (${STABLE}), canary 1.5.0 (${CANARY})`);
+    expect(text).toContain('step 3/7 pause 60s, canary weight 10%');
+    expect(text).toContain('paused: CanaryPauseStep');
+    expect(text).toContain(`${NAME}-${CANARY}-4 Running`);
+    expect(runner.calls.map((c) => c.args.slice(0, 2).join(' '))).toEqual([
+      `get rollout.argoproj.io/${NAME}`,
+      'get analysisrun.argoproj.io',
+      'get replicasets',
+    ]);
+  });
+
+  it('start: one guarded JSON patch of image, APP_VERSION and both version labels', async () => {
+    const { runner, patches } = cluster([
+      { rollout: rollout({ phase: 'Healthy', currentPodHash: STABLE }, '1.4.0') },
+    ]);
+    const { code, text } = await cli(runner, 'start', '--tag', '1.5.0');
+    expect(code).toBe(0);
+    expect(text).toContain('started 1.5.0 on rollout/shop-bulwark (was 1.4.0)');
+    expect(text).toContain('No migration runs this way');
+    const [args] = patches();
+    expect(args.slice(0, 6)).toEqual([
+      'patch',
+      `rollout.argoproj.io/${NAME}`,
+      '--namespace',
+      'prod',
+      '--type',
+      'json',
+    ]);
+    expect(JSON.parse(args[7])).toEqual([
+      { op: 'test', path: '/spec/template/spec/containers/0/name', value: 'api' },
+      { op: 'test', path: '/spec/template/spec/containers/0/env/0/name', value: 'APP_VERSION' },
+      {
+        op: 'replace',
+        path: '/spec/template/spec/containers/0/image',
+        value: 'registry.example/bulwark:1.5.0',
+      },
+      { op: 'replace', path: '/spec/template/spec/containers/0/env/0/value', value: '1.5.0' },
+      { op: 'replace', path: '/spec/template/metadata/labels/app.kubernetes.io~1version', value: '1.5.0' },
+      { op: 'add', path: '/metadata/labels/app.kubernetes.io~1version', value: '1.5.0' },
+    ]);
+  });
+
+  it('start refuses while another update is in progress', async () => {
+    const { runner, patches } = cluster([
+      { rollout: rollout({ phase: 'Progressing', currentStepIndex: 1 }) },
+    ]);
+    const { code, text } = await cli(runner, 'start', '--tag', '1.6.0');
+    expect(code).toBe(1);
+    expect(text).toContain('refused: rollout/shop-bulwark is already updating to 1.5.0');
+    expect(patches()).toEqual([]);
+  });
+
+  it('promote: full promotion through the status subresource, unpausing first', async () => {
+    const { runner, patches } = cluster([
+      { rollout: rollout({ phase: 'Paused', currentStepIndex: 2 }, '1.5.0', { paused: true }) },
+    ]);
+    const { code } = await cli(runner, 'promote');
+    expect(code).toBe(0);
+    expect(patches().map((a) => a.slice(2))).toEqual([
+      ['--namespace', 'prod', '--type', 'merge', '-p', '{"spec":{"paused":false}}'],
+      [
+        '--namespace',
+        'prod',
+        '--subresource=status',
+        '--type',
+        'merge',
+        '-p',
+        '{"status":{"promoteFull":true}}',
+      ],
+    ]);
+  });
+
+  it('abort: status.abort through the status subresource, exit 2', async () => {
+    const { runner, patches } = cluster([
+      { rollout: rollout({ phase: 'Progressing', currentStepIndex: 1 }) },
+    ]);
+    const { code, text } = await cli(runner, 'abort');
+    expect(code).toBe(2);
+    expect(text).toContain('abort: rollout/shop-bulwark sends all traffic back to the stable version');
+    expect(patches().map((a) => a.slice(2))).toEqual([
+      ['--namespace', 'prod', '--subresource=status', '--type', 'merge', '-p', '{"status":{"abort":true}}'],
+    ]);
+  });
+
+  it('run, success: prints each step and measurement as it comes, exits 0 once the canary is stable', async () => {
+    const m1 = measurement('Successful', '[0.0003]');
+    const m2 = measurement('Successful', '[0.0005]');
+    const { runner } = cluster([
+      {
+        rollout: rollout({ phase: 'Progressing', currentStepIndex: 1, canary: weights(10) }),
+        runs: [analysisRun('Running', {})],
+      },
+      {
+        rollout: rollout({
+          phase: 'Paused',
+          currentStepIndex: 2,
+          canary: weights(10),
+          pauseConditions: [{ reason: 'CanaryPauseStep' }],
+        }),
+        runs: [analysisRun('Running', { 'error-rate': [m1] })],
+      },
+      {
+        rollout: rollout({
+          phase: 'Paused',
+          currentStepIndex: 4,
+          canary: weights(50),
+          pauseConditions: [{ reason: 'CanaryPauseStep' }],
+        }),
+        runs: [analysisRun('Running', { 'error-rate': [m1, m2] })],
+      },
+      {
+        rollout: rollout({ phase: 'Healthy', currentStepIndex: 7, stableRS: CANARY, canary: {} }),
+        runs: [analysisRun('Successful', { 'error-rate': [m1, m2] })],
+      },
+    ]);
+    const { code, lines } = await cli(runner, 'run');
+    expect(code).toBe(0);
+    const text = lines.map((l) => l.slice(9)).join('\n');
+    expect(text).toContain('[step 2/7] setWeight 10, canary weight 10%');
+    expect(text).toContain('[step 3/7] pause 60s, canary weight 10%');
+    expect(text).toContain('[step 5/7] pause 60s, canary weight 50%');
+    expect(text).toContain(
+      `[analysis ${NAME}-${CANARY}-4] error-rate #1: SUCCESSFUL value=[0.0003] (success: len(result) > 0 && !isNaN(result[0]) && result[0] <= 0.001)`,
+    );
+    expect(text).toContain('error-rate #2: SUCCESSFUL value=[0.0005]');
+    // Each measurement once, in order, and the verdict last.
+    expect(text.match(/error-rate #1/g)).toHaveLength(1);
+    expect(text.indexOf('#1:')).toBeLessThan(text.indexOf('#2:'));
+    expect(lines[lines.length - 1]).toContain(
+      'PROMOTED: 1.5.0 is the stable version of rollout/shop-bulwark',
+    );
+  });
+
+  it('run, aborted by the analysis: prints the failed measurements and the reason, exits 2', async () => {
+    const failed = measurement('Failed', '[0.083]');
+    const { runner, patches } = cluster([
+      {
+        rollout: rollout({ phase: 'Progressing', currentStepIndex: 2, canary: weights(10) }),
+        runs: [analysisRun('Running', { 'error-rate': [failed] })],
+      },
+      {
+        rollout: rollout({
+          phase: 'Degraded',
+          message:
+            'RolloutAborted: Rollout aborted update to revision 4: Metric "error-rate" assessed Failed due to failed (2) > failureLimit (1)',
+          abort: true,
+          abortedAt: '2026-12-02T17:03:00Z',
+          currentStepIndex: 0,
+          canary: weights(0),
+        }),
+        runs: [
+          analysisRun(
+            'Failed',
+            { 'error-rate': [failed, measurement('Failed', '[0.091]')] },
+            'Metric "error-rate" assessed Failed due to failed (2) > failureLimit (1)',
+          ),
+        ],
+      },
+    ]);
+    const { code, text } = await cli(runner, 'run');
+    expect(code).toBe(2);
+    expect(text).toContain('error-rate #1: FAILED value=[0.083]');
+    expect(text).toContain('error-rate #2: FAILED value=[0.091]');
+    expect(text).toContain('ABORTED: rollout/shop-bulwark keeps the stable version — RolloutAborted');
+    expect(patches()).toEqual([]); // the controller aborted; the tool only reports
+  });
+
+  it('run, paused step: says why it waits, and goes on when the pause ends', async () => {
+    const paused = rollout({
+      phase: 'Paused',
+      message: 'CanaryPauseStep',
+      currentStepIndex: 2,
+      canary: weights(10),
+      pauseConditions: [{ reason: 'AnalysisRunInconclusive', startTime: '2026-12-02T17:02:00Z' }],
+      controllerPause: true,
+    });
+    const { runner } = cluster([
+      {
+        rollout: paused,
+        runs: [analysisRun('Inconclusive', { requests: [measurement('Inconclusive', '[12]')] })],
+      },
+      { rollout: paused },
+      { rollout: rollout({ phase: 'Healthy', stableRS: CANARY, currentStepIndex: 7, canary: {} }) },
+    ]);
+    const { code, text } = await cli(runner, 'run');
+    expect(code).toBe(0);
+    expect(text).toContain('requests #1: INCONCLUSIVE value=[12]');
+    expect(
+      text.match(/paused: AnalysisRunInconclusive — waiting for the controller, or for promote \/ abort/g),
+    ).toHaveLength(1);
+    expect(text).toContain('PROMOTED');
+  });
+
+  it('run, degraded update (canary never available): aborts it, exits 2', async () => {
+    const { runner, patches } = cluster([
+      {
+        rollout: rollout({
+          phase: 'Degraded',
+          message: 'ProgressDeadlineExceeded: ReplicaSet "shop-bulwark-5f6b8c7d9" has timed out progressing.',
+          currentStepIndex: 1,
+          canary: weights(10),
+          conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
+        }),
+      },
+    ]);
+    const { code, text } = await cli(runner, 'run');
+    expect(code).toBe(2);
+    expect(text).toContain(
+      'abort: rollout/shop-bulwark sends all traffic back to the stable version — the update is Degraded: ProgressDeadlineExceeded',
+    );
+    expect(patches().map((a) => a[a.length - 1])).toEqual(['{"status":{"abort":true}}']);
+  });
+
+  it('run refuses when no update is in progress', async () => {
+    const { runner } = cluster([{ rollout: rollout({ phase: 'Healthy', currentPodHash: STABLE }) }]);
+    const { code, text } = await cli(runner, 'run');
+    expect(code).toBe(1);
+    expect(text).toContain('refused: rollout/shop-bulwark has no update in progress');
+  });
+
+  it('--json: one JSON object per line', async () => {
+    const { runner } = cluster([{ rollout: rollout({ phase: 'Healthy', currentPodHash: STABLE }) }]);
+    const { lines } = await cli(runner, 'status', '--json');
+    const event = JSON.parse(lines[0]);
+    expect(event).toMatchObject({
+      event: 'argo-status',
+      rollout: NAME,
+      phase: 'Healthy',
+      canary: null,
+      weight: 0,
+    });
+  });
+});
