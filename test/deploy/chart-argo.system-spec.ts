@@ -287,7 +287,7 @@ describe.each(scenarios.map((s) => [s.name, s] as const))('engine argo: %s', (_n
         valueFrom: { fieldRef: { fieldPath: "metadata.labels['app.kubernetes.io/version']" } },
       },
     ]);
-    expect(rollout.metadata.labels['app.kubernetes.io/version']).toBe(
+    expect(rollout.metadata.labels?.['app.kubernetes.io/version']).toBe(
       rollout.spec.template.metadata.labels['app.kubernetes.io/version'],
     );
   });

@@ -9,6 +9,10 @@ import { join, resolve } from 'node:path';
 import type { RehearsalReport } from '../../src/rollout/rehearsal/rehearsal';
 import { renderInChromium, RenderedPage } from '../helpers/browser';
 import { createTestDatabase, TestDatabase } from '../helpers/database';
+import { REHEARSAL_RUN_ARGS } from '../../src/rollout/rehearsal/scenarios';
+import { CANARY_VERSION } from '../../src/rollout/rehearsal/stage';
+import { REHEARSAL_NAMESPACE } from '../../src/rollout/rehearsal/argo-readings';
+import { analysisTemplate, argoVerdicts } from './helpers/argo-verdicts';
 
 const ROOT = resolve(__dirname, '..', '..');
 // The built tree (scripts/test.sh builds it first); BULWARK_DIST points elsewhere when needed.
@@ -106,6 +110,29 @@ function expectReportDrawn({ code, page, report }: Outcome): void {
   }
 }
 
+const flag = (name: string): string => REHEARSAL_RUN_ARGS[REHEARSAL_RUN_ARGS.indexOf(name) + 1];
+
+/**
+ * Engine argo's verdicts on the same canary: the chart's AnalysisTemplate, rendered with the
+ * rehearsal's thresholds, held against its queries' results read from the rehearsal's Prometheus
+ * after each of the tool's rounds.
+ */
+function argoJudges(report: RehearsalReport) {
+  expect(report.argoReadings.length).toBeGreaterThan(0);
+  const template = analysisTemplate({
+    maxErrorRate: flag('--max-error-rate'),
+    maxP95: flag('--max-p95'),
+    minRequests: flag('--min-requests'),
+  });
+  const verdicts = argoVerdicts(template, report.argoReadings, {
+    namespace: REHEARSAL_NAMESPACE,
+    'canary-version': CANARY_VERSION,
+    window: flag('--window'),
+    'min-requests': flag('--min-requests'),
+  });
+  return report.argoReadings.map((reading, i) => ({ tool: reading.toolChecks, argo: verdicts[i] }));
+}
+
 const decisions = (r: RehearsalReport, event: string) =>
   r.decisions.filter((e) => e.event === event) as Array<Record<string, unknown>>;
 
@@ -135,6 +162,12 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
     expect(output).toMatch(
       /error-rate: FAIL value=0\.\d+ threshold <= 0\.01[\s\S]*query: \(sum\(increase\(http_requests_total\{color="green"/,
     );
+    // Argo, with the chart's AnalysisTemplate, fails the error rate where the tool did, and never
+    // passes it there.
+    const judged = argoJudges(report);
+    const toolFailed = judged.filter((j) => j.tool['error-rate'] === 'fail');
+    expect(toolFailed.length).toBeGreaterThan(0);
+    expect(toolFailed.map((j) => j.argo['error-rate'])).toEqual(toolFailed.map(() => 'Failed'));
   });
 
   it('slow: a canary adding 400 ms is rolled back on p95', async () => {
@@ -166,6 +199,14 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
     expect(report.after).toEqual({ colours: { green: 40 }, versions: { '1.1.0': 40 } });
     expect(Object.keys(report.tail.byColour)).toEqual(['green']);
     expect(report.load.failed).toBe(0);
+    // Argo, with the chart's AnalysisTemplate, fails nothing, and passes the rounds the tool passed.
+    const judged = argoJudges(report);
+    expect(
+      judged.flatMap((j) => Object.values(j.argo)).filter((p) => p === 'Failed' || p === 'Error'),
+    ).toEqual([]);
+    const passed = judged.filter((j) => Object.values(j.tool).every((s) => s === 'pass'));
+    expect(passed.length).toBeGreaterThan(0);
+    expect(passed.some((j) => Object.values(j.argo).every((p) => p === 'Successful'))).toBe(true);
   });
 
   it('blind: with Prometheus stopped during the run the canary is never promoted', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { formatText, RolloutEvent } from '../reporter';
+import { ArgoReading, readArgoQueries, rehearsalArgoQueries } from './argo-readings';
 import { LoadStats, SteadyLoad } from './load';
 import { startThrowawayPostgres, ThrowawayDatabase } from './postgres';
 import { REHEARSAL_RUN_ARGS, Scenario } from './scenarios';
@@ -49,6 +50,8 @@ export interface RehearsalReport {
   tail: LoadStats;
   after: Awaited<ReturnType<Stage['probe']>>;
   decisions: RolloutEvent[];
+  /** Engine argo's AnalysisTemplate queries read after each of the tool's rounds (argo-readings.ts). */
+  argoReadings: ArgoReading[];
   durationMs: number;
   workDir: string;
 }
@@ -164,6 +167,14 @@ export class Rehearsal {
       `$ bulwark-rollout run ${[...REHEARSAL_RUN_ARGS, ...(this.o.htmlReportFile ? ['--report', this.o.htmlReportFile] : [])].join(' ')}`,
     );
     let prometheusStopped = false;
+    const flag = (name: string): string => REHEARSAL_RUN_ARGS[REHEARSAL_RUN_ARGS.indexOf(name) + 1];
+    const argoQueries = rehearsalArgoQueries({
+      version: CANARY_VERSION,
+      window: flag('--window'),
+      minRequests: flag('--min-requests'),
+    });
+    const argoReadings: Promise<ArgoReading>[] = [];
+    let roundChecks: Record<string, string> = {};
     const exitCode = await this.tool(runArgs, (line) => {
       let e: (RolloutEvent & { time?: string }) | undefined;
       try {
@@ -174,6 +185,23 @@ export class Rehearsal {
       }
       decisions.push(e);
       show(this.o.json ? line : `${(e.time ?? '').slice(11, 19)} ${formatText(e)}`);
+      if (e.event === 'check') roundChecks[e.check] = e.status;
+      if (e.event === 'decision' && !prometheusStopped) {
+        const round = {
+          weight: e.weight,
+          toolStatus: e.status,
+          toolDecision: e.decision,
+          toolChecks: roundChecks,
+        };
+        roundChecks = {};
+        argoReadings.push(
+          readArgoQueries(stage.prometheusUrl, argoQueries).then((results) => ({
+            ...round,
+            queries: argoQueries,
+            results,
+          })),
+        );
+      }
       if (
         scenario.stopPrometheusAfterFirstStep &&
         !prometheusStopped &&
@@ -226,6 +254,7 @@ export class Rehearsal {
       tail,
       after,
       decisions,
+      argoReadings: await Promise.all(argoReadings),
       durationMs: Date.now() - started,
       workDir,
     };

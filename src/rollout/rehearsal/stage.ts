@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { REHEARSAL_NAMESPACE } from './argo-readings';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -193,12 +194,16 @@ export class Stage {
         'scrape_configs:',
         '  - job_name: bulwark',
         '    static_configs:',
+        // As Kubernetes discovery labels every target: engine argo's queries select on `namespace`.
         ...(this.o.targetLabels
           ? (['blue', 'green'] as const).flatMap((c) => [
               `      - targets: ['127.0.0.1:${this.ports[c]}']`,
-              `        labels: ${JSON.stringify(this.o.targetLabels![c])}`,
+              `        labels: ${JSON.stringify({ namespace: REHEARSAL_NAMESPACE, ...this.o.targetLabels![c] })}`,
             ])
-          : [`      - targets: ['127.0.0.1:${this.ports.blue}', '127.0.0.1:${this.ports.green}']`]),
+          : [
+              `      - targets: ['127.0.0.1:${this.ports.blue}', '127.0.0.1:${this.ports.green}']`,
+              `        labels: { namespace: ${REHEARSAL_NAMESPACE} }`,
+            ]),
         '',
       ].join('\n'),
     );
