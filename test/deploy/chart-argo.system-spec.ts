@@ -3,10 +3,10 @@
 // Helm 4 and 3; `bulwark` (the default) renders exactly what the chart rendered without the value.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FULLNAME, K8sObject, NAMESPACE, find, ofKind, render, renderRaw } from './helpers/render';
-import { CHART, HELM3, HELM4, helm } from './helpers/tools';
-import { yaml } from './helpers/yaml';
-import { Labelled, typeCheck, validateModels } from './helpers/validate';
+import { FULLNAME, K8sObject, NAMESPACE, find, ofKind, render, renderRaw } from '../helpers/deploy/render';
+import { CHART, HELM3, HELM4, helm } from '../helpers/deploy/tools';
+import { yaml } from '../helpers/deploy/yaml';
+import { Labelled, typeCheck, validateModels } from '../helpers/deploy/validate';
 import { parseCli, parseSteps } from '../../src/rollout/options';
 
 const ROUTERS = ['gatewayApi', 'ingressNginx', 'service'] as const;

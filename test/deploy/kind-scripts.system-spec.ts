@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HELM4, ROOT, helmEnv, run, scratchDir } from '../helpers/deploy/tools';
+import { yaml } from '../helpers/deploy/yaml';
 
 function scripts(dir: string): string[] {
   return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
@@ -143,6 +144,86 @@ describe('kind-up.sh --dry-run', () => {
     expect(res.stdout).toContain('helm install shop helm/bulwark --namespace shop-staging');
     for (const l of res.stdout.split('\n').filter((x) => x.includes('npm run rollout --')))
       expect(l).toContain('--release shop --namespace shop-staging');
+  });
+});
+
+describe('kind-up.sh --engine argo --dry-run (docs/engines.md)', () => {
+  let out: string;
+  let lines: string[];
+  beforeAll(() => {
+    const res = run('bash', ['scripts/kind-up.sh', '--engine', 'argo', '--dry-run', '--tag', '1.2.3']);
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    out = res.stdout;
+    lines = commands(out);
+  });
+
+  it('installs Argo Rollouts and its Gateway API plugin after the Gateway, then the release with engine argo', () => {
+    for (const line of lines)
+      expect({ line, syntax: run('bash', ['-n', '-c', line]).status }).toEqual({ line, syntax: 0 });
+    const order = [
+      /kubectl apply -f k8s\/gateway\.yaml$/,
+      /kubectl create namespace argo-rollouts --dry-run=client -o yaml \| \S*kubectl apply -f -$/,
+      /kubectl apply -n argo-rollouts -f https:\/\/github\.com\/argoproj\/argo-rollouts\/releases\/download\/v\d+\.\d+\.\d+\/install\.yaml$/,
+      /kubectl apply -f k8s\/argo-rollouts\.yaml$/,
+      /kubectl -n argo-rollouts rollout restart deployment\/argo-rollouts$/,
+      /kubectl -n argo-rollouts rollout status deployment\/argo-rollouts --timeout 180s$/,
+      /helm install bulwark helm\/bulwark --namespace bulwark -f k8s\/values-kind\.yaml --set rollout\.engine=argo --set-string rollout\.argo\.image\.tag=1\.2\.3 --wait/,
+      /kubectl -n bulwark wait rollout\.argoproj\.io\/bulwark --for=condition=Healthy --timeout 180s$/,
+      /helm test bulwark --namespace bulwark --logs$/,
+    ];
+    let at = -1;
+    for (const pattern of order) {
+      const found = lines.findIndex((l, i) => i > at && pattern.test(l));
+      expect({ pattern: String(pattern), found: found >= 0 }).toEqual({
+        pattern: String(pattern),
+        found: true,
+      });
+      at = found;
+    }
+    expect(lines.filter((l) => /rollout status "?deployment\/bulwark-(blue|green)/.test(l))).toEqual([]);
+  });
+
+  it('the plugin manifest pins a plugin release and grants only HTTPRoutes and ConfigMaps', () => {
+    const manifest = fs.readFileSync(path.join(ROOT, 'k8s', 'argo-rollouts.yaml'), 'utf8');
+    expect(manifest).toMatch(
+      /location: "https:\/\/github\.com\/argoproj-labs\/rollouts-plugin-trafficrouter-gatewayapi\/releases\/download\/v\d+\.\d+\.\d+\/gatewayapi-plugin-linux-amd64"/,
+    );
+    expect(manifest).toContain('- name: "argoproj-labs/gatewayAPI"');
+    const role = yaml.loadAll(manifest).find((d) => (d as { kind?: string }).kind === 'ClusterRole') as {
+      rules: unknown[];
+    };
+    expect(role.rules).toEqual([
+      {
+        apiGroups: ['gateway.networking.k8s.io'],
+        resources: ['httproutes'],
+        verbs: ['get', 'list', 'watch', 'update', 'patch'],
+      },
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
+      },
+    ]);
+  });
+
+  it('prints next steps that drive the Rollout through the tool', () => {
+    const next = out.slice(out.indexOf('Next:'));
+    const rollouts = next.split('\n').filter((l) => l.includes('npm run rollout --'));
+    expect(rollouts.map((l) => l.trim().split(' ')[4]).sort()).toEqual([
+      'abort',
+      'promote',
+      'run',
+      'start',
+      'status',
+    ]);
+    for (const l of rollouts) expect(l).toMatch(/--platform argo .*--release bulwark --namespace bulwark$/);
+  });
+
+  it('refuses an unknown engine', () => {
+    const res = run('bash', ['scripts/kind-up.sh', '--engine', 'flagger', '--dry-run']);
+    expect(res.status).toBe(64);
+    expect(res.stderr).toContain('--engine must be bulwark or argo');
   });
 });
 

@@ -1,6 +1,9 @@
 // How Argo Rollouts would judge the rehearsal's canary: the chart's AnalysisTemplate (engine argo,
 // rendered with the rehearsal's thresholds) held against the results the rehearsal read for its
 // queries after each of the tool's rounds (src/rollout/rehearsal/argo-readings.ts).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ArgoReading } from '../../../src/rollout/rehearsal/argo-readings';
 import { substituteArgs } from '../../../src/rollout/analysis/argo';
 import { find, render } from '../../deploy/helpers/render';
@@ -43,15 +46,27 @@ const KEYS = { requests: 'requests', 'error-rate': 'errorRate', p95: 'p95' } as 
 
 /** The chart's AnalysisTemplate rendered with the tool's thresholds of the rehearsal. */
 export function analysisTemplate(thresholds: { maxErrorRate: string; maxP95: string; minRequests: string }) {
-  const objects = render({
-    set: {
-      'rollout.engine': 'argo',
-      'rollout.analysis.maxErrorRate': Number(thresholds.maxErrorRate),
-      'rollout.analysis.maxP95Seconds': Number(thresholds.maxP95),
-      'rollout.analysis.minRequests': Number(thresholds.minRequests),
-    },
-  });
-  return find(objects, 'AnalysisTemplate', 'shop-bulwark');
+  // A values file: `--set` would make the fractions strings, which the chart's schema refuses.
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-argo-values-'));
+  try {
+    const file = join(dir, 'values.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        rollout: {
+          engine: 'argo',
+          analysis: {
+            maxErrorRate: Number(thresholds.maxErrorRate),
+            maxP95Seconds: Number(thresholds.maxP95),
+            minRequests: Number(thresholds.minRequests),
+          },
+        },
+      }),
+    );
+    return find(render({ valuesFiles: [file] }), 'AnalysisTemplate', 'shop-bulwark');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Per reading: each metric's phase, after checking the rehearsal read exactly the template's PromQL. */
