@@ -17,6 +17,7 @@ const manifests = [
   'postgres.yaml',
   'prometheus.yaml',
   'demo-load.yaml',
+  'argo-rollouts.yaml',
 ].flatMap((f) =>
   load(f).map((object) => ({
     id: `${f}:${object.kind}/${object.metadata.name ?? object.metadata.generateName}`,
