@@ -199,13 +199,15 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
     expect(report.after).toEqual({ colours: { green: 40 }, versions: { '1.1.0': 40 } });
     expect(Object.keys(report.tail.byColour)).toEqual(['green']);
     expect(report.load.failed).toBe(0);
-    // Argo, with the chart's AnalysisTemplate, fails nothing, and passes the rounds the tool passed.
+    // Argo, with the chart's AnalysisTemplate, passes the rounds the tool passed and fails none of
+    // them. (Rounds the tool found inconclusive are left out: the readings come a moment after the
+    // tool's, and the canary's request count may just cross the minimum in between.)
     const judged = argoJudges(report);
-    expect(
-      judged.flatMap((j) => Object.values(j.argo)).filter((p) => p === 'Failed' || p === 'Error'),
-    ).toEqual([]);
     const passed = judged.filter((j) => Object.values(j.tool).every((s) => s === 'pass'));
     expect(passed.length).toBeGreaterThan(0);
+    expect(
+      passed.flatMap((j) => Object.values(j.argo)).filter((p) => p === 'Failed' || p === 'Error'),
+    ).toEqual([]);
     expect(passed.some((j) => Object.values(j.argo).every((p) => p === 'Successful'))).toBe(true);
   });
 
