@@ -10,8 +10,8 @@ import {
   Shop,
   startBulwark,
   subscribe,
-} from '../webhooks/helpers/bulwark';
-import { eventually, Receiver, startReceiver } from '../webhooks/helpers/receiver';
+} from '../helpers/webhooks/bulwark';
+import { eventually, Receiver, startReceiver } from '../helpers/webhooks/receiver';
 
 /**
  * Engine argo (docs/engines.md): two real processes of the built service on one database, as a

@@ -5,9 +5,9 @@
 // through the tool in src/rollout/platforms/argo.spec.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HELM3, HELM4, ROOT, helm, run } from './helpers/tools';
-import { yaml } from './helpers/yaml';
-import { K8sObject, find } from './helpers/render';
+import { HELM3, HELM4, ROOT, helm, run } from '../helpers/deploy/tools';
+import { yaml } from '../helpers/deploy/yaml';
+import { K8sObject, find } from '../helpers/deploy/render';
 
 const KUBECTL = path.join(path.dirname(HELM4), 'kubectl');
 const doc = fs.readFileSync(path.join(ROOT, 'docs', 'engines.md'), 'utf8');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArgoReading } from '../../../src/rollout/rehearsal/argo-readings';
 import { substituteArgs } from '../../../src/rollout/analysis/argo';
-import { find, render } from '../../deploy/helpers/render';
+import { find, render } from '../../helpers/deploy/render';
 
 export type Phase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
 
