@@ -220,6 +220,8 @@ the client it sees to X-Forwarded-For), false with no router. Never true (the se
 {{- else }}
 {{- printf "%s/blob/main/docs/runbooks" (trimSuffix "/" .Chart.Home) }}
 {{- end }}
+{{- end }}
+
 {{/* Where the Rollout's pods read their own labels (ACTIVE_ROLE_FILE): a downward API volume. */}}
 {{- define "bulwark.podInfoDir" -}}/etc/bulwark/pod{{- end }}
 
