@@ -36,6 +36,8 @@ export type RolloutEvent =
       failureLimit: number;
       reason: string;
     }
+  | { event: 'sized'; step: number; weight: number; message: string }
+  | { event: 'scale-down'; colour: string; delaySeconds: number; message: string }
   | { event: 'promoted'; activeColor: string; version: string | null }
   | { event: 'rolled-back'; activeColor: string; reason: string }
   | { event: 'aborted'; activeColor: string }
@@ -72,6 +74,10 @@ export function formatText(e: RolloutEvent): string {
       );
     case 'decision':
       return `[step ${e.step} weight ${e.weight}% round ${e.round}] => ${e.decision.toUpperCase()} (round ${e.status}, failed checks ${e.failedChecks}/${e.failureLimit}): ${e.reason}`;
+    case 'sized':
+      return `[step ${e.step} weight ${e.weight}%] preview sized: ${e.message}`;
+    case 'scale-down':
+      return `scale-down of ${e.colour} in ${e.delaySeconds}s: ${e.message}`;
     case 'promoted':
       return `PROMOTED: ${e.activeColor} (${e.version}) is active, canary weight 0`;
     case 'rolled-back':

@@ -1,4 +1,4 @@
-import { AbortedByHandError } from './platforms';
+import { AbortedByHandError, LockedError, SizingError } from './platforms';
 import type { Colour, Lock, Platform, RolloutState } from './platforms';
 import type { MetricsProvider } from './providers';
 import type { RolloutEvent } from './reporter';
@@ -38,19 +38,23 @@ class FakePlatform implements Platform {
   async previewHealth() {
     return { healthy: true, reason: 'fake: ready' };
   }
+  /** Sizing and scale-downs, apart from the traffic changes. */
+  care: string[] = [];
   async sizePreview() {
-    this.changes.push('size');
+    this.care.push(`size at weight ${this.state.weight}`);
     return 'fake: sized';
   }
   async scheduleScaleDown(colour: Colour, delaySeconds: number) {
-    this.changes.push(`scale down ${colour} after ${delaySeconds}s`);
+    this.care.push(`scale down ${colour} after ${delaySeconds}s`);
     return `fake: ${colour} to 0 in ${delaySeconds}s`;
   }
 }
 
 type Answer = { requests: number; errorRate: number; p95: number } | 'down';
-/** Answers each round from a script; the last entry repeats. */
-function scripted(rounds: Answer[]): MetricsProvider & { queries: string[] } {
+/** The stable colour (blue) in every round: busy and healthy. */
+const STABLE: Answer = { requests: 2000, errorRate: 0, p95: 0.02 };
+/** Answers the canary's (green) queries round by round from a script (the last entry repeats), the stable's with STABLE. */
+function scripted(rounds: Answer[], stable: Answer = STABLE): MetricsProvider & { queries: string[] } {
   let calls = 0;
   const queries: string[] = [];
   return {
@@ -58,7 +62,9 @@ function scripted(rounds: Answer[]): MetricsProvider & { queries: string[] } {
     queries,
     async query(promql: string) {
       queries.push(promql);
-      const round = rounds[Math.min(Math.floor(calls++ / 3), rounds.length - 1)];
+      const round = promql.includes('color="blue"')
+        ? stable
+        : rounds[Math.min(Math.floor(calls++ / 3), rounds.length - 1)];
       if (round === 'down') throw new Error('prometheus unreachable: ECONNREFUSED');
       if (promql.startsWith('histogram_quantile')) return round.p95;
       if (promql.includes('5..')) return round.errorRate;
@@ -66,6 +72,10 @@ function scripted(rounds: Answer[]): MetricsProvider & { queries: string[] } {
     },
   };
 }
+
+/** The run's conclusion (promoted / rolled back), whatever housekeeping was printed after it. */
+const outcome = (events: RolloutEvent[]) =>
+  events.filter((e) => e.event === 'promoted' || e.event === 'rolled-back').at(-1);
 
 const options: RunOptions = {
   steps: [10, 50, 100],
@@ -108,7 +118,7 @@ describe('runRollout', () => {
     const { run, platform, events } = await rollout([faulty]);
     await expect(run).resolves.toBe('rolled-back');
     expect(platform.changes).toEqual(['weight 10', 'abort']);
-    expect(events.at(-1)).toMatchObject({ event: 'rolled-back', activeColor: 'blue' });
+    expect(outcome(events)).toMatchObject({ event: 'rolled-back', activeColor: 'blue' });
   });
 
   it('waits while traffic is too low and goes on once it comes', async () => {
@@ -148,14 +158,25 @@ describe('runRollout', () => {
     expect((check as { query: string }).query).toContain('color="green"');
   });
 
-  it('queries the stable colour too when a margin is asked for', async () => {
-    const platform = new FakePlatform();
-    const provider = scripted([good]);
-    await runRollout(
-      { platform, provider, reporter: { emit: () => undefined }, sleep: async () => undefined },
-      { ...options, thresholds: { ...options.thresholds, p95MarginOverStable: 0.5 } },
-    );
-    expect(provider.queries.some((q) => q.includes('color="blue"'))).toBe(true);
+  it("reads the stable colour's requests every round, its error rate and p95 only for a margin", async () => {
+    const stableQueries = async (thresholds: RunOptions['thresholds']) => {
+      const provider = scripted([good]);
+      await runRollout(
+        {
+          platform: new FakePlatform(),
+          provider,
+          reporter: { emit: () => undefined },
+          sleep: async () => undefined,
+        },
+        { ...options, thresholds },
+      );
+      return provider.queries.filter((q) => q.includes('color="blue"'));
+    };
+    const plain = await stableQueries(options.thresholds);
+    expect(plain).toHaveLength(3); // one per round, three rounds
+    expect(plain.every((q) => q.startsWith('sum(increase('))).toBe(true);
+    const margin = await stableQueries({ ...options.thresholds, p95MarginOverStable: 0.5 });
+    expect(margin.some((q) => q.startsWith('histogram_quantile'))).toBe(true);
   });
 
   it("scopes the canary's queries to its version and the stable ones to the stable version", async () => {
@@ -199,7 +220,7 @@ describe('runRollout', () => {
     };
     await expect(run).resolves.toBe('rolled-back');
     expect(platform.changes).toEqual(['weight 10']);
-    expect(events.at(-1)).toMatchObject({ event: 'rolled-back', reason: 'aborted by hand during the run' });
+    expect(outcome(events)).toMatchObject({ event: 'rolled-back', reason: 'aborted by hand during the run' });
   });
 
   it('stops when the platform gives way to an abort by hand during a change (exit 2, not an error)', async () => {
@@ -216,7 +237,7 @@ describe('runRollout', () => {
     await expect(run).resolves.toBe('rolled-back');
     expect(platform.changes).toEqual(['weight 10']);
     expect(events.some((e) => e.event === 'error')).toBe(false);
-    expect(events.at(-1)).toMatchObject({ event: 'rolled-back', reason: 'aborted by hand during the run' });
+    expect(outcome(events)).toMatchObject({ event: 'rolled-back', reason: 'aborted by hand during the run' });
   });
 
   it('rolls back to be safe when the platform fails mid-run, and reports the error', async () => {
@@ -243,13 +264,14 @@ describe('runRollout', () => {
     const query = provider.query.bind(provider);
     let calls = 0;
     provider.query = (promql: string) => {
-      if (++calls === atQuery) controller.abort(); // SIGTERM during the round's queries
+      // SIGTERM during the round's queries (counting the canary's).
+      if (promql.includes('color="green"') && ++calls === atQuery) controller.abort();
       return query(promql);
     };
     await expect(run).resolves.toBe('rolled-back');
     expect(platform.changes).toEqual(changes);
     expect(platform.changes).not.toContain('promote');
-    expect(events.at(-1)).toMatchObject({ event: 'rolled-back', reason: 'interrupted by a signal' });
+    expect(outcome(events)).toMatchObject({ event: 'rolled-back', reason: 'interrupted by a signal' });
   });
 
   it('refuses to run without a version on the preview colour', async () => {
@@ -262,5 +284,187 @@ describe('runRollout', () => {
     const { run, platform } = await rollout([good], (p) => (p.state.replicas = { blue: 2, green: 0 }));
     await expect(run).rejects.toThrow(/preview colour green has 0 replicas/);
     expect(platform.changes).toEqual([]);
+  });
+});
+
+describe('runRollout: health, sizing, lock and scale-down', () => {
+  /** A run on a clock that moves one interval per round, so the window fills at each weight. */
+  async function timed(
+    answers: Answer[],
+    tweak: (p: FakePlatform) => void = () => undefined,
+    extra: Partial<Parameters<typeof runRollout>[0]> = {},
+    o: RunOptions = { ...options, intervalMs: 10_000, window: '10s' },
+  ) {
+    const platform = new FakePlatform();
+    tweak(platform);
+    const events: RolloutEvent[] = [];
+    let clock = 0;
+    const run = runRollout(
+      {
+        platform,
+        provider: scripted(answers),
+        reporter: { emit: (e) => events.push(e) },
+        sleep: async (ms) => {
+          clock += ms;
+        },
+        now: () => clock,
+        ...extra,
+      },
+      o,
+    );
+    return { run, platform, events };
+  }
+  const decisions = (events: RolloutEvent[]) =>
+    events.flatMap((e) => (e.event === 'decision' ? [`${e.weight}:${e.decision}`] : []));
+
+  it('an unhealthy preview fails each round at once: rolled back within 2 rounds, the reason printed', async () => {
+    const { run, platform, events } = await timed([good], (p) => {
+      p.previewHealth = async () => ({ healthy: p.state.weight < 50, reason: '0 of 1 instances ready' });
+    });
+    await expect(run).resolves.toBe('rolled-back');
+    expect(decisions(events)).toEqual(['10:advance', '50:wait', '50:rollback']);
+    expect(platform.changes).toEqual(['weight 10', 'weight 50', 'abort']);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        event: 'check',
+        check: 'preview-health',
+        status: 'fail',
+        reason: 'preview colour cannot serve its share: 0 of 1 instances ready',
+      }),
+    );
+  });
+
+  it('a canary that stops answering while stable is busy is rolled back within 2 rounds (no 20 inconclusive rounds)', async () => {
+    const dead: Answer = { requests: 0, errorRate: NaN, p95: NaN };
+    const { run, events } = await timed([good, dead]);
+    await expect(run).resolves.toBe('rolled-back');
+    expect(decisions(events)).toEqual(['10:advance', '50:wait', '50:rollback']);
+    expect(outcome(events)).toMatchObject({
+      reason: expect.stringMatching(/failed checks 2\/2: rolling back/),
+    });
+  });
+
+  it('a health the platform cannot read counts like a provider error, not a pass', async () => {
+    const { run, events } = await timed([good], (p) => {
+      p.previewHealth = () => Promise.reject(new Error('kubectl: connection refused'));
+    });
+    await expect(run).resolves.toBe('rolled-back');
+    // providerErrorLimit 3: the 3rd and 4th such rounds count as failures.
+    expect(decisions(events)).toEqual(['10:wait', '10:wait', '10:wait', '10:rollback']);
+  });
+
+  it('sizes the preview before every step above 50 % and again before promotion', async () => {
+    const { run, platform, events } = await timed(
+      [good],
+      () => undefined,
+      {},
+      {
+        ...options,
+        steps: [10, 50, 75, 100],
+      },
+    );
+    await expect(run).resolves.toBe('promoted');
+    expect(platform.care.filter((c) => c.startsWith('size'))).toEqual([
+      'size at weight 50', // before 75
+      'size at weight 75', // before 100
+      'size at weight 100', // before promotion
+    ]);
+    expect(events.filter((e) => e.event === 'sized')).toHaveLength(3);
+  });
+
+  it('refuses to go past 50 % when the preview cannot be sized: rolled back from 50, never above', async () => {
+    const { run, platform, events } = await timed([good], (p) => {
+      p.sizePreview = () => Promise.reject(new SizingError('green has 1 instance, blue has 3'));
+    });
+    await expect(run).resolves.toBe('rolled-back');
+    expect(platform.changes).toEqual(['weight 10', 'weight 50', 'abort']);
+    expect(outcome(events)).toMatchObject({
+      reason: 'refusing to go past 50 %: green has 1 instance, blue has 3',
+    });
+    expect(platform.care).toEqual(['scale down green after 30s']);
+  });
+
+  it('refuses to promote when the preview cannot be sized before promotion', async () => {
+    const { run, platform, events } = await timed(
+      [good],
+      (p) => {
+        p.sizePreview = () => Promise.reject(new SizingError('blue grew to 5 instances'));
+      },
+      {},
+      { ...options, steps: [10, 50] },
+    );
+    await expect(run).resolves.toBe('rolled-back');
+    expect(platform.changes).toEqual(['weight 10', 'weight 50', 'abort']);
+    expect(outcome(events)).toMatchObject({ reason: 'refusing to promote: blue grew to 5 instances' });
+  });
+
+  it('schedules the scale-down of the old colour after promotion, and of the canary after a rollback', async () => {
+    const promoted = await timed([good], () => undefined, {}, { ...options, scaleDownDelaySeconds: 900 });
+    await expect(promoted.run).resolves.toBe('promoted');
+    expect(promoted.platform.care.at(-1)).toBe('scale down blue after 900s');
+    expect(promoted.events.at(-1)).toMatchObject({ event: 'scale-down', colour: 'blue', delaySeconds: 900 });
+
+    const defaults = await timed([good]);
+    await defaults.run;
+    expect(defaults.platform.care.at(-1)).toBe('scale down blue after 600s');
+
+    const rolledBack = await timed(
+      [faulty],
+      () => undefined,
+      {},
+      { ...options, abortScaleDownDelaySeconds: 5 },
+    );
+    await expect(rolledBack.run).resolves.toBe('rolled-back');
+    expect(rolledBack.platform.care).toEqual(['scale down green after 5s']);
+  });
+
+  it('a scale-down that cannot be scheduled is reported and does not change the outcome', async () => {
+    const { run, events } = await timed([faulty], (p) => {
+      p.scheduleScaleDown = () => Promise.reject(new Error('kubectl: forbidden'));
+    });
+    await expect(run).resolves.toBe('rolled-back');
+    expect(events.at(-1)).toMatchObject({
+      event: 'error',
+      message: expect.stringMatching(
+        /could not schedule the scale-down of green: kubectl: forbidden; scale it to 0 by hand/,
+      ),
+    });
+  });
+
+  it('renews the lock every round; a lock taken over stops the run without touching traffic', async () => {
+    let renewals = 0;
+    const lock: Lock = {
+      release: async () => undefined,
+      renew: async () => {
+        if (++renewals === 2) throw new LockedError('the lock was taken over by run (pid 9 on ci-2)');
+      },
+    };
+    const { run, platform, events } = await timed([good], () => undefined, { lock });
+    await expect(run).rejects.toThrow(LockedError);
+    expect(renewals).toBe(2);
+    expect(platform.changes).toEqual(['weight 10', 'weight 50']);
+    expect(events.at(-1)).toMatchObject({
+      event: 'error',
+      message: expect.stringMatching(/taken over .*stopping without touching traffic/),
+    });
+  });
+
+  it('a renewal that fails for another reason is reported and retried next round', async () => {
+    let renewals = 0;
+    const lock: Lock = {
+      release: async () => undefined,
+      renew: async () => {
+        if (++renewals === 1) throw new Error('apiserver timeout');
+      },
+    };
+    const { run, events } = await timed([good], () => undefined, { lock });
+    await expect(run).resolves.toBe('promoted');
+    expect(renewals).toBe(3);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        event: 'error',
+        message: expect.stringMatching(/could not renew the rollout lock: apiserver timeout/),
+      }),
+    );
   });
 });
