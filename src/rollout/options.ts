@@ -31,10 +31,20 @@ analysis options (run):
   --error-rate-margin M       also fail when canary error rate > stable error rate + M
   --p95-margin M              also fail when canary p95 > stable p95 × (1 + M)
   --matchers '${DEFAULT_EXTRA_MATCHERS}'   extra label matchers of every query
+                              (kubernetes: namespace="<--namespace>" is added to them)
+  --scale-down-delay 10m      after a promotion, the old colour is scaled to 0 this much later
+                              (until then \`promote\` again is an instant undo)
+  --abort-scale-down-delay 30s  after a rollback or \`abort\`, the rejected colour is scaled to 0 this much later
 
 common options:
   --platform kubernetes|nginx (env ROLLOUT_PLATFORM, default kubernetes)
   --provider prometheus       --prometheus-url URL (env PROMETHEUS_URL, default http://127.0.0.1:9090)
+  --prometheus-token-file F   bearer token from a file, re-read every query (env PROMETHEUS_TOKEN_FILE;
+                              or the token itself in env PROMETHEUS_TOKEN)
+  --prometheus-header 'N: V'  extra header of every query, repeatable (e.g. 'X-Scope-OrgID: shop';
+                              env PROMETHEUS_HEADERS, one per line)
+  --prometheus-ca F           https: CA bundle (PEM) to verify Prometheus with (env PROMETHEUS_CA_FILE)
+  --prometheus-insecure-skip-verify  https: do not verify the certificate (env PROMETHEUS_INSECURE_SKIP_VERIFY=true)
   --json                      one JSON object per line instead of text
   kubernetes: --release bulwark --namespace default --chart helm/bulwark [--chart-version V]
               [--fullname N] [--kube-context C] [--helm PATH] [--kubectl PATH] [--ready-timeout 10m]
@@ -109,6 +119,17 @@ export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   errorRateMargin?: number;
   p95Margin?: number;
   matchers: string;
+  /** After a promotion: seconds until the old colour is scaled to 0. */
+  scaleDownDelaySeconds: number;
+  /** After a rollback or abort: seconds until the rejected colour is scaled to 0. */
+  abortScaleDownDelaySeconds: number;
+  prometheus: {
+    token?: string;
+    tokenFile?: string;
+    headers: string[];
+    caFile?: string;
+    insecureSkipVerify: boolean;
+  };
   init: { listen?: string; blue?: string; green?: string; blueVersion?: string; greenVersion?: string };
 }
 
@@ -123,6 +144,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
       platform: { type: 'string' },
       provider: { type: 'string' },
       'prometheus-url': { type: 'string' },
+      'prometheus-token-file': { type: 'string' },
+      'prometheus-header': { type: 'string', multiple: true },
+      'prometheus-ca': { type: 'string' },
+      'prometheus-insecure-skip-verify': { type: 'boolean' },
+      'scale-down-delay': { type: 'string' },
+      'abort-scale-down-delay': { type: 'string' },
       tag: { type: 'string' },
       steps: { type: 'string' },
       interval: { type: 'string' },
@@ -167,6 +194,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
 
   const intervalMs = values.interval ? parseDuration(values.interval) : 60_000;
   if (intervalMs < 100) throw new Error('--interval must be at least 100ms');
+  const delaySeconds = (name: 'scale-down-delay' | 'abort-scale-down-delay', fallback: number): number => {
+    if (values[name] === undefined) return fallback;
+    const ms = parseDuration(values[name]);
+    if (ms % 1000 !== 0) throw new Error(`--${name} must be whole seconds, got "${values[name]}"`);
+    return ms / 1000;
+  };
+  const envHeaders = (env.PROMETHEUS_HEADERS ?? '')
+    .split('\n')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
   const margin = (name: 'error-rate-margin' | 'p95-margin'): number | undefined =>
     values[name] === undefined ? undefined : num(name, values[name], 0, 0);
 
@@ -189,6 +226,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     errorRateMargin: margin('error-rate-margin'),
     p95Margin: margin('p95-margin'),
     matchers: values.matchers ?? DEFAULT_EXTRA_MATCHERS,
+    scaleDownDelaySeconds: delaySeconds('scale-down-delay', 600),
+    abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', 30),
+    prometheus: {
+      token: env.PROMETHEUS_TOKEN || undefined,
+      tokenFile: values['prometheus-token-file'] ?? (env.PROMETHEUS_TOKEN_FILE || undefined),
+      headers: values['prometheus-header'] ?? envHeaders,
+      caFile: values['prometheus-ca'] ?? (env.PROMETHEUS_CA_FILE || undefined),
+      insecureSkipVerify:
+        values['prometheus-insecure-skip-verify'] ?? env.PROMETHEUS_INSECURE_SKIP_VERIFY === 'true',
+    },
     nginxDir: values['nginx-dir'] ?? env.ROLLOUT_NGINX_DIR,
     nginxBin: values.nginx,
     release: values.release,

@@ -78,7 +78,11 @@ export function rangeMs(range: string): number {
 const NOT_READ: Reading = { ok: true, value: NaN };
 
 /** The colour's readings; `requestsOnly`: the others are not asked for (and read as no data). */
-async function read(provider: MetricsProvider, q: ColourQueries, requestsOnly = false): Promise<ColourReadings> {
+async function read(
+  provider: MetricsProvider,
+  q: ColourQueries,
+  requestsOnly = false,
+): Promise<ColourReadings> {
   const one = (promql: string): Promise<Reading> =>
     provider.query(promql).then(
       (value): Reading => ({ ok: true, value }),
