@@ -144,6 +144,7 @@ async function execute(
             'failure-limit': o.failureLimit,
             'error-rate-margin': o.errorRateMargin,
             'p95-margin': o.p95Margin,
+            'p95-slack': o.p95Margin === undefined ? undefined : o.p95SlackSeconds,
             'scale-down-delay': o.scaleDownDelaySeconds,
             'abort-scale-down-delay': o.abortScaleDownDelaySeconds,
           },
@@ -163,6 +164,7 @@ async function execute(
               minRequests: o.minRequests,
               errorRateMarginOverStable: o.errorRateMargin,
               p95MarginOverStable: o.p95Margin,
+              p95SlackSeconds: o.p95SlackSeconds,
             },
             policy: {
               failureLimit: o.failureLimit,

@@ -122,6 +122,15 @@ describe('options: scale-down delays and the Prometheus connection', () => {
     expect(() => parseCli(['run', '--scale-down-delay', '1500ms'], {})).toThrow(/whole seconds/);
   });
 
+  it('reads the p95 slack (seconds, default 0)', () => {
+    expect(parseCli(['run'], {})).toMatchObject({ p95SlackSeconds: 0 });
+    expect(parseCli(['run', '--p95-margin', '0.25', '--p95-slack', '0.15'], {})).toMatchObject({
+      p95Margin: 0.25,
+      p95SlackSeconds: 0.15,
+    });
+    expect(() => parseCli(['run', '--p95-slack', '-1'], {})).toThrow(/p95-slack/);
+  });
+
   it('takes the token, headers and TLS settings from flags, else from the environment', () => {
     expect(
       parseCli(

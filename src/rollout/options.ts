@@ -29,7 +29,8 @@ analysis options (run):
   --max-inconclusive 10       inconclusive rounds in a row at one step that count as one failure
   --provider-error-limit 3    rounds in a row the metrics provider may fail before they count as failures
   --error-rate-margin M       also fail when canary error rate > stable error rate + M
-  --p95-margin M              also fail when canary p95 > stable p95 × (1 + M)
+  --p95-margin M              also fail when canary p95 > stable p95 × (1 + M) + slack
+  --p95-slack S               seconds added to that limit (default 0): milliseconds of noise are no slowdown
   --matchers '${DEFAULT_EXTRA_MATCHERS}'   extra label matchers of every query
                               (kubernetes: namespace="<--namespace>" is added to them)
   --scale-down-delay 10m      after a promotion, the old colour is scaled to 0 this much later
@@ -118,6 +119,7 @@ export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   providerErrorLimit: number;
   errorRateMargin?: number;
   p95Margin?: number;
+  p95SlackSeconds: number;
   matchers: string;
   /** After a promotion: seconds until the old colour is scaled to 0. */
   scaleDownDelaySeconds: number;
@@ -162,6 +164,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
       'provider-error-limit': { type: 'string' },
       'error-rate-margin': { type: 'string' },
       'p95-margin': { type: 'string' },
+      'p95-slack': { type: 'string' },
       matchers: { type: 'string' },
       'nginx-dir': { type: 'string' },
       nginx: { type: 'string' },
@@ -225,6 +228,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     providerErrorLimit: num('provider-error-limit', values['provider-error-limit'], 3, 1, Infinity, true),
     errorRateMargin: margin('error-rate-margin'),
     p95Margin: margin('p95-margin'),
+    p95SlackSeconds: num('p95-slack', values['p95-slack'], 0, 0),
     matchers: values.matchers ?? DEFAULT_EXTRA_MATCHERS,
     scaleDownDelaySeconds: delaySeconds('scale-down-delay', 600),
     abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', 30),

@@ -190,13 +190,14 @@ export function evaluateRound(input: RoundInput, t: Thresholds): RoundResult {
     }
     if (t.p95MarginOverStable !== undefined) {
       const margin = t.p95MarginOverStable;
+      const slack = t.p95SlackSeconds ?? 0;
       checks.push(
         comparison(
           'p95-vs-stable',
           `${q.p95}  vs  ${input.stableQueries.p95}`,
           canary.p95,
           baseline(s, s.p95, t.minRequests),
-          (b) => b * (1 + margin),
+          (b) => b * (1 + margin) + slack,
           'p95 latency (s)',
         ),
       );

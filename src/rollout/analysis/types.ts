@@ -48,6 +48,12 @@ export interface Thresholds {
   errorRateMarginOverStable?: number;
   /** When set: canary p95 may exceed the stable one by at most this share (0.2 = 20 %). */
   p95MarginOverStable?: number;
+  /**
+   * Seconds added to the p95-vs-stable limit: stable p95 × (1 + margin) + this. A share alone is
+   * noise at millisecond latencies (2 ms vs 4 ms is "100 % slower"); this keeps the comparison about
+   * slowdowns a user would notice. Default 0.
+   */
+  p95SlackSeconds?: number;
 }
 
 export interface CheckResult {
