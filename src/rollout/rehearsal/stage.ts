@@ -233,7 +233,7 @@ export class Stage {
       pollUntil(
         what,
         async () => (await httpStatus(url)) === 200 || 'not ready',
-        90_000,
+        180_000, // blue migrates first; a busy machine needs minutes
         200,
         () => p.running,
       );
