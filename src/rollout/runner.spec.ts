@@ -2,6 +2,7 @@ import { AbortedByHandError, LockedError, SizingError } from './platforms';
 import type { Colour, Lock, Platform, RolloutState } from './platforms';
 import type { MetricsProvider } from './providers';
 import type { RolloutEvent } from './reporter';
+import { CliOptions, parseCli } from './options';
 import { runRollout, RunOptions } from './runner';
 
 /** An in-memory two-colour router that logs every change. */
@@ -466,5 +467,69 @@ describe('runRollout: health, sizing, lock and scale-down', () => {
         message: expect.stringMatching(/could not renew the rollout lock: apiserver timeout/),
       }),
     );
+  });
+});
+
+describe('runRollout with the default settings', () => {
+  // The CLI's defaults: steps 10,25,50,100, a 60 s interval, a 1 m window, failure limit 2,
+  // min requests 50. The stable colour answers 2000 requests a minute throughout.
+  const d = parseCli(['run'], {}) as CliOptions;
+  const defaults: RunOptions = {
+    steps: d.steps,
+    intervalMs: d.intervalMs,
+    window: d.window,
+    thresholds: { maxErrorRate: d.maxErrorRate, maxP95Seconds: d.maxP95, minRequests: d.minRequests },
+    policy: {
+      failureLimit: d.failureLimit,
+      providerErrorLimit: d.providerErrorLimit,
+      maxInconclusive: d.maxInconclusive,
+    },
+  };
+  const healthy: Answer = { requests: 500, errorRate: 0, p95: 0.02 };
+  const dead: Answer = { requests: 0, errorRate: NaN, p95: NaN };
+
+  async function dies(dieAt: number, tweak: (p: FakePlatform) => void = () => undefined, stable?: Answer) {
+    const answers = [...Array<Answer>(dieAt - 1).fill(healthy), dead];
+    const platform = new FakePlatform();
+    tweak(platform);
+    const events: RolloutEvent[] = [];
+    let clock = 0;
+    const run = runRollout(
+      {
+        platform,
+        provider: scripted(answers, stable),
+        reporter: { emit: (e) => events.push(e) },
+        sleep: async (ms) => {
+          clock += ms;
+        },
+        now: () => clock,
+      },
+      defaults,
+    );
+    await expect(run).resolves.toBe('rolled-back');
+    expect(platform.changes.at(-1)).toBe('abort');
+    return events
+      .filter((e) => e.event === 'decision' && e.step === dieAt)
+      .map((e) => (e as { decision: string }).decision);
+  }
+
+  it.each([1, 2, 3])(
+    'a canary that dies at step %i (10–50 %) is rolled back within 2 rounds by its silence alone',
+    async (dieAt) => {
+      // One passing round per step before, then nothing from the canary (its process is gone, the
+      // router retries its share on stable); the platform still calls it healthy, so only the
+      // canary-traffic check can tell.
+      expect(await dies(dieAt)).toEqual(['wait', 'rollback']);
+    },
+  );
+
+  it('a canary that dies at 100 % (stable gets nothing to compare) is rolled back within 2 rounds by its health', async () => {
+    const unhealthy = (p: FakePlatform) => {
+      p.previewHealth = async () =>
+        p.state.weight === 100
+          ? { healthy: false, reason: '0 of 3 pods available, 4 restarts' }
+          : { healthy: true, reason: '3 of 3 pods available' };
+    };
+    expect(await dies(4, unhealthy, { requests: 0, errorRate: NaN, p95: NaN })).toEqual(['wait', 'rollback']);
   });
 });
