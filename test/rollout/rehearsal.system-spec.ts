@@ -133,8 +133,10 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
     });
     const failed = decisions(report, 'check').filter((e) => e.status === 'fail');
     expect(failed.length).toBeGreaterThan(0);
-    // Judged against stable (stable p95 × 1.25 + 0.15 s), not against a fixed number.
-    expect(new Set(failed.map((e) => e.check))).toEqual(new Set(['p95-vs-stable']));
+    // Rolled back on latency only: against stable (stable p95 × 1.25 + 0.15 s) and, on a machine so
+    // busy that even its p95 passes 2 s, against the absolute ceiling too.
+    const checks = new Set(failed.map((e) => e.check));
+    expect([...checks].filter((c) => c !== 'p95' && c !== 'p95-vs-stable')).toEqual([]);
     // Every request of the slow canary takes over 0.4 s: its p95 cannot be below the (0.3, 0.5]
     // bucket's interpolated 0.49.
     expect(failed.every((e) => (e.value as number) > 0.45)).toBe(true);
