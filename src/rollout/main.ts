@@ -12,7 +12,11 @@ import type { Colour } from './platforms';
 import { createProvider } from './providers';
 import { parseCli, CliOptions, USAGE } from './options';
 import { Reporter, StreamReporter } from './reporter';
-import { runRollout } from './runner';
+import {
+  DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
+  DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+  runRollout,
+} from './runner';
 
 // The commands. Each returns the process exit code: 0 done / promoted, 2 rolled back, 1 error.
 
@@ -114,7 +118,12 @@ async function execute(
           version: before.versions[before.previewColor],
         });
         // Until then, `promote` again is an instant undo.
-        await scaleDown(platform, reporter, before.activeColor, o.scaleDownDelaySeconds);
+        await scaleDown(
+          platform,
+          reporter,
+          before.activeColor,
+          o.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+        );
         return EXIT.ok;
       });
     case 'abort': {
@@ -123,7 +132,12 @@ async function execute(
       await platform.abort();
       const after = await platform.readState();
       reporter.emit({ event: 'aborted', activeColor: after.activeColor });
-      await scaleDown(platform, reporter, after.previewColor, o.abortScaleDownDelaySeconds);
+      await scaleDown(
+        platform,
+        reporter,
+        after.previewColor,
+        o.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
+      );
       return EXIT.rolledBack;
     }
     case 'run':
@@ -145,8 +159,8 @@ async function execute(
             'error-rate-margin': o.errorRateMargin,
             'p95-margin': o.p95Margin,
             'p95-slack': o.p95Margin === undefined ? undefined : o.p95SlackSeconds,
-            'scale-down-delay': o.scaleDownDelaySeconds,
-            'abort-scale-down-delay': o.abortScaleDownDelaySeconds,
+            'scale-down-delay': o.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+            'abort-scale-down-delay': o.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
           },
         });
         const outcome = await runRollout(

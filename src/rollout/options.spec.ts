@@ -108,10 +108,10 @@ describe('options', () => {
 });
 
 describe('options: scale-down delays and the Prometheus connection', () => {
-  it('defaults: old colour scaled down 10 minutes after a promotion, a rejected one 30 s after a rollback', () => {
+  it('leaves the delays to the defaults unless given (the run: 600 s after a promotion, 30 s after a rollback)', () => {
     expect(parseCli(['run'], {})).toMatchObject({
-      scaleDownDelaySeconds: 600,
-      abortScaleDownDelaySeconds: 30,
+      scaleDownDelaySeconds: undefined,
+      abortScaleDownDelaySeconds: undefined,
     });
   });
 

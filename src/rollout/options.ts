@@ -121,10 +121,9 @@ export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   p95Margin?: number;
   p95SlackSeconds: number;
   matchers: string;
-  /** After a promotion: seconds until the old colour is scaled to 0. */
-  scaleDownDelaySeconds: number;
-  /** After a rollback or abort: seconds until the rejected colour is scaled to 0. */
-  abortScaleDownDelaySeconds: number;
+  /** Seconds; undefined: the default (after a promotion 600, after a rollback or abort 30). */
+  scaleDownDelaySeconds?: number;
+  abortScaleDownDelaySeconds?: number;
   prometheus: {
     token?: string;
     tokenFile?: string;
@@ -133,6 +132,13 @@ export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
     insecureSkipVerify: boolean;
   };
   init: { listen?: string; blue?: string; green?: string; blueVersion?: string; greenVersion?: string };
+}
+
+function delaySeconds(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms % 1000 !== 0) throw new Error(`--${name} must be whole seconds, got "${text}"`);
+  return ms / 1000;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOptions | 'help' {
@@ -197,12 +203,6 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
 
   const intervalMs = values.interval ? parseDuration(values.interval) : 60_000;
   if (intervalMs < 100) throw new Error('--interval must be at least 100ms');
-  const delaySeconds = (name: 'scale-down-delay' | 'abort-scale-down-delay', fallback: number): number => {
-    if (values[name] === undefined) return fallback;
-    const ms = parseDuration(values[name]);
-    if (ms % 1000 !== 0) throw new Error(`--${name} must be whole seconds, got "${values[name]}"`);
-    return ms / 1000;
-  };
   const envHeaders = (env.PROMETHEUS_HEADERS ?? '')
     .split('\n')
     .map((h) => h.trim())
@@ -230,8 +230,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     p95Margin: margin('p95-margin'),
     p95SlackSeconds: num('p95-slack', values['p95-slack'], 0, 0),
     matchers: values.matchers ?? DEFAULT_EXTRA_MATCHERS,
-    scaleDownDelaySeconds: delaySeconds('scale-down-delay', 600),
-    abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', 30),
+    scaleDownDelaySeconds: delaySeconds('scale-down-delay', values['scale-down-delay']),
+    abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', values['abort-scale-down-delay']),
     prometheus: {
       token: env.PROMETHEUS_TOKEN || undefined,
       tokenFile: values['prometheus-token-file'] ?? (env.PROMETHEUS_TOKEN_FILE || undefined),
