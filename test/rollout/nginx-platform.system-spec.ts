@@ -307,9 +307,17 @@ describe('nginx platform: preview health, sizing and the lock (no nginx needed)'
       join(other, 'rollout.lock'),
       JSON.stringify({ owner: 'run', pid: 1, host: 'elsewhere', since: 'now' }),
     );
-    await expect(lock.renew()).rejects.toMatchObject({ name: 'LockedError' });
+    await expect(lock.renew()).rejects.toMatchObject({
+      name: 'LockedError',
+      message: expect.stringMatching(/was taken over: .*"host":"elsewhere"/),
+    });
     await lock.release(); // not ours any more: left alone
     expect(existsSync(join(other, 'rollout.lock'))).toBe(true);
+    rmSync(join(other, 'rollout.lock'));
+    await expect(lock.renew()).rejects.toMatchObject({
+      name: 'LockedError',
+      message: expect.stringMatching(/was removed$/),
+    });
   });
 
   it('init writes the active colour file', async () => {

@@ -117,9 +117,13 @@ export class NginxDir {
     return true;
   }
 
-  private async holdsLock(file: string, me: { pid: number; host: string; since: string }): Promise<boolean> {
+  private async holdsLock(
+    file: string,
+    me: { pid: number; host: string; since: string },
+    text?: string,
+  ): Promise<boolean> {
     try {
-      const holder = JSON.parse(await readFile(file, 'utf8')) as Partial<typeof me>;
+      const holder = JSON.parse(text ?? (await readFile(file, 'utf8'))) as Partial<typeof me>;
       return holder.pid === me.pid && holder.host === me.host && holder.since === me.since;
     } catch {
       return false;
@@ -140,10 +144,19 @@ export class NginxDir {
           },
           // The file lock does not expire (a dead holder on this host is taken over instead): renewing
           // is checking that it is still ours.
+          // A lock file that cannot be read for another reason than its absence is a plain error: the
+          // run tries again next round.
           renew: async () => {
-            if (await this.holdsLock(file, me)) return;
-            const now = await readFile(file, 'utf8').catch(() => '(no lock file)');
-            throw new LockedError(`the rollout lock ${file} was taken over or removed: ${now.trim()}`);
+            let text: string;
+            try {
+              text = await readFile(file, 'utf8');
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+                throw new LockedError(`the rollout lock ${file} was removed`);
+              throw err;
+            }
+            if (await this.holdsLock(file, me, text)) return;
+            throw new LockedError(`the rollout lock ${file} was taken over: ${text.trim()}`);
           },
         };
       } catch (err) {
