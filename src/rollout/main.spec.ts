@@ -1,4 +1,4 @@
-import { main } from './main';
+import { main, queryMatchers } from './main';
 import { RecordingRunner } from '../../test/rollout/helpers/recording-runner';
 
 const values = (over: object = {}) =>
@@ -96,5 +96,19 @@ describe('bulwark-rollout commands (kubernetes platform, recorded helm/kubectl)'
     const { code, out } = await cli(['run', '--steps', '50,10'], () => ({}));
     expect(code).toBe(1);
     expect(out).toMatch(/--steps must increase[\s\S]*usage: bulwark-rollout/);
+  });
+});
+
+describe('queryMatchers', () => {
+  it('adds the namespace on Kubernetes only, escaped as a PromQL string', () => {
+    expect(queryMatchers({ platform: 'kubernetes', namespace: 'shop', matchers: 'route!~"/metrics"' })).toBe(
+      'route!~"/metrics",namespace="shop"',
+    );
+    expect(queryMatchers({ platform: 'kubernetes', namespace: 'a"b', matchers: '' })).toBe(
+      'namespace="a\\"b"',
+    );
+    expect(queryMatchers({ platform: 'nginx', namespace: 'shop', matchers: 'route!~"/metrics"' })).toBe(
+      'route!~"/metrics"',
+    );
   });
 });

@@ -6,14 +6,20 @@ import {
   createPlatform,
   InconsistentStateError,
   LockedError,
+  Lock,
   Platform,
   ProcessRunner,
 } from './platforms';
+import type { Colour } from './platforms';
 import { createProvider } from './providers';
 import { parseCli, CliOptions, USAGE } from './options';
 import { Reporter, StreamReporter } from './reporter';
 import { RecordingReporter } from './report/recorder';
-import { runRollout } from './runner';
+import {
+  DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
+  DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+  runRollout,
+} from './runner';
 
 // The commands. Each returns the process exit code: 0 done / promoted, 2 rolled back, 1 error.
 
@@ -50,12 +56,41 @@ function platformOf(o: CliOptions, runner: CommandRunner): Platform {
   });
 }
 
-async function withLock<T>(platform: Platform, owner: string, body: () => Promise<T>): Promise<T> {
+async function withLock<T>(platform: Platform, owner: string, body: (lock: Lock) => Promise<T>): Promise<T> {
   const lock = await platform.acquireLock(owner);
   try {
-    return await body();
+    return await body(lock);
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * The label matchers of every query. On Kubernetes the release's namespace is one of them: staging
+ * and production scraped by one Prometheus must not be mixed (the `namespace` target label that
+ * Prometheus' Kubernetes service discovery and the Prometheus Operator put on every series).
+ */
+export function queryMatchers(o: Pick<CliOptions, 'platform' | 'namespace' | 'matchers'>): string {
+  if (o.platform !== 'kubernetes') return o.matchers;
+  const ns = `namespace="${(o.namespace ?? 'default').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return o.matchers ? `${o.matchers},${ns}` : ns;
+}
+
+/** After a hand `promote` / `abort`: the losing colour's scale-down; a failure is reported, not fatal. */
+async function scaleDown(
+  platform: Platform,
+  reporter: Reporter,
+  colour: Colour,
+  delaySeconds: number,
+): Promise<void> {
+  try {
+    const message = await platform.scheduleScaleDown(colour, delaySeconds);
+    reporter.emit({ event: 'scale-down', colour, delaySeconds, message });
+  } catch (err) {
+    reporter.emit({
+      event: 'error',
+      message: `could not schedule the scale-down of ${colour}: ${(err as Error).message}; scale it to 0 by hand`,
+    });
   }
 }
 
@@ -87,6 +122,13 @@ async function execute(
           activeColor: before.previewColor,
           version: before.versions[before.previewColor],
         });
+        // Until then, `promote` again is an instant undo.
+        await scaleDown(
+          platform,
+          reporter,
+          before.activeColor,
+          o.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+        );
         return EXIT.ok;
       });
     case 'abort': {
@@ -95,11 +137,17 @@ async function execute(
       await platform.abort();
       const after = await platform.readState();
       reporter.emit({ event: 'aborted', activeColor: after.activeColor });
+      await scaleDown(
+        platform,
+        reporter,
+        after.previewColor,
+        o.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
+      );
       return EXIT.rolledBack;
     }
     case 'run':
-      return withLock(platform, 'run', async () => {
-        const provider = createProvider(o.provider, { address: o.prometheusUrl });
+      return withLock(platform, 'run', async (lock) => {
+        const provider = createProvider(o.provider, { address: o.prometheusUrl, ...o.prometheus });
         const state = await platform.readState();
         reporter.emit({
           event: 'run',
@@ -115,21 +163,27 @@ async function execute(
             'failure-limit': o.failureLimit,
             'error-rate-margin': o.errorRateMargin,
             'p95-margin': o.p95Margin,
+            'p95-slack': o.p95Margin === undefined ? undefined : o.p95SlackSeconds,
+            'scale-down-delay': o.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+            'abort-scale-down-delay': o.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
           },
         });
         const outcome = await runRollout(
-          { platform, provider, reporter, signal },
+          { platform, provider, reporter, signal, lock },
           {
             steps: o.steps,
             intervalMs: o.intervalMs,
             window: o.window,
-            extraMatchers: o.matchers,
+            extraMatchers: queryMatchers(o),
+            scaleDownDelaySeconds: o.scaleDownDelaySeconds,
+            abortScaleDownDelaySeconds: o.abortScaleDownDelaySeconds,
             thresholds: {
               maxErrorRate: o.maxErrorRate,
               maxP95Seconds: o.maxP95,
               minRequests: o.minRequests,
               errorRateMarginOverStable: o.errorRateMargin,
               p95MarginOverStable: o.p95Margin,
+              p95SlackSeconds: o.p95SlackSeconds,
             },
             policy: {
               failureLimit: o.failureLimit,

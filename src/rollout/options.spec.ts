@@ -106,3 +106,71 @@ describe('options', () => {
     expect(parseCli([], {})).toBe('help');
   });
 });
+
+describe('options: scale-down delays and the Prometheus connection', () => {
+  it('leaves the delays to the defaults unless given (the run: 600 s after a promotion, 30 s after a rollback)', () => {
+    expect(parseCli(['run'], {})).toMatchObject({
+      scaleDownDelaySeconds: undefined,
+      abortScaleDownDelaySeconds: undefined,
+    });
+  });
+
+  it('reads the delays as durations', () => {
+    expect(parseCli(['run', '--scale-down-delay', '15m', '--abort-scale-down-delay', '0'], {})).toMatchObject(
+      { scaleDownDelaySeconds: 900, abortScaleDownDelaySeconds: 0 },
+    );
+    expect(() => parseCli(['run', '--scale-down-delay', '1500ms'], {})).toThrow(/whole seconds/);
+  });
+
+  it('reads the p95 slack (seconds, default 0)', () => {
+    expect(parseCli(['run'], {})).toMatchObject({ p95SlackSeconds: 0 });
+    expect(parseCli(['run', '--p95-margin', '0.25', '--p95-slack', '0.15'], {})).toMatchObject({
+      p95Margin: 0.25,
+      p95SlackSeconds: 0.15,
+    });
+    expect(() => parseCli(['run', '--p95-slack', '-1'], {})).toThrow(/p95-slack/);
+  });
+
+  it('takes the token, headers and TLS settings from flags, else from the environment', () => {
+    expect(
+      parseCli(
+        [
+          'run',
+          '--prometheus-token-file',
+          '/var/run/token',
+          '--prometheus-header',
+          'X-Scope-OrgID: shop',
+          '--prometheus-header',
+          'X-Other: 1',
+          '--prometheus-ca',
+          '/etc/ca.pem',
+        ],
+        { PROMETHEUS_HEADERS: 'X-Ignored: env' },
+      ),
+    ).toMatchObject({
+      prometheus: {
+        tokenFile: '/var/run/token',
+        headers: ['X-Scope-OrgID: shop', 'X-Other: 1'],
+        caFile: '/etc/ca.pem',
+        insecureSkipVerify: false,
+      },
+    });
+    expect(
+      parseCli(['run'], {
+        PROMETHEUS_TOKEN: 'tok',
+        PROMETHEUS_HEADERS: 'X-Scope-OrgID: shop\nX-Other: 2\n',
+        PROMETHEUS_CA_FILE: '/ca',
+        PROMETHEUS_INSECURE_SKIP_VERIFY: 'true',
+      }),
+    ).toMatchObject({
+      prometheus: {
+        token: 'tok',
+        headers: ['X-Scope-OrgID: shop', 'X-Other: 2'],
+        caFile: '/ca',
+        insecureSkipVerify: true,
+      },
+    });
+    // The token itself never on the command line (it would show in `ps`).
+    expect(() => parseCli(['run', '--prometheus-token', 'x'], {})).toThrow(/prometheus-token/);
+  });
+});

@@ -29,13 +29,24 @@ analysis options (run):
   --max-inconclusive 10       inconclusive rounds in a row at one step that count as one failure
   --provider-error-limit 3    rounds in a row the metrics provider may fail before they count as failures
   --error-rate-margin M       also fail when canary error rate > stable error rate + M
-  --p95-margin M              also fail when canary p95 > stable p95 × (1 + M)
+  --p95-margin M              also fail when canary p95 > stable p95 × (1 + M) + slack
+  --p95-slack S               seconds added to that limit (default 0): milliseconds of noise are no slowdown
   --matchers '${DEFAULT_EXTRA_MATCHERS}'   extra label matchers of every query
+                              (kubernetes: namespace="<--namespace>" is added to them)
+  --scale-down-delay 10m      after a promotion, the old colour is scaled to 0 this much later
+                              (until then \`promote\` again is an instant undo)
+  --abort-scale-down-delay 30s  after a rollback or \`abort\`, the rejected colour is scaled to 0 this much later
   --report FILE.html          also write the run as one self-contained page (weights, rounds, verdict)
 
 common options:
   --platform kubernetes|nginx|argo (env ROLLOUT_PLATFORM, default kubernetes)
   --provider prometheus       --prometheus-url URL (env PROMETHEUS_URL, default http://127.0.0.1:9090)
+  --prometheus-token-file F   bearer token from a file, re-read every query (env PROMETHEUS_TOKEN_FILE;
+                              or the token itself in env PROMETHEUS_TOKEN)
+  --prometheus-header 'N: V'  extra header of every query, repeatable (e.g. 'X-Scope-OrgID: shop';
+                              env PROMETHEUS_HEADERS, one per line)
+  --prometheus-ca F           https: CA bundle (PEM) to verify Prometheus with (env PROMETHEUS_CA_FILE)
+  --prometheus-insecure-skip-verify  https: do not verify the certificate (env PROMETHEUS_INSECURE_SKIP_VERIFY=true)
   --json                      one JSON object per line instead of text
   kubernetes: --release bulwark --namespace default --chart helm/bulwark [--chart-version V]
               [--fullname N] [--kube-context C] [--helm PATH] [--kubectl PATH] [--ready-timeout 10m]
@@ -114,8 +125,26 @@ export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   providerErrorLimit: number;
   errorRateMargin?: number;
   p95Margin?: number;
+  p95SlackSeconds: number;
   matchers: string;
+  /** Seconds; undefined: the default (after a promotion 600, after a rollback or abort 30). */
+  scaleDownDelaySeconds?: number;
+  abortScaleDownDelaySeconds?: number;
+  prometheus: {
+    token?: string;
+    tokenFile?: string;
+    headers: string[];
+    caFile?: string;
+    insecureSkipVerify: boolean;
+  };
   init: { listen?: string; blue?: string; green?: string; blueVersion?: string; greenVersion?: string };
+}
+
+function delaySeconds(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms % 1000 !== 0) throw new Error(`--${name} must be whole seconds, got "${text}"`);
+  return ms / 1000;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOptions | 'help' {
@@ -130,6 +159,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
       platform: { type: 'string' },
       provider: { type: 'string' },
       'prometheus-url': { type: 'string' },
+      'prometheus-token-file': { type: 'string' },
+      'prometheus-header': { type: 'string', multiple: true },
+      'prometheus-ca': { type: 'string' },
+      'prometheus-insecure-skip-verify': { type: 'boolean' },
+      'scale-down-delay': { type: 'string' },
+      'abort-scale-down-delay': { type: 'string' },
       tag: { type: 'string' },
       steps: { type: 'string' },
       interval: { type: 'string' },
@@ -142,6 +177,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
       'provider-error-limit': { type: 'string' },
       'error-rate-margin': { type: 'string' },
       'p95-margin': { type: 'string' },
+      'p95-slack': { type: 'string' },
       matchers: { type: 'string' },
       'nginx-dir': { type: 'string' },
       nginx: { type: 'string' },
@@ -177,6 +213,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
 
   const intervalMs = values.interval ? parseDuration(values.interval) : 60_000;
   if (intervalMs < 100) throw new Error('--interval must be at least 100ms');
+  const envHeaders = (env.PROMETHEUS_HEADERS ?? '')
+    .split('\n')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
   const margin = (name: 'error-rate-margin' | 'p95-margin'): number | undefined =>
     values[name] === undefined ? undefined : num(name, values[name], 0, 0);
 
@@ -199,7 +239,18 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     providerErrorLimit: num('provider-error-limit', values['provider-error-limit'], 3, 1, Infinity, true),
     errorRateMargin: margin('error-rate-margin'),
     p95Margin: margin('p95-margin'),
+    p95SlackSeconds: num('p95-slack', values['p95-slack'], 0, 0),
     matchers: values.matchers ?? DEFAULT_EXTRA_MATCHERS,
+    scaleDownDelaySeconds: delaySeconds('scale-down-delay', values['scale-down-delay']),
+    abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', values['abort-scale-down-delay']),
+    prometheus: {
+      token: env.PROMETHEUS_TOKEN || undefined,
+      tokenFile: values['prometheus-token-file'] ?? (env.PROMETHEUS_TOKEN_FILE || undefined),
+      headers: values['prometheus-header'] ?? envHeaders,
+      caFile: values['prometheus-ca'] ?? (env.PROMETHEUS_CA_FILE || undefined),
+      insecureSkipVerify:
+        values['prometheus-insecure-skip-verify'] ?? env.PROMETHEUS_INSECURE_SKIP_VERIFY === 'true',
+    },
     nginxDir: values['nginx-dir'] ?? env.ROLLOUT_NGINX_DIR,
     nginxBin: values.nginx,
     release: values.release,

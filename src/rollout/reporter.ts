@@ -46,6 +46,8 @@ export type RolloutEvent =
       /** What the round read (the report draws it); absent from events of older versions. */
       readings?: RoundReadings;
     }
+  | { event: 'sized'; step: number; weight: number; message: string }
+  | { event: 'scale-down'; colour: string; delaySeconds: number; message: string }
   | { event: 'promoted'; activeColor: string; version: string | null }
   | { event: 'rolled-back'; activeColor: string; reason: string }
   | { event: 'aborted'; activeColor: string }
@@ -82,6 +84,10 @@ export function formatText(e: RolloutEvent): string {
       );
     case 'decision':
       return `[step ${e.step} weight ${e.weight}% round ${e.round}] => ${e.decision.toUpperCase()} (round ${e.status}, failed checks ${e.failedChecks}/${e.failureLimit}): ${e.reason}`;
+    case 'sized':
+      return `[step ${e.step} weight ${e.weight}%] preview sized: ${e.message}`;
+    case 'scale-down':
+      return `scale-down of ${e.colour} in ${e.delaySeconds}s: ${e.message}`;
     case 'promoted':
       return `PROMOTED: ${e.activeColor} (${e.version}) is active, canary weight 0`;
     case 'rolled-back':

@@ -195,3 +195,133 @@ describe('nginx platform with a real nginx', () => {
     });
   });
 });
+
+describe('nginx platform: active-colour file, scale-down record, instant undo', () => {
+  const activeFile = () => readFileSync(join(dir, 'active-color'), 'utf8');
+  const stateFile = () => JSON.parse(readFileSync(join(dir, 'rollout-state.json'), 'utf8'));
+
+  it('writes the active colour for the instances (ACTIVE_COLOR_FILE) with every promotion', async () => {
+    expect(activeFile()).toBe('green\n');
+    // After the promotion above, blue is due to be scaled down in 10 minutes: `promote` is an instant undo.
+    expect(stateFile().scaleDown).toMatchObject({ colour: 'blue' });
+    const undo = await cli('promote', '--scale-down-delay', '45s');
+    expect(undo.code).toBe(0);
+    expect(undo.out).toMatch(/scale-down of green in 45s: green \(2\.0\.0\) gets no traffic/);
+    expect(activeFile()).toBe('blue\n');
+    expect(stateFile().scaleDown).toMatchObject({ colour: 'green' });
+    expect(await through(10)).toEqual({ blue: 10 });
+  });
+
+  it('a colour past its scale-down time gets no traffic and cannot be promoted until `start` brings it back', async () => {
+    const platform = new NginxPlatform({ runner: new ProcessRunner(), nginxDir: dir });
+    await expect(platform.scheduleScaleDown('green', 0)).resolves.toMatch(/counts as scaled down from/);
+    expect((await platform.readState()).replicas).toEqual({ blue: 1, green: 0 });
+    await expect(platform.setWeight(10)).rejects.toThrow(/was scaled down at .*start --tag T/);
+    const promote = await cli('promote');
+    expect(promote.code).toBe(1);
+    expect(promote.out).toMatch(/no longer an instant undo/);
+    const run = await cli('run', '--interval', '100ms', '--prometheus-url', 'http://127.0.0.1:9');
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(/refused: the preview colour green has 0 replicas/);
+    expect(await through(10)).toEqual({ blue: 10 });
+
+    expect((await cli('start', '--tag', '2.0.0')).code).toBe(0);
+    expect(stateFile().scaleDown).toBeUndefined();
+    expect((await platform.readState()).replicas).toEqual({ blue: 1, green: 1 });
+  });
+
+  it('refuses to schedule the active colour', async () => {
+    const platform = new NginxPlatform({ runner: new ProcessRunner(), nginxDir: dir });
+    await expect(platform.scheduleScaleDown('blue', 30)).rejects.toThrow(/blue is the active colour/);
+  });
+});
+
+describe('nginx platform: preview health, sizing and the lock (no nginx needed)', () => {
+  let other: string;
+  const servers: Server[] = [];
+  /** A stand-in whose /health/ready answers `status`. */
+  async function instance(status: number): Promise<string> {
+    const server = createServer((_req, res) => res.writeHead(status).end('{}'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  beforeEach(() => {
+    other = mkdtempSync(join(tmpdir(), 'rollout-nginx-spec-'));
+  });
+  afterEach(() => rmSync(other, { recursive: true, force: true }));
+  afterAll(() => servers.forEach((s) => s.close()));
+  const platformFor = async (blue: string, green: string) => {
+    await initNginxDir(other, { listen: '127.0.0.1:1', blue, green, versions: { blue: '1', green: '2' } });
+    return new NginxPlatform({ runner: new ProcessRunner(), nginxDir: other, readyTimeoutMs: 600 });
+  };
+
+  it('a preview answering /health/ready is healthy', async () => {
+    const p = await platformFor(await instance(200), `${await instance(200)},${await instance(200)}`);
+    await expect(p.previewHealth()).resolves.toEqual({
+      healthy: true,
+      reason: '2 of 2 green instances ready',
+    });
+  });
+
+  it('a preview instance that is gone or not ready makes the preview unhealthy, with the reason', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    const p = await platformFor(
+      await instance(200),
+      `${await instance(503)},${closed},${await instance(200)}`,
+    );
+    const h = await p.previewHealth();
+    expect(h.healthy).toBe(false);
+    expect(h.reason).toMatch(
+      /^1 of 3 green instances ready \(127\.0\.0\.1:\d+: answered 503; 127\.0\.0\.1:\d+: ECONNREFUSED\)$/,
+    );
+  });
+
+  it('sizing: as many ready preview instances as active ones pass; fewer are refused (SizingError)', async () => {
+    const two = `${await instance(200)},${await instance(200)}`;
+    const even = await platformFor(two, `${await instance(200)},${await instance(200)}`);
+    await expect(even.sizePreview()).resolves.toBe('green: 2 instances ready, as many as blue (2)');
+    rmSync(other, { recursive: true, force: true });
+
+    const short = await platformFor(two, await instance(200));
+    await expect(short.sizePreview()).rejects.toMatchObject({
+      name: 'SizingError',
+      message: expect.stringMatching(
+        /^green has 1 instance, blue has 2: the nginx platform starts no process/,
+      ),
+    });
+    rmSync(other, { recursive: true, force: true });
+
+    const unready = await platformFor(two, `${await instance(200)},${await instance(503)}`);
+    await expect(unready.sizePreview()).rejects.toMatchObject({
+      name: 'SizingError',
+      message: expect.stringMatching(/^1 of 2 green instances ready after 1 s/),
+    });
+  });
+
+  it('the run lock renews while it is ours and says so when it was taken over', async () => {
+    const p = await platformFor(await instance(200), await instance(200));
+    const lock = await p.acquireLock('run');
+    await expect(lock.renew()).resolves.toBeUndefined();
+    writeFileSync(
+      join(other, 'rollout.lock'),
+      JSON.stringify({ owner: 'run', pid: 1, host: 'elsewhere', since: 'now' }),
+    );
+    await expect(lock.renew()).rejects.toMatchObject({
+      name: 'LockedError',
+      message: expect.stringMatching(/was taken over: .*"host":"elsewhere"/),
+    });
+    await lock.release(); // not ours any more: left alone
+    expect(existsSync(join(other, 'rollout.lock'))).toBe(true);
+    rmSync(join(other, 'rollout.lock'));
+    await expect(lock.renew()).rejects.toMatchObject({
+      name: 'LockedError',
+      message: expect.stringMatching(/was removed$/),
+    });
+  });
+
+  it('init writes the active colour file', async () => {
+    await platformFor(await instance(200), await instance(200));
+    expect(readFileSync(join(other, 'active-color'), 'utf8')).toBe('blue\n');
+  });
+});

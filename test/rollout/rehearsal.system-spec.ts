@@ -22,8 +22,9 @@ const work = mkdtempSync(join(tmpdir(), 'rollout-rehearsal-spec-'));
 // The screenshots of each scenario's report page (docs/images/rollout-report-faulty.png is one).
 const SCREENSHOTS = join(ROOT, '.tmp', 'rollout-reports');
 
-// Each scenario: the rehearsal itself (≈ 1 min, more on a loaded machine) and Chromium opening its report.
-jest.setTimeout(210_000);
+// One scenario takes about 70 s on a quiet 2-core machine and over 2 min on a busy one (load average
+// above 20 while other suites run): the limit is for a hung stage, not for a slow machine.
+jest.setTimeout(300_000);
 
 beforeAll(() => {
   for (const f of [REHEARSE, join(DIST, 'main.js'), join(DIST, 'rollout', 'cli.js')]) {
@@ -133,6 +134,38 @@ function argoJudges(report: RehearsalReport) {
   return report.argoReadings.map((reading, i) => ({ tool: reading.toolChecks, argo: verdicts[i] }));
 }
 
+/**
+ * Runs a rehearsal exactly as docs/rollout-transcripts.md prints it (its `$ ` line for the scenario),
+ * from the repository root, with the suite's database in DATABASE_URL (which the rehearsal reads when
+ * no --database-url is given). With BULWARK_DIST elsewhere, the printed dist/ path is that tree.
+ */
+async function rehearsePrinted(scenario: string): Promise<{ code: number | null; output: string }> {
+  const doc = readFileSync(join(ROOT, 'docs', 'rollout-transcripts.md'), 'utf8');
+  const line = doc.split('\n').find((l) => l.startsWith('$ ') && l.endsWith(`--scenario ${scenario}`));
+  if (!line) throw new Error(`docs/rollout-transcripts.md prints no \`$ … --scenario ${scenario}\` line`);
+  const [command, ...args] = line
+    .slice(2)
+    .split(/\s+/)
+    .map((w) => (w.startsWith('dist/') ? join(DIST, w.slice('dist/'.length)) : w));
+  const db: TestDatabase = await createTestDatabase('bulwark_rehearsal');
+  try {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: db.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    running.delete(child);
+    return { code, output };
+  } finally {
+    await db.drop();
+  }
+}
+
 const decisions = (r: RehearsalReport, event: string) =>
   r.decisions.filter((e) => e.event === event) as Array<Record<string, unknown>>;
 
@@ -181,7 +214,12 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
     });
     const failed = decisions(report, 'check').filter((e) => e.status === 'fail');
     expect(failed.length).toBeGreaterThan(0);
-    expect(new Set(failed.map((e) => e.check))).toEqual(new Set(['p95']));
+    // Rolled back on latency only: against stable (stable p95 × 1.25 + 0.15 s) and, on a machine so
+    // busy that even its p95 passes 2 s, against the absolute ceiling too.
+    const checks = new Set(failed.map((e) => e.check));
+    expect([...checks].filter((c) => c !== 'p95' && c !== 'p95-vs-stable')).toEqual([]);
+    // Every request of the slow canary takes over 0.4 s: its p95 cannot be below the (0.3, 0.5]
+    // bucket's interpolated 0.49.
     expect(failed.every((e) => (e.value as number) > 0.45)).toBe(true);
     expect(report.after.colours).toEqual({ blue: 40 });
   });
@@ -209,6 +247,14 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
       passed.flatMap((j) => Object.values(j.argo)).filter((p) => p === 'Failed' || p === 'Error'),
     ).toEqual([]);
     expect(passed.some((j) => Object.values(j.argo).every((p) => p === 'Successful'))).toBe(true);
+    // Sized before the step above 50 % and before promotion (1 instance each: nothing to add).
+    expect(decisions(report, 'sized').map((e) => e.weight)).toEqual([100, 100]);
+    // The background work moved with the promotion: the instances' active-colour file names green.
+    expect(report.activeColorFile).toBe('green');
+    // The old colour is due to be scaled down after the default 10 minutes.
+    expect(decisions(report, 'scale-down')).toEqual([
+      expect.objectContaining({ colour: 'blue', delaySeconds: 600 }),
+    ]);
   });
 
   it('blind: with Prometheus stopped during the run the canary is never promoted', async () => {
@@ -219,6 +265,62 @@ describe('rollout rehearsal (nginx platform, real processes)', () => {
     expect(decisions(report, 'promoted')).toEqual([]);
     expect(report.routing).toMatchObject({ weights: { blue: 100, green: 0 }, activeColor: 'blue' });
     expect(decisions(report, 'check').some((e) => e.providerError === true)).toBe(true);
+    expect(report.after.colours).toEqual({ blue: 40 });
+  });
+
+  it('crash: a canary killed with SIGKILL during the first step is rolled back within 2 rounds (run as the docs print it)', async () => {
+    const { code, output } = await rehearsePrinted('crash');
+    const said = (re: RegExp) => expect(output).toMatch(re);
+    expect(code).toBe(2);
+    said(/^rehearsal: nginx weights now: blue=100 green=0 \(active blue\)$/m);
+    // Killed during the first step; never raised past it.
+    said(/^rehearsal: killing the canary \(green\) with SIGKILL now \(the crash scenario\)$/m);
+    said(/\[step 1\/3\] weight 20% to the canary/);
+    expect(output).not.toMatch(/weight 50% to the canary/);
+    // At most 2 analysis rounds from the kill to weight 0, and the time between printed.
+    const m =
+      /^rehearsal: the canary was killed at [\d:.]+; weight 0 at [\d:.]+: (\d+\.\d) s from the kill to weight 0, (\d+) analysis rounds?$/m.exec(
+        output,
+      );
+    expect(m).not.toBeNull();
+    expect(Number(m![2])).toBeGreaterThanOrEqual(1);
+    expect(Number(m![2])).toBeLessThanOrEqual(2);
+    // It was the platform's health check that failed the rounds: the preview's upstream refused.
+    said(
+      /preview-health: FAIL value=0 threshold >= 1 — preview colour cannot serve its share: 0 of 1 green instances ready \(127\.0\.0\.1:\d+: ECONNREFUSED\)/,
+    );
+    said(
+      /ROLLED BACK: blue keeps all traffic, canary weight 0 — a check failed; failed checks 2\/2: rolling back/,
+    );
+    // The rejected colour is due to be scaled down after the default 30 s.
+    said(/scale-down of green in 30s: green \(1\.1\.0\) gets no traffic/);
+    said(/^rehearsal: 40 requests through nginx afterwards reached: blue 40; versions 1\.0\.0 40$/m);
+    said(/^rehearsal: done in [\d.]+ s: as expected$/m);
+  });
+
+  it('unsized: a 1-instance preview beside 2 active ones is refused past 50 % and rolled back', async () => {
+    const { code, report } = await rehearse('unsized');
+    expect({ code, weights: report.routing.weights, active: report.routing.activeColor }).toEqual({
+      code: 2,
+      weights: { blue: 100, green: 0 },
+      active: 'blue',
+    });
+    // A healthy canary: no check fails (listed here, so that a failure says which and why).
+    expect(
+      decisions(report, 'check')
+        .filter((e) => e.status === 'fail')
+        .map((e) => `${e.check} at ${e.weight}%: ${e.reason}`),
+    ).toEqual([]);
+    // Never above 50 %: the nginx platform starts no process, so it refuses rather than sizes.
+    expect(decisions(report, 'weight').map((e) => e.weight)).toEqual([20, 50]);
+    expect(decisions(report, 'sized')).toEqual([]);
+    expect(decisions(report, 'rolled-back')).toEqual([
+      expect.objectContaining({
+        reason: expect.stringMatching(
+          /^refusing to go past 50 %: green has 1 instance, blue has 2: the nginx platform starts no process/,
+        ),
+      }),
+    ]);
     expect(report.after.colours).toEqual({ blue: 40 });
   });
 });

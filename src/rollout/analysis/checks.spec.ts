@@ -162,6 +162,24 @@ describe('evaluateRound', () => {
       expect(byName(r, 'p95-vs-stable').threshold).toBeCloseTo(0.12);
       expect(byName(r, 'p95-vs-stable').query).toContain('color="blue"');
     });
+
+    it('adds the slack (seconds) to the p95 limit: millisecond noise is no slowdown, 400 ms is', () => {
+      const slack: Thresholds = { ...t, maxP95Seconds: 2, p95MarginOverStable: 0.25, p95SlackSeconds: 0.15 };
+      const p95 = (canary: number, stable: number) =>
+        evaluateRound(
+          {
+            canary: readings(v(600), v(0), v(canary)),
+            canaryQueries,
+            stable: readings(v(5000), v(0), v(stable)),
+            stableQueries,
+          },
+          slack,
+        ).checks.find((c) => c.check === 'p95-vs-stable')!;
+      expect(p95(0.02, 0.008)).toMatchObject({ status: 'pass', threshold: 0.16 }); // "150 % slower", 12 ms
+      expect(p95(0.49, 0.008).status).toBe('fail'); // a canary adding 400 ms on a quiet machine
+      expect(p95(0.35, 0.3).status).toBe('pass'); // both slow on a busy machine
+      expect(p95(0.75, 0.3).status).toBe('fail'); // 400 ms more on a busy machine
+    });
   });
 });
 

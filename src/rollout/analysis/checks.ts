@@ -7,6 +7,7 @@ import type {
   RoundResult,
   Thresholds,
 } from './types';
+import { previewHealthCheck, trafficShareCheck } from './liveness';
 
 // One round of analysis: turns the readings of the canary (and optionally the stable colour) into
 // pass / fail / inconclusive per check. Missing data is never a pass: an empty or NaN answer means
@@ -151,13 +152,28 @@ function comparison(
 export function evaluateRound(input: RoundInput, t: Thresholds): RoundResult {
   const { canary, canaryQueries: q } = input;
   const requests = requestsCheck(canary, q.requests, t.minRequests);
+  // Judged whatever the canary's request count: they are about a canary that gets none.
+  const presence: CheckResult[] = [];
+  if (input.previewHealth) presence.push(previewHealthCheck(input.previewHealth));
+  if (input.traffic && input.stable && input.stableQueries)
+    presence.push(
+      trafficShareCheck({
+        canary,
+        stable: input.stable,
+        weight: input.traffic.weight,
+        windowCoverage: input.traffic.windowCoverage,
+        minRequests: t.minRequests,
+        query: `${q.requests}  vs  ${input.stableQueries.requests}`,
+      }),
+    );
   const checks: CheckResult[] = [
+    ...presence,
     requests,
     upperBound('error-rate', q.errorRate, canary.errorRate, t.maxErrorRate, 'error rate'),
     upperBound('p95', q.p95, canary.p95, t.maxP95Seconds, 'p95 latency (s)'),
   ];
 
-  if (input.stable && input.stableQueries) {
+  if (input.stable && input.stableQueries && input.compareWithStable !== false) {
     const s = input.stable;
     if (t.errorRateMarginOverStable !== undefined) {
       const margin = t.errorRateMarginOverStable;
@@ -174,13 +190,14 @@ export function evaluateRound(input: RoundInput, t: Thresholds): RoundResult {
     }
     if (t.p95MarginOverStable !== undefined) {
       const margin = t.p95MarginOverStable;
+      const slack = t.p95SlackSeconds ?? 0;
       checks.push(
         comparison(
           'p95-vs-stable',
           `${q.p95}  vs  ${input.stableQueries.p95}`,
           canary.p95,
           baseline(s, s.p95, t.minRequests),
-          (b) => b * (1 + margin),
+          (b) => b * (1 + margin) + slack,
           'p95 latency (s)',
         ),
       );
@@ -190,7 +207,7 @@ export function evaluateRound(input: RoundInput, t: Thresholds): RoundResult {
   // Too little traffic: the numbers say nothing yet, so no check may pass or fail on them.
   if (requests.status === 'inconclusive' && !requests.providerError) {
     for (const c of checks) {
-      if (c !== requests && !c.providerError && c.status !== 'inconclusive') {
+      if (c !== requests && !presence.includes(c) && !c.providerError && c.status !== 'inconclusive') {
         c.reason = `${c.reason} (not judged: too few requests)`;
         c.status = 'inconclusive';
       }

@@ -20,12 +20,21 @@ export interface ColourQueries {
   p95: string;
 }
 
+/** What the platform says about the preview colour this round, or why it could not say. */
+export type PreviewHealthReading = { healthy: boolean; reason: string } | { error: string };
+
 export interface RoundInput {
   canary: ColourReadings;
   canaryQueries: ColourQueries;
-  /** Present only when a comparison with the stable colour was asked for. */
+  /** The stable colour's readings: its requests feed the canary-traffic check; all feed the comparisons. */
   stable?: ColourReadings;
   stableQueries?: ColourQueries;
+  /** Margins over stable are checked only when this is true (and the margin is set). */
+  compareWithStable?: boolean;
+  /** The weight of this step and the part of the window spent at it: the canary-traffic check. */
+  traffic?: { weight: number; windowCoverage: number };
+  /** The platform's health of the preview colour this round: the preview-health check. */
+  previewHealth?: PreviewHealthReading;
 }
 
 export interface Thresholds {
@@ -39,10 +48,23 @@ export interface Thresholds {
   errorRateMarginOverStable?: number;
   /** When set: canary p95 may exceed the stable one by at most this share (0.2 = 20 %). */
   p95MarginOverStable?: number;
+  /**
+   * Seconds added to the p95-vs-stable limit: stable p95 × (1 + margin) + this. A share alone is
+   * noise at millisecond latencies (2 ms vs 4 ms is "100 % slower"); this keeps the comparison about
+   * slowdowns a user would notice. Default 0.
+   */
+  p95SlackSeconds?: number;
 }
 
 export interface CheckResult {
-  check: 'requests' | 'error-rate' | 'p95' | 'error-rate-vs-stable' | 'p95-vs-stable';
+  check:
+    | 'preview-health'
+    | 'canary-traffic'
+    | 'requests'
+    | 'error-rate'
+    | 'p95'
+    | 'error-rate-vs-stable'
+    | 'p95-vs-stable';
   status: CheckStatus;
   query: string;
   /** The value seen; null when nothing could be read. */

@@ -6,7 +6,7 @@ import { Colour, COLOURS, InconsistentStateError, isColour, otherColour, Rollout
 // any change, so a hand-edited upstream is refused rather than silently overwritten.
 
 export interface NginxUpstream {
-  /** host:port of one local Bulwark process. */
+  /** host:port of the colour's local Bulwark process, or of each of its instances, comma-separated. */
   address: string;
   /** The version `start` recorded for it; null before a first start. */
   version: string | null;
@@ -20,6 +20,25 @@ export interface NginxState {
   upstreams: Record<Colour, NginxUpstream>;
   /** Grows with every change; nginx answers it at GENERATION_PATH, so a reload can be confirmed. */
   generation?: number;
+  /**
+   * The colour that lost (the rejected canary after an abort, the old colour after a promotion) and
+   * when it is due to be scaled to 0 (ISO time). From then on it counts as having no instance: no
+   * weight may go to it and `promote` refuses, until `start` puts a version on it again.
+   */
+  scaleDown?: { colour: Colour; at: string };
+}
+
+/** The file naming the active colour for the instances (ACTIVE_COLOR_FILE; one line, like the chart's). */
+export const ACTIVE_COLOR_FILE = 'active-color';
+
+/** The instances (host:port) of a colour. */
+export function instancesOf(u: NginxUpstream): string[] {
+  return u.address.split(',').map((a) => a.trim());
+}
+
+/** True when `colour`'s scale-down time has come (it then counts as having no instance). */
+export function scaledDown(s: Pick<NginxState, 'scaleDown'>, colour: Colour, now = Date.now()): boolean {
+  return s.scaleDown?.colour === colour && Date.parse(s.scaleDown.at) <= now;
 }
 
 /** Served by nginx itself (not proxied): the generation of the config that answered. */
@@ -45,8 +64,10 @@ export function parseState(text: string): NginxState {
     throw new InconsistentStateError(`${STATE_FILE}: listen must be host:port`);
   for (const c of COLOURS) {
     const u = raw.upstreams?.[c];
-    if (!u || typeof u.address !== 'string' || !/^[^\s;]+:\d+$/.test(u.address))
-      throw new InconsistentStateError(`${STATE_FILE}: upstreams.${c}.address must be host:port`);
+    if (!u || typeof u.address !== 'string' || !/^[^\s;,]+:\d+(,[^\s;,]+:\d+)*$/.test(u.address))
+      throw new InconsistentStateError(
+        `${STATE_FILE}: upstreams.${c}.address must be host:port (several: comma-separated)`,
+      );
     if (u.version !== null && typeof u.version !== 'string')
       throw new InconsistentStateError(`${STATE_FILE}: upstreams.${c}.version must be a string or null`);
   }
@@ -56,15 +77,28 @@ export function parseState(text: string): NginxState {
   ) {
     throw new InconsistentStateError(`${STATE_FILE}: generation must be an integer`);
   }
+  if (
+    raw.scaleDown !== undefined &&
+    (!isColour(raw.scaleDown?.colour) ||
+      typeof raw.scaleDown.at !== 'string' ||
+      Number.isNaN(Date.parse(raw.scaleDown.at)))
+  ) {
+    throw new InconsistentStateError(
+      `${STATE_FILE}: scaleDown must be { colour: blue|green, at: an ISO time }`,
+    );
+  }
   return raw as NginxState;
 }
 
-export function toRolloutState(s: NginxState): RolloutState {
+/** The platform-neutral state; a colour past its scale-down time has 0 instances. */
+export function toRolloutState(s: NginxState, now = Date.now()): RolloutState {
+  const replicas = (c: Colour): number => (scaledDown(s, c, now) ? 0 : instancesOf(s.upstreams[c]).length);
   return {
     activeColor: s.activeColor,
     previewColor: otherColour(s.activeColor),
     weight: s.weight,
     versions: { blue: s.upstreams.blue.version, green: s.upstreams.green.version },
+    replicas: { blue: replicas('blue'), green: replicas('green') },
   };
 }
 
@@ -74,12 +108,21 @@ export function upstreamWeights(s: Pick<NginxState, 'activeColor' | 'weight'>): 
   return { [s.activeColor]: 100 - s.weight, [preview]: s.weight } as Record<Colour, number>;
 }
 
+/**
+ * Each colour gets its share whatever its number of instances: a server's weight is its colour's
+ * weight × the other colour's instance count, so a colour's servers sum to weight × both counts.
+ */
 export function renderConf(s: NginxState, dir: string): string {
   const weights = upstreamWeights(s);
+  const count = (c: Colour): number => instancesOf(s.upstreams[c]).length;
   const server = (c: Colour): string =>
-    weights[c] > 0
-      ? `    server ${s.upstreams[c].address} weight=${weights[c]}; # ${c}`
-      : `    server ${s.upstreams[c].address} down; # ${c}`;
+    instancesOf(s.upstreams[c])
+      .map((address) =>
+        weights[c] > 0
+          ? `    server ${address} weight=${weights[c] * count(otherColour(c))}; # ${c}`
+          : `    server ${address} down; # ${c}`,
+      )
+      .join('\n');
   const path = (p: string): string => join(dir, p);
   return `# Written by bulwark-rollout (nginx platform) from ${STATE_FILE}; edits by hand are refused.
 worker_processes 1;
@@ -118,23 +161,57 @@ ${server('green')}
 `;
 }
 
-/** Reads the weights back out of a rendered nginx.conf. */
-export function parseConfWeights(conf: string): Record<Colour, number> {
-  const found: Partial<Record<Colour, number>> = {};
-  for (const m of conf.matchAll(/^\s*server\s+\S+\s+(weight=(\d+)|down)\s*;\s*#\s*(blue|green)\s*$/gm)) {
-    found[m[3] as Colour] = m[2] === undefined ? 0 : Number(m[2]);
-  }
-  if (found.blue === undefined || found.green === undefined)
+export interface ConfServer {
+  colour: Colour;
+  address: string;
+  /** 0 for a server marked `down`. */
+  weight: number;
+}
+
+/** The rollout upstream's servers as the state says nginx.conf must list them. */
+export function expectedServers(s: NginxState): ConfServer[] {
+  const weights = upstreamWeights(s);
+  return COLOURS.flatMap((c) =>
+    instancesOf(s.upstreams[c]).map((address) => ({
+      colour: c,
+      address,
+      weight: weights[c] * instancesOf(s.upstreams[otherColour(c)]).length,
+    })),
+  );
+}
+
+/** The rollout upstream's servers in a rendered nginx.conf. */
+export function parseConfServers(conf: string): ConfServer[] {
+  const servers: ConfServer[] = [];
+  for (const m of conf.matchAll(/^\s*server\s+(\S+)\s+(weight=(\d+)|down)\s*;\s*#\s*(blue|green)\s*$/gm))
+    servers.push({ colour: m[4] as Colour, address: m[1], weight: m[3] === undefined ? 0 : Number(m[3]) });
+  if (!servers.some((x) => x.colour === 'blue') || !servers.some((x) => x.colour === 'green'))
     throw new InconsistentStateError(`${CONF_FILE} has no bulwark-rollout upstream (blue and green servers)`);
-  return found as Record<Colour, number>;
+  return servers;
+}
+
+const sums = (servers: ConfServer[]): Record<Colour, number> => ({
+  blue: servers.filter((x) => x.colour === 'blue').reduce((n, x) => n + x.weight, 0),
+  green: servers.filter((x) => x.colour === 'green').reduce((n, x) => n + x.weight, 0),
+});
+
+/** Reads the weights (each colour's share of traffic, in percent) back out of a rendered nginx.conf. */
+export function parseConfWeights(conf: string): Record<Colour, number> {
+  const total = sums(parseConfServers(conf));
+  if (total.blue + total.green === 0) return { blue: 0, green: 0 };
+  const blue = Math.round((100 * total.blue) / (total.blue + total.green));
+  return { blue, green: 100 - blue };
 }
 
 export function assertConfMatches(s: NginxState, conf: string): void {
-  const want = upstreamWeights(s);
-  const got = parseConfWeights(conf);
-  if (want.blue !== got.blue || want.green !== got.green) {
+  const line = (x: ConfServer): string => `${x.colour} ${x.address} ${x.weight}`;
+  const want = expectedServers(s);
+  const got = parseConfServers(conf);
+  if (want.map(line).sort().join('\n') !== got.map(line).sort().join('\n')) {
+    const w = sums(want);
+    const g = sums(got);
     throw new InconsistentStateError(
-      `${CONF_FILE} routes blue=${got.blue} green=${got.green} but ${STATE_FILE} says blue=${want.blue} green=${want.green} ` +
+      `${CONF_FILE} routes blue=${g.blue} green=${g.green} but ${STATE_FILE} says blue=${w.blue} green=${w.green} ` +
         `(changed by hand or by an interrupted run); \`abort\` rewrites it from the state`,
     );
   }

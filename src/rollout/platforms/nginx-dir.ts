@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promi
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
+  ACTIVE_COLOR_FILE,
   assertConfMatches,
   CONF_FILE,
   LOCK_FILE,
@@ -48,7 +49,19 @@ export async function initNginxDir(dir: string, init: NginxInit): Promise<NginxS
   await chmod(dir, 0o755);
   await writeFile(join(dir, CONF_FILE), renderConf(state, dir));
   await writeFile(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  await writeActiveColor(dir, state.activeColor);
   return state;
+}
+
+/**
+ * The active colour for the instances' ACTIVE_COLOR_FILE (only it runs the webhook dispatcher and the
+ * scheduled purges), replaced atomically: a reader sees the old or the new colour, never half a word.
+ */
+export async function writeActiveColor(dir: string, colour: Colour): Promise<void> {
+  const file = join(dir, ACTIVE_COLOR_FILE);
+  const temp = tempName(file);
+  await writeFile(temp, `${colour}\n`, { mode: 0o644 });
+  await rename(temp, file);
 }
 
 function alive(pid: number): boolean {
@@ -99,7 +112,22 @@ export class NginxDir {
     const temp = tempName(stateFile);
     await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`);
     await rename(temp, stateFile);
+    // After traffic has moved (nginx runs the new conf): the background work follows it.
+    await writeActiveColor(this.path, next.activeColor);
     return true;
+  }
+
+  private async holdsLock(
+    file: string,
+    me: { pid: number; host: string; since: string },
+    text?: string,
+  ): Promise<boolean> {
+    try {
+      const holder = JSON.parse(text ?? (await readFile(file, 'utf8'))) as Partial<typeof me>;
+      return holder.pid === me.pid && holder.host === me.host && holder.since === me.since;
+    } catch {
+      return false;
+    }
   }
 
   /** An O_EXCL lock file; a holder whose process is gone on this very host is taken over. */
@@ -109,7 +137,28 @@ export class NginxDir {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await writeFile(file, JSON.stringify(me), { flag: 'wx' });
-        return { release: () => unlink(file).catch(() => undefined) };
+        return {
+          // Only a lock still ours is removed: one taken over belongs to its new holder.
+          release: async () => {
+            if (await this.holdsLock(file, me)) await unlink(file).catch(() => undefined);
+          },
+          // The file lock does not expire (a dead holder on this host is taken over instead): renewing
+          // is checking that it is still ours.
+          // A lock file that cannot be read for another reason than its absence is a plain error: the
+          // run tries again next round.
+          renew: async () => {
+            let text: string;
+            try {
+              text = await readFile(file, 'utf8');
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+                throw new LockedError(`the rollout lock ${file} was removed`);
+              throw err;
+            }
+            if (await this.holdsLock(file, me, text)) return;
+            throw new LockedError(`the rollout lock ${file} was taken over: ${text.trim()}`);
+          },
+        };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }

@@ -54,6 +54,13 @@ export class StageProcess {
     clearTimeout(timer);
   }
 
+  /** SIGKILL at once, as the OOM killer or a node failure would: no shutdown of any kind. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   waitExit(): Promise<number | null> {
     return this.exited;
   }

@@ -1,8 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ACTIVE_COLOR_FILE } from '../platforms/nginx-config';
 import { formatText, RolloutEvent } from '../reporter';
 import { ArgoReading, readArgoQueries, rehearsalArgoQueries } from './argo-readings';
 import { LoadStats, SteadyLoad } from './load';
@@ -52,6 +53,15 @@ export interface RehearsalReport {
   decisions: RolloutEvent[];
   /** Engine argo's AnalysisTemplate queries read after each of the tool's rounds (argo-readings.ts). */
   argoReadings: ArgoReading[];
+  /** What the nginx platform's active-colour file (the instances' ACTIVE_COLOR_FILE) says at the end. */
+  activeColorFile: string;
+  /** The crash scenario: when the canary was killed, when its weight was 0 again, the rounds between. */
+  crash?: {
+    killedAt: string;
+    weightZeroAt: string | null;
+    secondsToWeightZero: number | null;
+    rounds: number;
+  };
   durationMs: number;
   workDir: string;
 }
@@ -175,6 +185,10 @@ export class Rehearsal {
     });
     const argoReadings: Promise<ArgoReading>[] = [];
     let roundChecks: Record<string, string> = {};
+    let killed: Promise<number> | undefined;
+    let killedAt: number | undefined;
+    let weightZeroAt: number | undefined;
+    let roundsAfterKill = 0;
     const exitCode = await this.tool(runArgs, (line) => {
       let e: (RolloutEvent & { time?: string }) | undefined;
       try {
@@ -212,7 +226,32 @@ export class Rehearsal {
         say('stopping prometheus now (the blind scenario)');
         void stage.stopPrometheus();
       }
+      if (killedAt !== undefined && e.event === 'decision') roundsAfterKill += 1;
+      if (e.event === 'rolled-back' && weightZeroAt === undefined)
+        weightZeroAt = e.time ? Date.parse(e.time) : Date.now();
+      // The crash scenario: the canary dies after the first round of the first step.
+      if (scenario.killCanaryDuringFirstStep && !killed && e.event === 'decision' && e.step === 1) {
+        say('killing the canary (green) with SIGKILL now (the crash scenario)');
+        killed = stage.killCanary().then((at) => (killedAt = at));
+      }
     });
+    if (killed) await killed;
+    let crash: RehearsalReport['crash'];
+    if (killedAt !== undefined) {
+      const seconds = weightZeroAt === undefined ? null : (weightZeroAt - killedAt) / 1000;
+      crash = {
+        killedAt: new Date(killedAt).toISOString(),
+        weightZeroAt: weightZeroAt === undefined ? null : new Date(weightZeroAt).toISOString(),
+        secondsToWeightZero: seconds,
+        rounds: roundsAfterKill,
+      };
+      say(
+        seconds === null
+          ? `the canary was killed at ${crash.killedAt.slice(11, 23)} and its weight never went back to 0`
+          : `the canary was killed at ${crash.killedAt.slice(11, 23)}; weight 0 at ${crash.weightZeroAt!.slice(11, 23)}: ` +
+              `${seconds.toFixed(1)} s from the kill to weight 0, ${roundsAfterKill} analysis round${roundsAfterKill === 1 ? '' : 's'}`,
+      );
+    }
     say(
       `the tool exited ${exitCode} (${exitCode === 0 ? 'promoted' : exitCode === 2 ? 'rolled back' : 'error'})`,
     );
@@ -255,6 +294,8 @@ export class Rehearsal {
       after,
       decisions,
       argoReadings: await Promise.all(argoReadings),
+      activeColorFile: (await readFile(join(stage.nginxDir, ACTIVE_COLOR_FILE), 'utf8')).trim(),
+      crash,
       durationMs: Date.now() - started,
       workDir,
     };

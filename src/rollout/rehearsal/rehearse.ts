@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { Rehearsal } from './rehearsal';
 import { ScenarioName, SCENARIOS } from './scenarios';
 
-// `npm run rehearse -- --scenario faulty|healthy|slow|blind`: the rehearsal's entry point and the only
+// `npm run rehearse -- --scenario faulty|healthy|slow|blind|crash|unsized`: the rehearsal's entry point and the only
 // file of it that touches the process (arguments, environment, stdout/stderr, signals, exit code).
 // Exits with the tool's own exit code (0 promoted, 2 rolled back; 1 when the stage itself failed).
 
-const USAGE = `usage: rehearse --scenario faulty|healthy|slow|blind [--database-url URL] [--json] [--report FILE] [--html FILE] [--keep] [--app dist/main.js]
+const USAGE = `usage: rehearse --scenario faulty|healthy|slow|blind|crash|unsized [--database-url URL] [--json] [--report FILE] [--html FILE] [--keep] [--app dist/main.js]
   --database-url   PostgreSQL for both colours (default: $DATABASE_URL, else an embedded PostgreSQL)
   --json           print the tool's decisions as JSON lines
   --report FILE    write a JSON summary (exit code, nginx weights, client failures, where traffic went)

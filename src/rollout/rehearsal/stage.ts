@@ -4,7 +4,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { buildQueries, DEFAULT_EXTRA_MATCHERS } from '../analysis';
-import { CONF_FILE, parseConfWeights, parseState, STATE_FILE } from '../platforms/nginx-config';
+import {
+  ACTIVE_COLOR_FILE,
+  CONF_FILE,
+  parseConfWeights,
+  parseState,
+  STATE_FILE,
+} from '../platforms/nginx-config';
 import { initNginxDir } from '../platforms/nginx-dir';
 import { defaultNginxBin, nginxArgs } from '../platforms/nginx-reload';
 import type { Colour } from '../platforms/platform';
@@ -12,8 +18,10 @@ import { freePort, httpStatus, pollUntil, StageProcess } from './processes';
 import type { Scenario } from './scenarios';
 import { LoadStats, SteadyLoad } from './load';
 
-// The rehearsal stage: two real Bulwark processes (blue active, green preview), real nginx in front,
-// real Prometheus scraping both every second, a steady load through nginx. All on 127.0.0.1.
+// The rehearsal stage: real Bulwark processes (blue active — one, or more for the `unsized` scenario —
+// and green preview), real nginx in front, real Prometheus scraping them every second, a steady load
+// through nginx. All on 127.0.0.1. The instances read the nginx platform's active-colour file
+// (ACTIVE_COLOR_FILE), so background work moves with a promotion here as on Kubernetes.
 
 export const STABLE_VERSION = '1.0.0';
 export const CANARY_VERSION = '1.1.0';
@@ -75,7 +83,10 @@ function freshGet(port: number, path: string): Promise<{ status: number; body: s
 export class Stage {
   readonly nginxDir: string;
   ports = { blue: 0, green: 0, nginx: 0, prometheus: 0 };
+  /** Ports of the active colour's further instances (the `unsized` scenario). */
+  moreBlue: number[] = [];
   private procs: StageProcess[] = [];
+  private canary?: StageProcess;
   prometheus?: StageProcess;
   load?: SteadyLoad;
   private readonly log: (line: string) => void;
@@ -96,7 +107,7 @@ export class Stage {
   colourOf = (upstream: string): Colour | undefined => {
     // With a retry inside nginx the header lists several addresses; the last one answered.
     const last = upstream.split(',').pop()!.trim();
-    if (last.endsWith(`:${this.ports.blue}`)) return 'blue';
+    if ([this.ports.blue, ...this.moreBlue].some((p) => last.endsWith(`:${p}`))) return 'blue';
     if (last.endsWith(`:${this.ports.green}`)) return 'green';
     return undefined;
   };
@@ -118,22 +129,43 @@ export class Stage {
       nginx: await freePort(),
       prometheus: await freePort(),
     };
+    this.moreBlue = [];
+    for (let i = 1; i < (this.o.scenario.activeInstances ?? 1); i++) this.moreBlue.push(await freePort());
+    const blueAddresses = [this.ports.blue, ...this.moreBlue].map((p) => `127.0.0.1:${p}`);
+
+    // nginx: the platform's own files, weight 0 (all traffic to blue), and the active-colour file
+    // every instance reads.
+    await initNginxDir(this.nginxDir, {
+      listen: `127.0.0.1:${this.ports.nginx}`,
+      blue: blueAddresses.join(','),
+      green: `127.0.0.1:${this.ports.green}`,
+      activeColor: 'blue',
+      versions: { blue: STABLE_VERSION, green: null },
+    });
 
     // Both colours at once: blue migrates; green waits for it (its readiness needs the migrations).
-    const app = (colour: Colour, version: string, extra: Record<string, string>): StageProcess => {
+    const app = (
+      colour: Colour,
+      version: string,
+      extra: Record<string, string>,
+      port = this.ports[colour],
+      name: string = colour,
+    ): StageProcess => {
       const env: NodeJS.ProcessEnv = {
         PATH: this.o.env.PATH,
         HOME: this.o.env.HOME,
         NODE_ENV: 'production',
-        PORT: String(this.ports[colour]),
+        PORT: String(port),
         DATABASE_URL: this.o.databaseUrl,
-        DATA_DIR: join(this.o.workDir, `data-${colour}`),
+        DATA_DIR: join(this.o.workDir, `data-${name}`),
         RELEASE_COLOR: colour,
         APP_VERSION: version,
         JWT_SECRET,
         ACCESS_TOKEN_TTL: '3600',
         LOG_LEVEL: 'warn',
-        MIGRATE_ON_BOOT: colour === 'blue' ? 'true' : 'false',
+        MIGRATE_ON_BOOT: name === 'blue' ? 'true' : 'false',
+        ACTIVE_COLOR_FILE: join(this.nginxDir, ACTIVE_COLOR_FILE),
+        ACTIVE_COLOR_POLL_MS: '1000',
         RATE_LIMIT_PER_MINUTE: '1000000',
         LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
         SHUTDOWN_DELAY_MS: '0',
@@ -141,18 +173,22 @@ export class Stage {
         ...extra,
       };
       const p = new StageProcess(
-        `app-${colour}`,
+        `app-${name}`,
         process.execPath,
         [appEntry],
         env,
-        join(this.o.workDir, `app-${colour}.log`),
+        join(this.o.workDir, `app-${name}.log`),
       );
       this.procs.push(p);
       return p;
     };
     const blue = app('blue', STABLE_VERSION, {});
+    const moreBlue = this.moreBlue.map((port, i) => app('blue', STABLE_VERSION, {}, port, `blue-${i + 2}`));
     const green = app('green', CANARY_VERSION, this.o.scenario.canaryEnv);
-    this.log(`blue  (active, ${STABLE_VERSION}) on :${this.ports.blue}`);
+    this.canary = green;
+    this.log(
+      `blue  (active, ${STABLE_VERSION}) on ${[this.ports.blue, ...this.moreBlue].map((p) => `:${p}`).join(' ')}`,
+    );
     this.log(
       `green (preview, ${CANARY_VERSION}${
         Object.keys(this.o.scenario.canaryEnv).length
@@ -163,14 +199,6 @@ export class Stage {
       }) on :${this.ports.green}`,
     );
 
-    // nginx: the platform's own files, weight 0 (all traffic to blue).
-    await initNginxDir(this.nginxDir, {
-      listen: `127.0.0.1:${this.ports.nginx}`,
-      blue: `127.0.0.1:${this.ports.blue}`,
-      green: `127.0.0.1:${this.ports.green}`,
-      activeColor: 'blue',
-      versions: { blue: STABLE_VERSION, green: null },
-    });
     const nginxProc = new StageProcess(
       'nginx',
       nginx,
@@ -181,7 +209,7 @@ export class Stage {
     this.procs.push(nginxProc);
     this.log(`nginx on :${this.ports.nginx} (${this.nginxDir})`);
 
-    // Prometheus: scrapes both colours every second.
+    // Prometheus: scrapes every instance every second.
     const promDir = join(this.o.workDir, 'prometheus');
     await mkdir(join(promDir, 'data'), { recursive: true });
     await writeFile(
@@ -196,12 +224,17 @@ export class Stage {
         '    static_configs:',
         // As Kubernetes discovery labels every target: engine argo's queries select on `namespace`.
         ...(this.o.targetLabels
-          ? (['blue', 'green'] as const).flatMap((c) => [
-              `      - targets: ['127.0.0.1:${this.ports[c]}']`,
+          ? (
+              [
+                ['blue', blueAddresses],
+                ['green', [`127.0.0.1:${this.ports.green}`]],
+              ] as const
+            ).flatMap(([c, addresses]) => [
+              `      - targets: [${addresses.map((a) => `'${a}'`).join(', ')}]`,
               `        labels: ${JSON.stringify({ namespace: REHEARSAL_NAMESPACE, ...this.o.targetLabels![c] })}`,
             ])
           : [
-              `      - targets: ['127.0.0.1:${this.ports.blue}', '127.0.0.1:${this.ports.green}']`,
+              `      - targets: [${[...blueAddresses, `127.0.0.1:${this.ports.green}`].map((a) => `'${a}'`).join(', ')}]`,
               `        labels: { namespace: ${REHEARSAL_NAMESPACE} }`,
             ]),
         '',
@@ -220,23 +253,37 @@ export class Stage {
       join(this.o.workDir, 'prometheus.log'),
     );
     this.procs.push(this.prometheus);
-    this.log(`prometheus on :${this.ports.prometheus}, scraping both every 1s`);
+    this.log(`prometheus on :${this.ports.prometheus}, scraping every instance every 1s`);
 
     const ready = (p: StageProcess, url: string, what: string) =>
       pollUntil(
         what,
         async () => (await httpStatus(url)) === 200 || 'not ready',
-        90_000,
+        180_000, // blue migrates first; a busy machine needs minutes
         200,
         () => p.running,
       );
     await Promise.all([
       ready(blue, `http://127.0.0.1:${this.ports.blue}/health/ready`, 'blue ready'),
+      ...moreBlue.map((p, i) =>
+        ready(p, `http://127.0.0.1:${this.moreBlue[i]}/health/ready`, `blue instance ${i + 2} ready`),
+      ),
       ready(green, `http://127.0.0.1:${this.ports.green}/health/ready`, 'green ready'),
       ready(nginxProc, `${this.nginxUrl}/health/live`, 'nginx answering'),
       ready(this.prometheus, `${this.prometheusUrl}/-/ready`, 'prometheus ready'),
     ]);
     this.log('blue, green, nginx and prometheus are ready');
+  }
+
+  /** Kills the canary (green) with SIGKILL; resolves with the time it was gone. */
+  async killCanary(): Promise<number> {
+    await this.canary!.kill();
+    return Date.now();
+  }
+
+  /** Every instance Prometheus scrapes. */
+  get instances(): number {
+    return 2 + this.moreBlue.length;
   }
 
   /** A user for the load, created on blue directly (the canary may have faults on /v1). */
@@ -277,7 +324,7 @@ export class Stage {
     };
     await pollUntil(
       'prometheus scraping both colours',
-      async () => (await q('sum(up{job="bulwark"})')) === 2 || 'targets not up yet',
+      async () => (await q('sum(up{job="bulwark"})')) === this.instances || 'targets not up yet',
       30_000,
       250,
     );
