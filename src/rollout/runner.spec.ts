@@ -1,5 +1,5 @@
 import { AbortedByHandError } from './platforms';
-import type { Lock, Platform, RolloutState } from './platforms';
+import type { Colour, Lock, Platform, RolloutState } from './platforms';
 import type { MetricsProvider } from './providers';
 import type { RolloutEvent } from './reporter';
 import { runRollout, RunOptions } from './runner';
@@ -33,7 +33,18 @@ class FakePlatform implements Platform {
     this.changes.push('abort');
   }
   async acquireLock(): Promise<Lock> {
-    return { release: async () => undefined };
+    return { release: async () => undefined, renew: async () => undefined };
+  }
+  async previewHealth() {
+    return { healthy: true, reason: 'fake: ready' };
+  }
+  async sizePreview() {
+    this.changes.push('size');
+    return 'fake: sized';
+  }
+  async scheduleScaleDown(colour: Colour, delaySeconds: number) {
+    this.changes.push(`scale down ${colour} after ${delaySeconds}s`);
+    return `fake: ${colour} to 0 in ${delaySeconds}s`;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   otherColour,
   Platform,
   PlatformOptions,
+  PreviewHealth,
   RolloutState,
 } from './platform';
 
@@ -229,6 +230,7 @@ export class KubernetesPlatform implements Platform {
       throw new Error(`could not take the rollout lock (configmap ${name}): ${created.stderr.trim()}`);
     }
     return {
+      renew: () => Promise.reject(new Error('not implemented for kubernetes in this branch')),
       release: async () => {
         await this.runner.run(this.kubectl, [
           'delete',
@@ -239,5 +241,17 @@ export class KubernetesPlatform implements Platform {
         ]);
       },
     };
+  }
+
+  previewHealth(): Promise<PreviewHealth> {
+    return Promise.reject(new Error('not implemented for kubernetes in this branch'));
+  }
+
+  sizePreview(): Promise<string> {
+    return Promise.reject(new Error('not implemented for kubernetes in this branch'));
+  }
+
+  scheduleScaleDown(_colour: Colour, _delaySeconds: number): Promise<string> {
+    return Promise.reject(new Error('not implemented for kubernetes in this branch'));
   }
 }

@@ -4,11 +4,13 @@ import { defaultNginxBin, NginxReloader } from './nginx-reload';
 import {
   AbortedByHandError,
   assertWeight,
+  Colour,
   InconsistentStateError,
   Lock,
   otherColour,
   Platform,
   PlatformOptions,
+  PreviewHealth,
   RolloutState,
 } from './platform';
 
@@ -139,5 +141,17 @@ export class NginxPlatform implements Platform {
 
   acquireLock(owner: string): Promise<Lock> {
     return this.dir.acquireLock(owner);
+  }
+
+  previewHealth(): Promise<PreviewHealth> {
+    return Promise.reject(new Error('nginx previewHealth: coming in the next commit of this branch'));
+  }
+
+  sizePreview(): Promise<string> {
+    return Promise.reject(new Error('nginx sizePreview: coming in the next commit of this branch'));
+  }
+
+  scheduleScaleDown(_colour: Colour, _delaySeconds: number): Promise<string> {
+    return Promise.reject(new Error('nginx scheduleScaleDown: coming in the next commit of this branch'));
   }
 }

@@ -24,6 +24,21 @@ export interface RolloutState {
 
 export interface Lock {
   release(): Promise<void>;
+  /** Called every round; throws LockedError when the lock was taken over. */
+  renew(): Promise<void>;
+}
+
+export interface PreviewHealth {
+  /** false: the preview colour cannot serve its share of traffic; the round fails at once. */
+  healthy: boolean;
+  /** One line for the operator, e.g. "0 of 2 pods available, 3 restarts". */
+  reason: string;
+}
+export class SizingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SizingError';
+  }
 }
 
 /**
@@ -44,6 +59,12 @@ export interface Platform {
   abort(): Promise<void>;
   /** Refuses (LockedError) while another rollout holds the lock. */
   acquireLock(owner: string): Promise<Lock>;
+  /** Every round: can the preview colour serve its share (Kubernetes: available vs desired replicas, restarts; nginx: its upstream answering)? */
+  previewHealth(): Promise<PreviewHealth>;
+  /** Before any step above 50 % and before promotion: sizes the preview colour to the active colour's current instance count (and its HPA minimum), waits until ready; returns one line for the log; throws SizingError when it cannot (the run then refuses to go past 50 %). */
+  sizePreview(): Promise<string>;
+  /** After an abort/rollback (delay = abortScaleDownDelaySeconds) or a promotion (delay = scaleDownDelaySeconds): `colour` is scaled to 0 once the delay has passed. Returns one line for the log saying when and how. */
+  scheduleScaleDown(colour: Colour, delaySeconds: number): Promise<string>;
 }
 
 export interface PlatformOptions {
