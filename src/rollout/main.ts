@@ -1,4 +1,5 @@
 import { initNginxDir } from './platforms/nginx-dir';
+import { hasKubernetesExtras } from './platforms/kubernetes';
 import {
   CommandRunner,
   createPlatform,
@@ -6,6 +7,7 @@ import {
   LockedError,
   Platform,
   ProcessRunner,
+  SizingError,
 } from './platforms';
 import { createProvider } from './providers';
 import { parseCli, CliOptions, USAGE } from './options';
@@ -28,9 +30,10 @@ export interface MainIo {
   signal?: AbortSignal;
 }
 
-function platformOf(o: CliOptions, runner: CommandRunner): Platform {
+function platformOf(o: CliOptions, runner: CommandRunner, reporter: Reporter): Platform {
   return createPlatform(o.platform, {
     runner,
+    log: (message) => reporter.emit({ event: 'note', message }),
     nginxDir: o.nginxDir,
     nginxBin: o.nginxBin,
     release: o.release,
@@ -54,20 +57,48 @@ async function withLock<T>(platform: Platform, owner: string, body: () => Promis
   }
 }
 
+/**
+ * Kubernetes: scale-downs that came due while no command ran (the previous colour, 10 minutes after
+ * a promotion) are done by whichever command comes next — status, start, run or promote.
+ */
+async function honourScaleDowns(platform: Platform, reporter: Reporter): Promise<void> {
+  if (!hasKubernetesExtras(platform)) return;
+  for (const message of await platform.honourScaleDowns()) reporter.emit({ event: 'note', message });
+}
+
+/** --scale-down-delay / --abort-scale-down-delay, else the release's rollout.* values (Kubernetes). */
+export async function scaleDownDelays(
+  o: CliOptions,
+  platform: Platform,
+): Promise<{ promotion: number; abort: number }> {
+  const base = hasKubernetesExtras(platform)
+    ? await platform.scaleDownDelays()
+    : { promotion: 600, abort: 30 };
+  return {
+    promotion: o.scaleDownDelaySeconds ?? base.promotion,
+    abort: o.abortScaleDownDelaySeconds ?? base.abort,
+  };
+}
+
 async function execute(
   o: CliOptions,
   platform: Platform,
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<number> {
+  const note = (message: string): void => reporter.emit({ event: 'note', message });
+  if (o.platform === 'kubernetes' && o.namespaceFrom) note(`namespace ${o.namespace} (${o.namespaceFrom})`);
   switch (o.command) {
     case 'status': {
+      await honourScaleDowns(platform, reporter);
       const s = await platform.readState();
       reporter.emit({ event: 'status', platform: platform.type, ...s });
+      if (hasKubernetesExtras(platform)) for (const line of await platform.describe()) note(line);
       return EXIT.ok;
     }
     case 'start':
       return withLock(platform, `start --tag ${o.tag}`, async () => {
+        await honourScaleDowns(platform, reporter);
         const before = await platform.readState();
         await platform.start(o.tag!);
         reporter.emit({ event: 'started', tag: o.tag!, colour: before.previewColor });
@@ -75,25 +106,45 @@ async function execute(
       });
     case 'promote':
       return withLock(platform, 'promote', async () => {
+        await honourScaleDowns(platform, reporter);
         const before = await platform.readState();
+        const k8s = hasKubernetesExtras(platform);
+        // By hand as in a run: the preview is sized to the active colour before it takes everything.
+        // Promoting again before the previous colour is scaled down finds it sized: an instant undo.
+        if (k8s) note(await platform.sizePreview());
         await platform.promote();
         reporter.emit({
           event: 'promoted',
           activeColor: before.previewColor,
           version: before.versions[before.previewColor],
         });
+        if (k8s)
+          note(
+            await platform.scheduleScaleDown(before.activeColor, (await scaleDownDelays(o, platform)).promotion),
+          );
         return EXIT.ok;
       });
     case 'abort': {
       // No lock: abort is the emergency exit, also while a `run` holds the lock (that run notices
       // the weight it did not set and stops).
+      // An inconsistent state is aborted all the same (abort repairs it where it can).
+      const live = await platform.readState().then(
+        (s) => s.weight > 0,
+        () => true,
+      );
       await platform.abort();
       const after = await platform.readState();
       reporter.emit({ event: 'aborted', activeColor: after.activeColor });
+      // The rejected colour stops after rollout.abortScaleDownDelaySeconds (this command waits). With
+      // no canary live there was nothing to reject: a previous colour waiting after a promotion keeps
+      // its own, longer delay (the instant undo).
+      if (hasKubernetesExtras(platform) && live)
+        note(await platform.scheduleScaleDown(after.previewColor, (await scaleDownDelays(o, platform)).abort));
       return EXIT.rolledBack;
     }
     case 'run':
       return withLock(platform, 'run', async () => {
+        await honourScaleDowns(platform, reporter);
         const provider = createProvider(o.provider, { address: o.prometheusUrl });
         const state = await platform.readState();
         reporter.emit({
@@ -167,9 +218,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: MainIo): 
   }
   const reporter = new StreamReporter(o.json, out);
   try {
-    return await execute(o, platformOf(o, io.runner ?? new ProcessRunner()), reporter, io.signal);
+    return await execute(o, platformOf(o, io.runner ?? new ProcessRunner(), reporter), reporter, io.signal);
   } catch (e) {
-    const refused = e instanceof LockedError || e instanceof InconsistentStateError;
+    const refused =
+      e instanceof LockedError || e instanceof InconsistentStateError || e instanceof SizingError;
     reporter.emit({ event: 'error', message: `${refused ? 'refused: ' : ''}${(e as Error).message}` });
     return EXIT.error;
   }

@@ -36,8 +36,12 @@ common options:
   --platform kubernetes|nginx (env ROLLOUT_PLATFORM, default kubernetes)
   --provider prometheus       --prometheus-url URL (env PROMETHEUS_URL, default http://127.0.0.1:9090)
   --json                      one JSON object per line instead of text
-  kubernetes: --release bulwark --namespace default --chart helm/bulwark [--chart-version V]
-              [--fullname N] [--kube-context C] [--helm PATH] [--kubectl PATH] [--ready-timeout 10m]
+  kubernetes: --release bulwark --namespace N (env ROLLOUT_NAMESPACE, else the kube context's
+              namespace, else default) --chart helm/bulwark [--chart-version V] [--fullname N]
+              [--kube-context C] [--helm PATH] [--kubectl PATH] [--ready-timeout 10m]
+  scale-down: --scale-down-delay 10m (after a promotion, the previous colour; kubernetes default:
+              the release's rollout.scaleDownDelaySeconds) --abort-scale-down-delay 30s (after an
+              abort or rollback, the rejected colour; rollout.abortScaleDownDelaySeconds)
   nginx:      --nginx-dir DIR (env ROLLOUT_NGINX_DIR) [--nginx PATH] [--ready-timeout 2m]
 
 exit codes: 0 promoted (or command done), 2 rolled back / aborted, 1 error or refused`;
@@ -109,7 +113,19 @@ export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   errorRateMargin?: number;
   p95Margin?: number;
   matchers: string;
+  /** Where the namespace came from, when given: `--namespace` or `ROLLOUT_NAMESPACE`. */
+  namespaceFrom?: string;
+  /** Seconds; undefined: the platform's default (kubernetes: the release's rollout.* values). */
+  scaleDownDelaySeconds?: number;
+  abortScaleDownDelaySeconds?: number;
   init: { listen?: string; blue?: string; green?: string; blueVersion?: string; greenVersion?: string };
+}
+
+function delaySeconds(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms % 1000 !== 0) throw new Error(`--${name} must be whole seconds, got "${text}"`);
+  return ms / 1000;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOptions | 'help' {
@@ -147,6 +163,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
       helm: { type: 'string' },
       kubectl: { type: 'string' },
       'ready-timeout': { type: 'string' },
+      'scale-down-delay': { type: 'string' },
+      'abort-scale-down-delay': { type: 'string' },
       listen: { type: 'string' },
       blue: { type: 'string' },
       green: { type: 'string' },
@@ -192,7 +210,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     nginxDir: values['nginx-dir'] ?? env.ROLLOUT_NGINX_DIR,
     nginxBin: values.nginx,
     release: values.release,
-    namespace: values.namespace,
+    namespace: values.namespace ?? (env.ROLLOUT_NAMESPACE || undefined),
+    namespaceFrom:
+      values.namespace !== undefined ? '--namespace' : env.ROLLOUT_NAMESPACE ? 'ROLLOUT_NAMESPACE' : undefined,
+    scaleDownDelaySeconds: delaySeconds('scale-down-delay', values['scale-down-delay']),
+    abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', values['abort-scale-down-delay']),
     chart: values.chart,
     chartVersion: values['chart-version'],
     fullname: values.fullname,
