@@ -120,7 +120,10 @@ async function execute(
         });
         if (k8s)
           note(
-            await platform.scheduleScaleDown(before.activeColor, (await scaleDownDelays(o, platform)).promotion),
+            await platform.scheduleScaleDown(
+              before.activeColor,
+              (await scaleDownDelays(o, platform)).promotion,
+            ),
           );
         return EXIT.ok;
       });
@@ -139,7 +142,9 @@ async function execute(
       // no canary live there was nothing to reject: a previous colour waiting after a promotion keeps
       // its own, longer delay (the instant undo).
       if (hasKubernetesExtras(platform) && live)
-        note(await platform.scheduleScaleDown(after.previewColor, (await scaleDownDelays(o, platform)).abort));
+        note(
+          await platform.scheduleScaleDown(after.previewColor, (await scaleDownDelays(o, platform)).abort),
+        );
       return EXIT.rolledBack;
     }
     case 'run':

@@ -212,7 +212,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     release: values.release,
     namespace: values.namespace ?? (env.ROLLOUT_NAMESPACE || undefined),
     namespaceFrom:
-      values.namespace !== undefined ? '--namespace' : env.ROLLOUT_NAMESPACE ? 'ROLLOUT_NAMESPACE' : undefined,
+      values.namespace !== undefined
+        ? '--namespace'
+        : env.ROLLOUT_NAMESPACE
+          ? 'ROLLOUT_NAMESPACE'
+          : undefined,
     scaleDownDelaySeconds: delaySeconds('scale-down-delay', values['scale-down-delay']),
     abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', values['abort-scale-down-delay']),
     chart: values.chart,

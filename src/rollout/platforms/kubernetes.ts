@@ -114,7 +114,8 @@ interface HelmRelease {
 }
 
 /** Waiting reasons of a container that cannot serve. */
-const BROKEN_WAITING = /^(CrashLoopBackOff|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|CreateContainerError|RunContainerError|InvalidImageName)$/;
+const BROKEN_WAITING =
+  /^(CrashLoopBackOff|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|CreateContainerError|RunContainerError|InvalidImageName)$/;
 
 /** The chart's `bulwark.fullname` helper (helm/bulwark/templates/_helpers.tpl): truncated to 50. */
 export function chartFullname(
@@ -333,7 +334,8 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
         new RegExp(`^${k}:\\s*["']?([^"'\\s]+)`, 'm').exec(out)?.[1];
       const name = field('name');
       const version = field('version');
-      if (!name || !version) throw new Error(`helm show chart ${this.chart}: no name or version in its answer`);
+      if (!name || !version)
+        throw new Error(`helm show chart ${this.chart}: no name or version in its answer`);
       this.diskChart = `${name}-${version}`;
     }
     return this.diskChart;
@@ -450,7 +452,9 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
       const active = await this.deployment(`${fullname}-${state.activeColor}`);
       const n = Math.max(1, active.spec.replicas ?? state.replicas?.[state.activeColor] ?? 1);
       sets[`${idle}.replicas`] = n;
-      this.log(`the idle colour ${idle} was scaled to 0: ${tag} starts on ${n} replicas (as ${state.activeColor})`);
+      this.log(
+        `the idle colour ${idle} was scaled to 0: ${tag} starts on ${n} replicas (as ${state.activeColor})`,
+      );
     }
     await this.cancelScaleDown(fullname, idle, `start puts ${tag} on it`);
     // With hooks: the new image's migrations run before its pods start.
@@ -481,7 +485,11 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
     await this.guardTrafficChange('promotion');
     await this.upgrade({ activeColor: state.previewColor, 'canary.weight': 0 }, false);
     // The new active colour is not to be scaled down any more (promote again before the deadline).
-    await this.cancelScaleDown(await this.fullname(values), state.previewColor, 'it is the active colour now');
+    await this.cancelScaleDown(
+      await this.fullname(values),
+      state.previewColor,
+      'it is the active colour now',
+    );
   }
 
   /**
@@ -565,7 +573,10 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
       kind: 'Lease',
       metadata: {
         name,
-        labels: { 'app.kubernetes.io/instance': this.release, 'app.kubernetes.io/managed-by': 'bulwark-rollout' },
+        labels: {
+          'app.kubernetes.io/instance': this.release,
+          'app.kubernetes.io/managed-by': 'bulwark-rollout',
+        },
       },
       spec: {
         holderIdentity: identity,
@@ -615,7 +626,9 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
         JSON.stringify(patch),
       ]);
       if (taken.code !== 0)
-        throw new LockedError(`another rollout took the stale lock (lease ${name}) first: ${taken.stderr.trim()}`);
+        throw new LockedError(
+          `another rollout took the stale lock (lease ${name}) first: ${taken.stderr.trim()}`,
+        );
       this.log(
         held.spec?.holderIdentity
           ? `took over the lock (lease ${name}) from "${held.spec.holderIdentity}", which stopped renewing it ` +
@@ -677,7 +690,13 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
           'jsonpath={.spec.holderIdentity}',
         ]);
         if (r.code === 0 && r.stdout.trim() === identity)
-          await this.runner.run(this.kubectl, ['delete', 'lease', name, ...this.kubectlCommon(), '--ignore-not-found']);
+          await this.runner.run(this.kubectl, [
+            'delete',
+            'lease',
+            name,
+            ...this.kubectlCommon(),
+            '--ignore-not-found',
+          ]);
       },
     };
   }
@@ -763,7 +782,13 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
     const values = await this.values();
     const fullname = await this.fullname(values);
     const at = new Date(this.now().getTime() + delaySeconds * 1000).toISOString();
-    await this.kc(['annotate', 'deployment', `${fullname}-${colour}`, `${SCALE_DOWN_AT}=${at}`, '--overwrite']);
+    await this.kc([
+      'annotate',
+      'deployment',
+      `${fullname}-${colour}`,
+      `${SCALE_DOWN_AT}=${at}`,
+      '--overwrite',
+    ]);
     if (delaySeconds > WAIT_IN_PROCESS_MAX_SECONDS)
       return (
         `${colour} is scaled to 0 at ${at} (in ${delaySeconds} s; deployment/${fullname}-${colour} ` +
@@ -777,8 +802,8 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
 
   /** Scales `colour` to 0 when its mark is due and it carries no traffic; says what it did. */
   private async scaleDownIfDue(fullname: string, colour: Colour, waited: boolean): Promise<string> {
-    const values = await this.values();
-    const state = stateFromValues(values);
+    // readState: after a break-glass abort the route, not the release, says where traffic goes.
+    const state = await this.readState();
     const name = `${fullname}-${colour}`;
     const dep = await this.deployment(name);
     const at = dep.metadata.annotations?.[SCALE_DOWN_AT];
@@ -804,7 +829,14 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
 
   private async cancelScaleDown(fullname: string, colour: Colour, why: string): Promise<void> {
     const name = `${fullname}-${colour}`;
-    const r = await this.runner.run(this.kubectl, ['get', 'deployment', name, ...this.kubectlCommon(), '--output', 'json']);
+    const r = await this.runner.run(this.kubectl, [
+      'get',
+      'deployment',
+      name,
+      ...this.kubectlCommon(),
+      '--output',
+      'json',
+    ]);
     if (r.code !== 0) return;
     let at: string | undefined;
     try {
@@ -838,7 +870,9 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
         continue;
       }
       if (!at || Date.parse(at) > this.now().getTime()) continue;
-      lines.push(`scale-down of ${colour} was due at ${at}: ${await this.scaleDownIfDue(fullname, colour, false)}`);
+      lines.push(
+        `scale-down of ${colour} was due at ${at}: ${await this.scaleDownIfDue(fullname, colour, false)}`,
+      );
     }
     return lines;
   }
@@ -871,7 +905,7 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
           ? 'lock: free'
           : s.stale
             ? `lock: held by ${l.spec.holderIdentity}, which STOPPED RENEWING it ${s.ago} s ago (at ${l.spec.renewTime}; lease ${s.duration} s): ` +
-                `it is gone or stuck, the canary may be left at its weight; the next start/run/promote takes the lock over, \`abort\` needs none`
+              `it is gone or stuck, the canary may be left at its weight; the next start/run/promote takes the lock over, \`abort\` needs none`
             : `lock: held by ${l.spec.holderIdentity}, renewed ${s.ago} s ago`,
       );
     }
