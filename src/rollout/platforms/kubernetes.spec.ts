@@ -8,7 +8,6 @@ import {
   stateFromValues,
 } from './kubernetes';
 import { InconsistentStateError, LockedError, SizingError } from './platform';
-import { RecordingRunner } from '../../../test/rollout/helpers/recording-runner';
 import { FakeKube } from '../../../test/rollout/helpers/fake-kube';
 
 const values = (over: object = {}) => ({
