@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { CommandResult } from '../../../src/rollout/platforms/command-runner';
 import { RecordedCommand, RecordingRunner } from './recording-runner';
 
@@ -207,7 +208,8 @@ export class FakeKube {
 
   private respond(call: RecordedCommand): Partial<CommandResult> {
     const a = call.args;
-    if (call.command === 'helm') {
+    // helm and kubectl may be given as paths (--helm, --kubectl).
+    if (basename(call.command) === 'helm') {
       if (a[0] === 'version') return ok(`${this.helmVersion}\n`);
       if (a[0] === 'get' && a[1] === 'values') return ok(JSON.stringify(this.values));
       if (a[0] === 'list')
