@@ -183,6 +183,30 @@ describe('bulwark-rollout commands (kubernetes platform, recorded helm/kubectl)'
   });
 
   it.each([
+    ['bulwark', /^namespace bulwark \(the kube context's; --namespace or ROLLOUT_NAMESPACE override it\)$/],
+    ['', /^namespace default \(neither --namespace, ROLLOUT_NAMESPACE nor the kube context names one\)$/],
+  ])(
+    'without --namespace or ROLLOUT_NAMESPACE, asks the kube context (%j) and says so',
+    async (ctx, line) => {
+      const kube = new FakeKube(JSON.parse(values()) as Record<string, unknown>);
+      kube.contextNamespace = ctx;
+      const out: string[] = [];
+      await main(['status'], {}, { out: (l) => out.push(l), err: (l) => out.push(l), runner: kube.runner });
+      expect(kube.calls[0].args).toEqual([
+        'config',
+        'view',
+        '--minify',
+        '--output',
+        'jsonpath={..namespace}',
+      ]);
+      expect(out[0].slice(9)).toMatch(line);
+      const ns = ctx || 'default';
+      for (const c of kube.calls.slice(1))
+        if (c.args[0] !== 'version') expect(c.args).toEqual(expect.arrayContaining(['--namespace', ns]));
+    },
+  );
+
+  it.each([
     [['status', '--namespace', 'shop'], {}, 'shop', '--namespace'],
     [['status'], { ROLLOUT_NAMESPACE: 'staging' }, 'staging', 'ROLLOUT_NAMESPACE'],
   ])('names the namespace it works in: %j %j', async (argv, env, ns, from) => {

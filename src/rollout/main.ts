@@ -1,5 +1,5 @@
 import { initNginxDir } from './platforms/nginx-dir';
-import { hasKubernetesExtras } from './platforms/kubernetes';
+import { contextNamespace, hasKubernetesExtras } from './platforms/kubernetes';
 import {
   CommandRunner,
   createPlatform,
@@ -222,8 +222,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: MainIo): 
     return EXIT.ok;
   }
   const reporter = new StreamReporter(o.json, out);
+  const runner = io.runner ?? new ProcessRunner();
   try {
-    return await execute(o, platformOf(o, io.runner ?? new ProcessRunner(), reporter), reporter, io.signal);
+    if (o.platform === 'kubernetes' && o.namespace === undefined) {
+      // Resolved here, once, so that everything after (the platform, the queries) uses the same one.
+      const found = await contextNamespace(runner, o.kubectl, o.kubeContext);
+      o = { ...o, namespace: found.namespace, namespaceFrom: found.from };
+    }
+    return await execute(o, platformOf(o, runner, reporter), reporter, io.signal);
   } catch (e) {
     const refused =
       e instanceof LockedError || e instanceof InconsistentStateError || e instanceof SizingError;

@@ -113,7 +113,7 @@ export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   errorRateMargin?: number;
   p95Margin?: number;
   matchers: string;
-  /** Where the namespace came from, when given: `--namespace` or `ROLLOUT_NAMESPACE`. */
+  /** Where the namespace came from: `--namespace`, `ROLLOUT_NAMESPACE` (here), or the kube context (main.ts). */
   namespaceFrom?: string;
   /** Seconds; undefined: the platform's default (kubernetes: the release's rollout.* values). */
   scaleDownDelaySeconds?: number;

@@ -202,6 +202,24 @@ function parseJson<T>(text: string, what: string): T {
 
 const seconds = (ms: number): number => Math.round(ms / 1000);
 
+/**
+ * The namespace when neither --namespace nor ROLLOUT_NAMESPACE names one: the kube context's
+ * (`kubectl config view --minify`), else `default`; with where it came from, for the operator.
+ */
+export async function contextNamespace(
+  runner: CommandRunner,
+  kubectl = 'kubectl',
+  kubeContext?: string,
+): Promise<{ namespace: string; from: string }> {
+  const args = ['config', 'view', '--minify', '--output', 'jsonpath={..namespace}'];
+  if (kubeContext) args.push('--context', kubeContext);
+  const r = await runner.run(kubectl, args);
+  const found = r.code === 0 ? namespaceName(r.stdout) : undefined;
+  return found
+    ? { namespace: found, from: "the kube context's; --namespace or ROLLOUT_NAMESPACE override it" }
+    : { namespace: 'default', from: 'neither --namespace, ROLLOUT_NAMESPACE nor the kube context names one' };
+}
+
 /** What `status` adds on Kubernetes, and what the commands honour before they act. */
 export interface KubernetesExtras {
   /** Lines about the namespace, the lock, scheduled scale-downs and a break-glass abort. */
@@ -255,16 +273,9 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
   private async ready(): Promise<void> {
     this.nsReady ??= (async () => {
       if (this.ns !== undefined) return;
-      const args = ['config', 'view', '--minify', '--output', 'jsonpath={..namespace}'];
-      if (this.o.kubeContext) args.push('--context', this.o.kubeContext);
-      const r = await this.runner.run(this.kubectl, args);
-      const fromContext = r.code === 0 ? namespaceName(r.stdout) : undefined;
-      this.ns = fromContext ?? 'default';
-      this.log(
-        fromContext
-          ? `namespace ${this.ns} (the kube context's; --namespace or ROLLOUT_NAMESPACE override it)`
-          : `namespace default (neither --namespace, ROLLOUT_NAMESPACE nor the kube context names one)`,
-      );
+      const found = await contextNamespace(this.runner, this.kubectl, this.o.kubeContext);
+      this.ns = found.namespace;
+      this.log(`namespace ${found.namespace} (${found.from})`);
     })();
     await this.nsReady;
   }
