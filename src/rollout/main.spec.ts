@@ -230,4 +230,20 @@ describe('bulwark-rollout commands (kubernetes platform, recorded helm/kubectl)'
     expect(code).toBe(1);
     expect(out).toMatch(/--steps must increase[\s\S]*usage: bulwark-rollout/);
   });
+
+  it('says how to install helm and kubectl when they are missing', async () => {
+    const out: string[] = [];
+    const code = await main(
+      ['status', '--namespace', 'prod', '--helm', '/nonexistent/helm'],
+      {},
+      {
+        out: (l) => out.push(l),
+        err: (l) => out.push(l),
+      },
+    );
+    expect(code).toBe(1);
+    expect(out.join('\n')).toMatch(
+      /\/nonexistent\/helm not found: .*https:\/\/helm\.sh\/docs\/intro\/install\/.*linux\/amd64 only/,
+    );
+  });
 });
