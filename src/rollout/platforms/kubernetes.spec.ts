@@ -651,9 +651,34 @@ describe('KubernetesPlatform: the Lease lock', () => {
     const lock = await platform.acquireLock('run');
     kube.lease!.holderIdentity = 'run (pid 7 on laptop)';
     await expect(lock.renew()).rejects.toThrow(LockedError);
-    await expect(lock.renew()).rejects.toThrow(/taken over or removed/);
+    await expect(lock.renew()).rejects.toThrow(/taken over by run \(pid 7 on laptop\)/);
     await lock.release();
     expect(kube.lease!.holderIdentity).toBe('run (pid 7 on laptop)');
+  });
+
+  it('renew throws LockedError when the Lease was deleted, and a plain error on a transient failure', async () => {
+    const { platform, kube } = setup();
+    const lock = await platform.acquireLock('run');
+    const held = kube.lease;
+    kube.lease = undefined;
+    await expect(lock.renew()).rejects.toThrow(/lease shop-bulwark-rollout\) was removed/);
+    expect(held).toBeDefined();
+  });
+
+  it('renew fails with a plain error (not LockedError) when the API server does not answer but the Lease is still ours', async () => {
+    const { platform, kube } = setup();
+    const lock = await platform.acquireLock('run');
+    kube.failOnce = {
+      args: ['patch', 'lease'],
+      stderr: 'Unable to connect to the server: dial tcp 172.18.0.2:6443: connect: connection refused',
+    };
+    const err = await lock.renew().catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(LockedError);
+    expect((err as Error).message).toMatch(/could not renew .*connection refused/);
+    await lock.renew(); // the next round renews
+    await lock.release();
+    expect(kube.lease).toBeUndefined();
   });
 
   it('status tells a Lease whose holder stopped renewing', async () => {

@@ -675,9 +675,20 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
         JSON.stringify(patch),
       ]);
       if (r.code === 0) return;
-      if (/test operation|testing value|NotFound|not found/i.test(r.stderr)) {
+      // Whatever the API server's wording for a failed `test`: read back who holds the Lease now.
+      const now = await this.runner.run(this.kubectl, [
+        'get',
+        'lease',
+        name,
+        ...this.kubectlCommon(),
+        '--output',
+        'jsonpath={.spec.holderIdentity}',
+      ]);
+      const gone = now.code !== 0 && /NotFound|not found/i.test(now.stderr);
+      if (gone || (now.code === 0 && now.stdout.trim() !== identity)) {
         lost = new LockedError(
-          `the rollout lock (lease ${name}) was taken over or removed while this command held it: ${r.stderr.trim()}`,
+          `the rollout lock (lease ${name}) was ${gone ? 'removed' : `taken over by ${now.stdout.trim() || 'nobody'}`} ` +
+            `while this command held it`,
         );
         throw lost;
       }

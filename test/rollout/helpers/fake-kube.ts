@@ -60,6 +60,8 @@ export class FakeKube {
   podsTakePolls = 1;
   /** Called with each `helm upgrade` before its values are applied (the system spec renders it). */
   onUpgrade?: (call: RecordedCommand, before: Json) => void;
+  /** The next call whose words start with these fails once with this stderr (a flaky API server). */
+  failOnce?: { args: string[]; stderr: string };
   private rv = 100;
   private pendingReady: Record<string, number> = {};
   readonly runner: RecordingRunner;
@@ -208,6 +210,11 @@ export class FakeKube {
 
   private respond(call: RecordedCommand): Partial<CommandResult> {
     const a = call.args;
+    if (this.failOnce && this.failOnce.args.every((w, i) => a[i] === w)) {
+      const { stderr } = this.failOnce;
+      this.failOnce = undefined;
+      return fail(stderr);
+    }
     // helm and kubectl may be given as paths (--helm, --kubectl).
     if (basename(call.command) === 'helm') {
       if (a[0] === 'version') return ok(`${this.helmVersion}\n`);
