@@ -516,6 +516,29 @@ describe('KubernetesPlatform: scale-down after abort and promotion', () => {
     expect(line).toBe('green: waited 30 s; scaled green to 0 (helm upgrade --set green.replicas=0)');
   });
 
+  it.each([
+    ['another command scaled it down meanwhile', 0, 'green: waited 30 s; green is already at 0 replicas'],
+    [
+      'a start cancelled it meanwhile (a new version is on the colour)',
+      2,
+      'green: waited 30 s; not scaled down: the scale-down of green was cancelled meanwhile',
+    ],
+  ])('while the abort delay runs, %s: nothing more is done', async (_n, replicas, line) => {
+    const kube = new FakeKube(values());
+    const platform = new KubernetesPlatform({
+      runner: kube.runner,
+      release: 'shop',
+      namespace: 'prod',
+      now: () => T0,
+      sleep: async () => {
+        kube.deployments.green.annotations = {};
+        kube.deployments.green.replicas = replicas;
+      },
+    });
+    expect(await platform.scheduleScaleDown('green', 30)).toBe(line);
+    expect(kube.upgrades()).toEqual([]);
+  });
+
   it('after a promotion (600 s): records the deadline on the Deployment and returns at once', async () => {
     const { platform, kube, sleeps } = setup({ activeColor: 'green' });
     const line = await platform.scheduleScaleDown('blue', 600);

@@ -829,7 +829,10 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
     const name = `${fullname}-${colour}`;
     const dep = await this.deployment(name);
     const at = dep.metadata.annotations?.[SCALE_DOWN_AT];
-    if (!at) return `not scaled down: the scale-down of ${colour} was cancelled meanwhile`;
+    if (!at)
+      return (dep.spec.replicas ?? 0) === 0
+        ? `${colour} is already at 0 replicas`
+        : `not scaled down: the scale-down of ${colour} was cancelled meanwhile`;
     if (!waited && Date.parse(at) > this.now().getTime()) return `not due before ${at}`;
     if (colour === state.activeColor || state.weight > 0) {
       await this.kc(['annotate', 'deployment', name, `${SCALE_DOWN_AT}-`]);
