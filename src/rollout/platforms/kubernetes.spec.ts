@@ -277,6 +277,15 @@ describe('KubernetesPlatform: namespace', () => {
     expect(log).toEqual([expect.stringMatching(/^namespace bulwark \(the kube context's/)]);
   });
 
+  it('says which namespace it looked in when the release is not there', async () => {
+    const kube = new FakeKube(values());
+    kube.failOnce = { args: ['get', 'values'], stderr: 'Error: release: not found' };
+    const platform = new KubernetesPlatform({ runner: kube.runner, release: 'shop', namespace: 'default' });
+    await expect(platform.readState()).rejects.toThrow(
+      /^release shop: not found in namespace default — name the namespace with --namespace or ROLLOUT_NAMESPACE/,
+    );
+  });
+
   it('falls back to default when the context names none', async () => {
     const { platform, kube, log } = setup({}, { namespace: null });
     await platform.readState();

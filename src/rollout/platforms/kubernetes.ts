@@ -375,15 +375,15 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
 
   private async values(): Promise<ChartValues> {
     await this.ready();
-    const out = await check(this.runner, this.helm, [
-      'get',
-      'values',
-      this.release,
-      ...this.common(),
-      '--all',
-      '--output',
-      'json',
-    ]);
+    const args = ['get', 'values', this.release, ...this.common(), '--all', '--output', 'json'];
+    const r = await this.runner.run(this.helm, args);
+    if (r.code !== 0 && /release: not found/i.test(r.stderr))
+      throw new InconsistentStateError(
+        `release ${this.release}: not found in namespace ${this.ns} — name the namespace with --namespace or ` +
+          `ROLLOUT_NAMESPACE (else the kube context's is used), and the release with --release`,
+      );
+    if (r.code !== 0) throw new CommandError(this.helm, args, r);
+    const out = r.stdout;
     return parseJson<ChartValues | null>(out, `helm get values ${this.release}`) ?? {};
   }
 
