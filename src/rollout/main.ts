@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { argoCommand } from './platforms/argo';
 import { initNginxDir } from './platforms/nginx-dir';
+import { contextNamespace, hasKubernetesExtras } from './platforms/kubernetes';
 import {
   CommandRunner,
   createPlatform,
@@ -9,6 +10,7 @@ import {
   Lock,
   Platform,
   ProcessRunner,
+  SizingError,
 } from './platforms';
 import type { Colour } from './platforms';
 import { createProvider } from './providers';
@@ -39,9 +41,10 @@ export interface MainIo {
   writeReport?: (file: string, html: string) => Promise<void>;
 }
 
-function platformOf(o: CliOptions, runner: CommandRunner): Platform {
+function platformOf(o: CliOptions, runner: CommandRunner, reporter: Reporter): Platform {
   return createPlatform(o.platform, {
     runner,
+    log: (message) => reporter.emit({ event: 'note', message }),
     nginxDir: o.nginxDir,
     nginxBin: o.nginxBin,
     release: o.release,
@@ -94,20 +97,48 @@ async function scaleDown(
   }
 }
 
+/**
+ * Kubernetes: scale-downs that came due while no command ran (the previous colour, 10 minutes after
+ * a promotion) are done by whichever command comes next — status, start, run or promote.
+ */
+async function honourScaleDowns(platform: Platform, reporter: Reporter): Promise<void> {
+  if (!hasKubernetesExtras(platform)) return;
+  for (const message of await platform.honourScaleDowns()) reporter.emit({ event: 'note', message });
+}
+
+/** --scale-down-delay / --abort-scale-down-delay, else the release's rollout.* values (Kubernetes). */
+export async function scaleDownDelays(
+  o: CliOptions,
+  platform: Platform,
+): Promise<{ promotion: number; abort: number }> {
+  const base = hasKubernetesExtras(platform)
+    ? await platform.scaleDownDelays()
+    : { promotion: DEFAULT_SCALE_DOWN_DELAY_SECONDS, abort: DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS };
+  return {
+    promotion: o.scaleDownDelaySeconds ?? base.promotion,
+    abort: o.abortScaleDownDelaySeconds ?? base.abort,
+  };
+}
+
 async function execute(
   o: CliOptions,
   platform: Platform,
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<number> {
+  const note = (message: string): void => reporter.emit({ event: 'note', message });
+  if (o.platform === 'kubernetes' && o.namespaceFrom) note(`namespace ${o.namespace} (${o.namespaceFrom})`);
   switch (o.command) {
     case 'status': {
+      await honourScaleDowns(platform, reporter);
       const s = await platform.readState();
       reporter.emit({ event: 'status', platform: platform.type, ...s });
+      if (hasKubernetesExtras(platform)) for (const line of await platform.describe()) note(line);
       return EXIT.ok;
     }
     case 'start':
       return withLock(platform, `start --tag ${o.tag}`, async () => {
+        await honourScaleDowns(platform, reporter);
         const before = await platform.readState();
         await platform.start(o.tag!);
         reporter.emit({ event: 'started', tag: o.tag!, colour: before.previewColor });
@@ -115,7 +146,12 @@ async function execute(
       });
     case 'promote':
       return withLock(platform, 'promote', async () => {
+        await honourScaleDowns(platform, reporter);
         const before = await platform.readState();
+        const k8s = hasKubernetesExtras(platform);
+        // By hand as in a run: the preview is sized to the active colour before it takes everything.
+        // Promoting again before the previous colour is scaled down finds it sized: an instant undo.
+        if (k8s) note(await platform.sizePreview());
         await platform.promote();
         reporter.emit({
           event: 'promoted',
@@ -127,27 +163,33 @@ async function execute(
           platform,
           reporter,
           before.activeColor,
-          o.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+          (await scaleDownDelays(o, platform)).promotion,
         );
         return EXIT.ok;
       });
     case 'abort': {
       // No lock: abort is the emergency exit, also while a `run` holds the lock (that run notices
       // the weight it did not set and stops).
+      // An inconsistent state is aborted all the same (abort repairs it where it can).
+      const live = await platform.readState().then(
+        (s) => s.weight > 0,
+        () => true,
+      );
       await platform.abort();
       const after = await platform.readState();
       reporter.emit({ event: 'aborted', activeColor: after.activeColor });
-      await scaleDown(
-        platform,
-        reporter,
-        after.previewColor,
-        o.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
-      );
+      // The rejected colour stops after the abort delay (Kubernetes: rollout.abortScaleDownDelaySeconds).
+      // With no canary live there was nothing to reject: a previous colour waiting after a promotion
+      // keeps its own, longer delay (the instant undo).
+      if (live)
+        await scaleDown(platform, reporter, after.previewColor, (await scaleDownDelays(o, platform)).abort);
       return EXIT.rolledBack;
     }
     case 'run':
       return withLock(platform, 'run', async (lock) => {
+        await honourScaleDowns(platform, reporter);
         const provider = createProvider(o.provider, { address: o.prometheusUrl, ...o.prometheus });
+        const delays = await scaleDownDelays(o, platform);
         const state = await platform.readState();
         reporter.emit({
           event: 'run',
@@ -164,8 +206,8 @@ async function execute(
             'error-rate-margin': o.errorRateMargin,
             'p95-margin': o.p95Margin,
             'p95-slack': o.p95Margin === undefined ? undefined : o.p95SlackSeconds,
-            'scale-down-delay': o.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS,
-            'abort-scale-down-delay': o.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
+            'scale-down-delay': delays.promotion,
+            'abort-scale-down-delay': delays.abort,
           },
         });
         const outcome = await runRollout(
@@ -175,8 +217,8 @@ async function execute(
             intervalMs: o.intervalMs,
             window: o.window,
             extraMatchers: queryMatchers(o),
-            scaleDownDelaySeconds: o.scaleDownDelaySeconds,
-            abortScaleDownDelaySeconds: o.abortScaleDownDelaySeconds,
+            scaleDownDelaySeconds: delays.promotion,
+            abortScaleDownDelaySeconds: delays.abort,
             thresholds: {
               maxErrorRate: o.maxErrorRate,
               maxP95Seconds: o.maxP95,
@@ -228,13 +270,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: MainIo): 
   // `run --report FILE`: the same events, kept and drawn as one page once the run has ended.
   const recording = o.report ? new RecordingReporter(stream) : undefined;
   const reporter: Reporter = recording ?? stream;
+  const runner = io.runner ?? new ProcessRunner();
   let code: number;
   try {
+    if ((o.platform === 'kubernetes' || o.platform === 'argo') && o.namespace === undefined) {
+      // Resolved here, once, so that everything after (the platform, the queries) uses the same one.
+      const found = await contextNamespace(runner, o.kubectl, o.kubeContext);
+      o = { ...o, namespace: found.namespace, namespaceFrom: found.from };
+    }
     // Argo Rollouts (docs/engines.md) has no colours: its own commands, not a Platform.
-    if (o.platform === 'argo') return await argoCommand(o, io.runner ?? new ProcessRunner(), out, io.signal);
-    code = await execute(o, platformOf(o, io.runner ?? new ProcessRunner()), reporter, io.signal);
+    if (o.platform === 'argo') return await argoCommand(o, runner, out, io.signal);
+    code = await execute(o, platformOf(o, runner, reporter), reporter, io.signal);
   } catch (e) {
-    const refused = e instanceof LockedError || e instanceof InconsistentStateError;
+    const refused =
+      e instanceof LockedError || e instanceof InconsistentStateError || e instanceof SizingError;
     reporter.emit({ event: 'error', message: `${refused ? 'refused: ' : ''}${(e as Error).message}` });
     code = EXIT.error;
   }

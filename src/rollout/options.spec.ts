@@ -102,6 +102,25 @@ describe('options', () => {
     expect(() => parseCli(argv as string[], {})).toThrow(message);
   });
 
+  it.each([
+    [['status', '--namespace', 'shop'], { ROLLOUT_NAMESPACE: 'staging' }, 'shop', '--namespace'],
+    [['status'], { ROLLOUT_NAMESPACE: 'staging' }, 'staging', 'ROLLOUT_NAMESPACE'],
+    [['status'], {}, undefined, undefined],
+  ])('takes the namespace from %j with env %j', (argv, env, namespace, from) => {
+    expect(parseCli(argv, env)).toMatchObject({ namespace, namespaceFrom: from });
+  });
+
+  it('reads the scale-down delays as whole seconds, leaving them to the platform when not given', () => {
+    expect(
+      parseCli(['promote', '--scale-down-delay', '15m', '--abort-scale-down-delay', '0s'], {}),
+    ).toMatchObject({ scaleDownDelaySeconds: 900, abortScaleDownDelaySeconds: 0 });
+    expect(parseCli(['promote'], {})).toMatchObject({
+      scaleDownDelaySeconds: undefined,
+      abortScaleDownDelaySeconds: undefined,
+    });
+    expect(() => parseCli(['abort', '--abort-scale-down-delay', '1500ms'], {})).toThrow(/whole seconds/);
+  });
+
   it('asks for help with no command', () => {
     expect(parseCli([], {})).toBe('help');
   });

@@ -33,9 +33,6 @@ analysis options (run):
   --p95-slack S               seconds added to that limit (default 0): milliseconds of noise are no slowdown
   --matchers '${DEFAULT_EXTRA_MATCHERS}'   extra label matchers of every query
                               (kubernetes: namespace="<--namespace>" is added to them)
-  --scale-down-delay 10m      after a promotion, the old colour is scaled to 0 this much later
-                              (until then \`promote\` again is an instant undo)
-  --abort-scale-down-delay 30s  after a rollback or \`abort\`, the rejected colour is scaled to 0 this much later
   --report FILE.html          also write the run as one self-contained page (weights, rounds, verdict)
 
 common options:
@@ -48,8 +45,12 @@ common options:
   --prometheus-ca F           https: CA bundle (PEM) to verify Prometheus with (env PROMETHEUS_CA_FILE)
   --prometheus-insecure-skip-verify  https: do not verify the certificate (env PROMETHEUS_INSECURE_SKIP_VERIFY=true)
   --json                      one JSON object per line instead of text
-  kubernetes: --release bulwark --namespace default --chart helm/bulwark [--chart-version V]
-              [--fullname N] [--kube-context C] [--helm PATH] [--kubectl PATH] [--ready-timeout 10m]
+  kubernetes: --release bulwark --namespace N (env ROLLOUT_NAMESPACE, else the kube context's
+              namespace, else default) --chart helm/bulwark [--chart-version V] [--fullname N]
+              [--kube-context C] [--helm PATH] [--kubectl PATH] [--ready-timeout 10m]
+  scale-down: --scale-down-delay 10m (after a promotion, the previous colour; kubernetes default:
+              the release's rollout.scaleDownDelaySeconds) --abort-scale-down-delay 30s (after an
+              abort or rollback, the rejected colour; rollout.abortScaleDownDelaySeconds)
   nginx:      --nginx-dir DIR (env ROLLOUT_NGINX_DIR) [--nginx PATH] [--ready-timeout 2m]
   argo:       --release bulwark --namespace default [--fullname N] [--kube-context C] [--kubectl PATH]
               (Argo Rollouts runs the steps and the analysis; run watches it, polling every
@@ -127,7 +128,9 @@ export interface CliOptions extends Omit<PlatformOptions, 'runner'> {
   p95Margin?: number;
   p95SlackSeconds: number;
   matchers: string;
-  /** Seconds; undefined: the default (after a promotion 600, after a rollback or abort 30). */
+  /** Where the namespace came from: `--namespace`, `ROLLOUT_NAMESPACE` (here), or the kube context (main.ts). */
+  namespaceFrom?: string;
+  /** Seconds; undefined: the platform's default (kubernetes: the release's rollout.* values; else 600 after a promotion, 30 after a rollback or abort). */
   scaleDownDelaySeconds?: number;
   abortScaleDownDelaySeconds?: number;
   prometheus: {
@@ -241,8 +244,6 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     p95Margin: margin('p95-margin'),
     p95SlackSeconds: num('p95-slack', values['p95-slack'], 0, 0),
     matchers: values.matchers ?? DEFAULT_EXTRA_MATCHERS,
-    scaleDownDelaySeconds: delaySeconds('scale-down-delay', values['scale-down-delay']),
-    abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', values['abort-scale-down-delay']),
     prometheus: {
       token: env.PROMETHEUS_TOKEN || undefined,
       tokenFile: values['prometheus-token-file'] ?? (env.PROMETHEUS_TOKEN_FILE || undefined),
@@ -254,7 +255,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = {}): CliOption
     nginxDir: values['nginx-dir'] ?? env.ROLLOUT_NGINX_DIR,
     nginxBin: values.nginx,
     release: values.release,
-    namespace: values.namespace,
+    namespace: values.namespace ?? (env.ROLLOUT_NAMESPACE || undefined),
+    namespaceFrom:
+      values.namespace !== undefined
+        ? '--namespace'
+        : env.ROLLOUT_NAMESPACE
+          ? 'ROLLOUT_NAMESPACE'
+          : undefined,
+    scaleDownDelaySeconds: delaySeconds('scale-down-delay', values['scale-down-delay']),
+    abortScaleDownDelaySeconds: delaySeconds('abort-scale-down-delay', values['abort-scale-down-delay']),
     chart: values.chart,
     chartVersion: values['chart-version'],
     fullname: values.fullname,

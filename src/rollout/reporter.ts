@@ -51,7 +51,9 @@ export type RolloutEvent =
   | { event: 'promoted'; activeColor: string; version: string | null }
   | { event: 'rolled-back'; activeColor: string; reason: string }
   | { event: 'aborted'; activeColor: string }
-  | { event: 'error'; message: string };
+  | { event: 'error'; message: string }
+  /** Something the platform did or found on its own (a lock taken over, a break-glass abort, a scale-down). */
+  | { event: 'note'; message: string };
 
 export interface Reporter {
   emit(e: RolloutEvent): void;
@@ -96,6 +98,8 @@ export function formatText(e: RolloutEvent): string {
       return `aborted: ${e.activeColor} keeps all traffic, canary weight 0`;
     case 'error':
       return `error: ${e.message}`;
+    case 'note':
+      return e.message;
   }
 }
 

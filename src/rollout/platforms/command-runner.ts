@@ -36,7 +36,9 @@ export class ProcessRunner implements CommandRunner {
           const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
           const extra =
             error && error.code === 'ENOENT'
-              ? `${command} not found: install it or pass its path (--helm, --kubectl, --nginx)\n`
+              ? `${command} not found: install it or pass its path (--helm, --kubectl, --nginx). ` +
+                `helm: https://helm.sh/docs/intro/install/, kubectl: https://kubernetes.io/docs/tasks/tools/ ` +
+                `(macOS: brew install helm kubectl); scripts/tools/install-helm.sh puts both into .tools/ on linux/amd64 only\n`
               : error && typeof error.code !== 'number'
                 ? `${error.message}\n`
                 : '';

@@ -84,6 +84,12 @@ export interface PlatformOptions {
   kubectl?: string;
   /** How long `start` waits for the idle colour to be ready. */
   readyTimeoutMs?: number;
+  /** kubernetes: one line for the operator about something the platform did on its own (a lock taken over, the break-glass path, a due scale-down, where the namespace came from). */
+  log?: (line: string) => void;
+  /** kubernetes: waits `ms` (tests pass one that returns at once). */
+  sleep?: (ms: number) => Promise<void>;
+  /** kubernetes: the clock (tests pass a fixed one). */
+  now?: () => Date;
 }
 
 export class InconsistentStateError extends Error {
