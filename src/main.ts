@@ -2,17 +2,20 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
 import { loadConfigOrExit } from './config/config';
-import { createLogger } from './logging/logger';
+import { createLogger, stdoutDestination } from './logging/logger';
 import { prepareRuntimeOrExit } from './runtime';
 import { createFirstAdmin } from './users/first-admin';
-import { exitAfterFlush, installShutdown } from './shutdown';
+import { exitAfterFlush, installFatalHandler, installShutdown } from './shutdown';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const bootLogger = createLogger(config);
+  // One buffered destination for every logger of the process, flushed on the way out.
+  const destination = stdoutDestination();
+  const bootLogger = createLogger(config, destination);
+  installFatalHandler(bootLogger);
   const runtime = await prepareRuntimeOrExit(config, bootLogger);
   try {
-    const { app, logger } = await createApp(runtime.config);
+    const { app, logger } = await createApp(runtime.config, { logDestination: destination });
     // Decided on the data, not on "this start created the cluster": a first start that died after
     // initdb but before this line must still get its admin on the next start.
     if (runtime.embedded) await createFirstAdmin(app.get(DataSource));

@@ -15,6 +15,22 @@ export function exitAfterFlush(logger: Logger, code: number): void {
   setTimeout(() => process.exit(code), 1000).unref();
 }
 
+/**
+ * An exception nothing caught (or a promise rejection nothing handled, which Node turns into one)
+ * leaves the process in an unknown state: it is logged at `fatal` with the error, the log buffer is
+ * flushed (every line written before it reaches stdout), and the process exits 1 — what Node would
+ * do, minus the lost lines.
+ */
+export function installFatalHandler(logger: Logger): void {
+  let failing = false;
+  process.on('uncaughtException', (error, origin) => {
+    if (failing) return;
+    failing = true;
+    logger.fatal({ err: error, origin }, 'fatal: uncaught exception, exiting');
+    exitAfterFlush(logger, 1);
+  });
+}
+
 export function installShutdown(app: NestFastifyApplication, runtime: Runtime, logger: Logger): void {
   const { shutdownDelayMs, shutdownDrainTimeoutMs } = runtime.config;
   let started = false;

@@ -4,14 +4,15 @@ import { runAsRequest } from './wait-budget';
 /**
  * Every route handler runs as one request for the database wait budget (wait-budget.ts).
  * Handlers are wrapped as routes are added, so everything Nest runs for a route (guards,
- * interceptors, pipes, the handler, its transaction) shares one budget. Must be installed before
+ * interceptors, pipes, the handler, its transaction) shares one budget, and every log line written
+ * meanwhile carries the request id (and the caller, once the guard knows it: src/logging/logger.ts). Must be installed before
  * the routes are registered (`app.init()`).
  */
 export function installRequestScopes(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
     const handler: RouteHandlerMethod = route.handler;
     route.handler = function scoped(this: FastifyInstance, request, reply) {
-      return runAsRequest(() => handler.call(this, request, reply));
+      return runAsRequest(() => handler.call(this, request, reply), request.id);
     };
   });
 }
