@@ -17,6 +17,7 @@ import { installAccessLog } from './logging/access-log';
 import { createAccessLogger, createLogger, stdoutDestination } from './logging/logger';
 import { NestPinoAdapter } from './logging/nest-logger';
 import { installHttpMetrics } from './metrics/http-metrics';
+import { tracing } from './tracing/tracing';
 import { MetricsService } from './metrics/metrics.service';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -66,6 +67,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   const fastify = app.getHttpAdapter().getInstance();
   const lifecycle = app.get(Lifecycle);
+  tracing()?.installHttp(fastify);
   installRequestScopes(fastify);
   // helmet's headers are the same on every answer: computed once by helmet itself (with the options
   // the early answers use), set in one go. Registering @fastify/helmet instead re-ran helmet's

@@ -1,3 +1,5 @@
+// First: tracing (when on) must patch `pg` before anything loads it.
+import './tracing/register';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
@@ -6,6 +8,7 @@ import { createLogger, stdoutDestination } from './logging/logger';
 import { prepareRuntimeOrExit } from './runtime';
 import { createFirstAdmin } from './users/first-admin';
 import { exitAfterFlush, installFatalHandler, installShutdown } from './shutdown';
+import { tracingStatus } from './tracing/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -13,6 +16,11 @@ async function main(): Promise<void> {
   const destination = stdoutDestination();
   const bootLogger = createLogger(config, destination);
   installFatalHandler(bootLogger);
+  const traces = tracingStatus();
+  bootLogger.info(
+    { tracing: traces.enabled, endpoint: traces.endpoint, reason: traces.reason },
+    `tracing ${traces.enabled ? 'on' : 'off'}: ${traces.reason}`,
+  );
   const runtime = await prepareRuntimeOrExit(config, bootLogger);
   try {
     const { app, logger } = await createApp(runtime.config, { logDestination: destination });

@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { Lifecycle } from './common/lifecycle';
 import type { Runtime } from './runtime';
+import { tracing } from './tracing/tracing';
 
 /**
  * Graceful shutdown (docs/operations.md, "Shutdown"; podinfo's order): on SIGTERM readiness turns 503 at once;
@@ -55,6 +56,8 @@ export function installShutdown(app: NestFastifyApplication, runtime: Runtime, l
       await app.getHttpAdapter().close();
       await app.close();
       await runtime.embedded?.stop();
+      // Spans still buffered are exported (bounded: a collector that is away does not hold the exit).
+      await tracing()?.shutdown(2000);
       logger.info('shutdown: complete');
       exitAfterFlush(logger, 0);
     } catch (error) {

@@ -33,6 +33,23 @@ function soakSampling(minutes) {
   return { sampleEveryS: Math.max(1, Math.round(durationS / 12)), warmupS: Math.round(durationS * 0.4), windowS: Math.max(2, Math.round(durationS * 0.2)) };
 }
 
+/** An OTLP/HTTP traces endpoint that accepts and counts spans (the JSON encoding), nothing more. */
+async function startSpanSink() {
+  const http = require('node:http');
+  let spans = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      spans += (body.match(/"spanId"/g) || []).length;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, spans: () => spans, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
 function pkgVersion(name) {
   try {
     // Read from node_modules: packages with an "exports" map refuse require.resolve('<name>/package.json').
@@ -66,7 +83,10 @@ async function databaseServer(distDir, workDir) {
   chmodSync(workDir, 0o755);
   chmodSync(dir, 0o755);
   const embedded = await startEmbeddedPostgres(dir, newSecret(), pino({ level: 'warn' }), 'bench_admin');
-  return { url: embedded.adminUrl, kind: 'embedded', stop: () => embedded.stop() };
+  // Both servers connect as Bulwark does to its embedded database: through the Unix socket when there
+  // is one (src/runtime.ts); with DATABASE_URL, both use that URL as given (TCP for a TCP URL).
+  const url = embedded.adminSocketUrl || embedded.adminUrl;
+  return { url, kind: embedded.adminSocketUrl ? 'embedded (Unix socket)' : 'embedded (TCP)', stop: () => embedded.stop() };
 }
 
 function baseEnv() {
@@ -299,6 +319,44 @@ async function main(options) {
       }
       const series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
       result.metricsScrape = { distinctPaths: paths.length, runsMs: times.map((t) => report.round(t, 2)), medianMs: report.round(report.median(times), 2), bytes: text.length, series };
+    }
+
+    // 7a. Tracing on beside off (docs/tracing.md): the same build, a second instance exporting every
+    // span over OTLP/HTTP to a sink in this process, mixed traffic, alternating rounds.
+    if (!options.skipTracing) {
+      const sink = await startSpanSink();
+      const traced = await startBulwark('bulwark-traced', urls.bulwark, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'bulwark-bench' });
+      const tracedRssAtReady = memoryOf(traced.pid).rss;
+      const runs = { off: [], on: [] };
+      try {
+        for (let round = 0; round < p.rounds; round += 1) {
+          for (const [which, server] of [['off', bulwark], ['on', traced]]) {
+            const load = { kind: 'mixed', connections: 32, fixtures };
+            if (p.warmupS > 0) await runLoad(server, { ...load, durationS: p.warmupS });
+            const run = await runLoad(server, { ...load, durationS: p.durationS });
+            runs[which].push(run);
+            log(`tracing ${which} round ${round + 1}: ${run.rps} req/s, ${run.cpuUsPerRequest} CPU µs/req, p95 ${run.latencyMs.p95} ms`);
+          }
+        }
+        const off = report.summarise(runs.off);
+        const on = report.summarise(runs.on);
+        result.tracing = {
+          scenario: 'mixed',
+          connections: 32,
+          off,
+          on,
+          cpuRatio: report.ratio(on.cpuUsPerRequest, off.cpuUsPerRequest),
+          rpsRatio: report.ratio(on.rps, off.rps),
+          spansReceived: sink.spans(),
+          tracedRssAtReadyMb: report.mb(tracedRssAtReady),
+          tracedPeakRssMb: report.mb(memoryOf(traced.pid).hwm),
+          runs,
+        };
+        log(report.tracingLine(result.tracing));
+      } finally {
+        await traced.stop();
+        await sink.close();
+      }
     }
 
     // 7. The soak (Bulwark only): memory that must stay put under steady traffic.

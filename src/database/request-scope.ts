@@ -1,4 +1,5 @@
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
+import { tracing } from '../tracing/tracing';
 import { runAsRequest } from './wait-budget';
 
 /**
@@ -9,10 +10,18 @@ import { runAsRequest } from './wait-budget';
  * the routes are registered (`app.init()`).
  */
 export function installRequestScopes(fastify: FastifyInstance): void {
+  const traces = tracing();
   fastify.addHook('onRoute', (route) => {
     const handler: RouteHandlerMethod = route.handler;
-    route.handler = function scoped(this: FastifyInstance, request, reply) {
-      return runAsRequest(() => handler.call(this, request, reply), request.id);
-    };
+    route.handler = traces
+      ? function scopedAndTraced(this: FastifyInstance, request, reply) {
+          // With tracing on (docs/tracing.md) the handler also runs inside the request's span.
+          return traces.runInRequest(request, () =>
+            runAsRequest(() => handler.call(this, request, reply), request.id),
+          );
+        }
+      : function scoped(this: FastifyInstance, request, reply) {
+          return runAsRequest(() => handler.call(this, request, reply), request.id);
+        };
   });
 }

@@ -1,6 +1,7 @@
 import pino, { DestinationStream, Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import { currentScope } from '../database/wait-budget';
+import { tracing } from '../tracing/tracing';
 
 /**
  * Paths that must never be written, wherever they appear in a log object (pino's redaction:
@@ -63,12 +64,6 @@ export function stdoutDestination(): DestinationStream {
   });
 }
 
-/** Set by src/tracing when tracing is on: the ids of the active span, for every log line. */
-let traceFields: (() => Record<string, string> | undefined) | undefined;
-export function setTraceFieldsSource(source: (() => Record<string, string> | undefined) | undefined): void {
-  traceFields = source;
-}
-
 /**
  * What every line written while a request is handled carries besides its own fields: the request id,
  * the caller once authenticated, and the trace and span ids when tracing is on (docs/tracing.md).
@@ -77,7 +72,7 @@ export function setTraceFieldsSource(source: (() => Record<string, string> | und
  */
 export function logContext(): Record<string, string> {
   const scope = currentScope();
-  const trace = traceFields?.();
+  const trace = tracing()?.activeLogFields();
   const fields: Record<string, string> = { ...trace };
   if (scope?.requestId) fields.requestId = scope.requestId;
   if (scope?.userId) fields.userId = scope.userId;

@@ -53,6 +53,12 @@ interface BenchResult {
   baselineRssAtReadyMb: number;
   bulwarkPeakRssMb: number;
   baselinePeakRssMb: number;
+  tracing?: {
+    off: RunFigures;
+    on: RunFigures;
+    cpuRatio: number | null;
+    spansReceived: number;
+  };
   soak?: {
     minutes: number;
     requests: number;
@@ -91,7 +97,7 @@ describe('npm run bench --quick', () => {
     output = run.output;
     if (run.code !== 0) throw new Error(`bench exited with ${run.code}:\n${output}`);
     result = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResult;
-  }, 150_000);
+  }, 300_000);
 
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
@@ -174,6 +180,17 @@ describe('npm run bench --quick', () => {
     expect(Object.keys(result.cpuRatios).sort()).toEqual(
       ['createOrder', 'mixed128', 'mixed32', 'mixedFixedRate', 'orderRead', 'productRead'].sort(),
     );
+  });
+
+  it('measures the cost of tracing: the same mixed traffic with tracing off and on, spans exported', () => {
+    const t = result.tracing;
+    expect(t).toBeDefined();
+    for (const side of [t?.off, t?.on]) {
+      expect(side?.requests).toBeGreaterThan(0);
+      expect(side?.cpuUsPerRequest).toBeGreaterThan(0);
+    }
+    expect(t?.spansReceived).toBeGreaterThan(0);
+    expect(t?.cpuRatio).toEqual(expect.any(Number));
   });
 
   it('runs the soak: samples heap used and RSS, judges growth, draws the chart beside the JSON', () => {
