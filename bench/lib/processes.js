@@ -48,7 +48,7 @@ async function spawnServer({ name, script, env, logFile, cwd, nodeArgs = [] }) {
 }
 
 /** Polls `server.url + path` until it answers 200; returns the milliseconds since spawn. */
-async function waitReady(server, path = '/health/ready', timeoutMs = 60_000) {
+async function waitReady(server, path = '/health/ready', timeoutMs = 180_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!server.alive()) throw new Error(`${server.name} exited before ${path} answered:\n${server.tail()}`);
