@@ -97,7 +97,7 @@ describe('npm run bench --quick', () => {
     output = run.output;
     if (run.code !== 0) throw new Error(`bench exited with ${run.code}:\n${output}`);
     result = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResult;
-  }, 300_000);
+  }, 600_000);
 
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
