@@ -7,7 +7,7 @@ import { loadConfigOrExit } from './config/config';
 import { createLogger, stdoutDestination } from './logging/logger';
 import { prepareRuntimeOrExit } from './runtime';
 import { createFirstAdmin } from './users/first-admin';
-import { exitAfterFlush, installFatalHandler, installShutdown } from './shutdown';
+import { exitAfterFlush, flushLogs, installFatalHandler, installShutdown } from './shutdown';
 import { tracingStatus } from './tracing/tracing';
 
 async function main(): Promise<void> {
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     // initdb but before this line must still get its admin on the next start.
     if (runtime.embedded) await createFirstAdmin(app.get(DataSource));
     installShutdown(app, runtime, logger);
+    // Every line of the start is on stdout before the first request can be answered.
+    await flushLogs(logger);
     await app.listen({ port: runtime.config.port, host: '0.0.0.0' });
     if (runtime.config.faults.enabled) {
       logger.warn(

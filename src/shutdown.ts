@@ -22,6 +22,17 @@ export function exitAfterFlush(logger: Logger, code: number): void {
  * flushed (every line written before it reaches stdout), and the process exits 1 — what Node would
  * do, minus the lost lines.
  */
+/** Resolves once what the logger has buffered is written (or after `timeoutMs`, whichever first). */
+export function flushLogs(logger: Logger, timeoutMs = 1000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 export function installFatalHandler(logger: Logger): void {
   let failing = false;
   process.on('uncaughtException', (error, origin) => {
