@@ -10,10 +10,15 @@ import { tracing } from './tracing/tracing';
  * the instance out; then the server stops accepting, in-flight requests finish, idle keep-alive
  * sockets close, the pool closes, exit 0. If draining hangs, a hard limit ends the process (exit 1).
  */
+/** The longest wait for the log buffer to be written before going on (exit, or listening). */
+export const LOG_FLUSH_LIMIT_MS = 5000;
+
 /** The logger writes asynchronously: flush its buffer before the process ends. */
 export function exitAfterFlush(logger: Logger, code: number): void {
   logger.flush(() => process.exit(code));
-  setTimeout(() => process.exit(code), 1000).unref();
+  // Only if standard output is stuck: exiting while a write is still pending could reorder the last
+  // lines (pino's exit hook writes the rest synchronously). A starved machine can take seconds.
+  setTimeout(() => process.exit(code), LOG_FLUSH_LIMIT_MS).unref();
 }
 
 /**
@@ -23,7 +28,7 @@ export function exitAfterFlush(logger: Logger, code: number): void {
  * do, minus the lost lines.
  */
 /** Resolves once what the logger has buffered is written (or after `timeoutMs`, whichever first). */
-export function flushLogs(logger: Logger, timeoutMs = 1000): Promise<void> {
+export function flushLogs(logger: Logger, timeoutMs = LOG_FLUSH_LIMIT_MS): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     logger.flush(() => {
