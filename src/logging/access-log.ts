@@ -3,13 +3,9 @@ import type { Logger } from 'pino';
 import { userOf } from '../common/auth-user';
 import { clientAddress } from '../common/http/client-address';
 import { tracing } from '../tracing/tracing';
+import { routeTemplate } from './route-template';
 
-export const UNMATCHED_ROUTE = 'unmatched';
-
-/** The route template (`/v1/orders/:id`), never the raw path: bounded for logs and metric labels. */
-export function routeTemplate(request: { routeOptions?: { url?: string } }): string {
-  return request.routeOptions?.url ?? UNMATCHED_ROUTE;
-}
+export { routeTemplate, UNMATCHED_ROUTE } from './route-template';
 
 /**
  * One JSON line per request, written when the response is finished (whatever produced it). The

@@ -28,8 +28,8 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { routeTemplate } from '../logging/access-log';
-import type { SpanHandle, SpanOptions, Tracing } from './tracing';
+import { routeTemplate } from '../logging/route-template';
+import type { SpanHandle, SpanOptions, Tracing } from './types';
 
 /**
  * The OpenTelemetry SDK as Bulwark uses it, loaded only when tracing is on (./tracing.ts):
