@@ -43,7 +43,11 @@ export class OutboxWriter {
     );
   }
 
-  private insert(manager: EntityManager, event: OutboxEventInput, traceParent: string | null): Promise<string> {
+  private insert(
+    manager: EntityManager,
+    event: OutboxEventInput,
+    traceParent: string | null,
+  ): Promise<string> {
     return this.outbox.insertWithDeliveries(manager, {
       type: event.type,
       aggregateId: event.aggregateId,
