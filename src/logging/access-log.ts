@@ -5,8 +5,6 @@ import { clientAddress } from '../common/http/client-address';
 import { tracing } from '../tracing/tracing';
 import { routeTemplate } from './route-template';
 
-export { routeTemplate, UNMATCHED_ROUTE } from './route-template';
-
 /**
  * One JSON line per request, written when the response is finished (whatever produced it). The
  * logger given here does not redact (see `createAccessLogger`): the line holds exactly these fields,

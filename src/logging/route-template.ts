@@ -1,4 +1,4 @@
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /** The route template (`/v1/orders/:id`), never the raw path: bounded for logs, metric labels and span names. */
 export function routeTemplate(request: { routeOptions?: { url?: string } }): string {

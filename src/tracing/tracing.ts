@@ -7,7 +7,7 @@ import type { Tracing } from './types';
  * service without tracing pays neither the memory nor a hook per request.
  */
 
-export type { SpanHandle, SpanOptions, Tracing } from './types';
+export type { SpanHandle, Tracing } from './types';
 
 export interface TracingDecision {
   enabled: boolean;
