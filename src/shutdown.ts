@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { Lifecycle } from './common/lifecycle';
 import type { Runtime } from './runtime';
 import { tracing } from './tracing/tracing';
@@ -15,9 +15,18 @@ export const LOG_FLUSH_LIMIT_MS = 5000;
 
 /** The logger writes asynchronously: flush its buffer before the process ends. */
 export function exitAfterFlush(logger: Logger, code: number): void {
-  logger.flush(() => process.exit(code));
-  // Only if standard output is stuck: exiting while a write is still pending could reorder the last
-  // lines (pino's exit hook writes the rest synchronously). A starved machine can take seconds.
+  // pino writes what is still buffered synchronously at exit; exiting while an asynchronous write is
+  // still in flight would let that write land after the rest (seen on a starved machine): wait until
+  // the destination is idle first (src/logging/logger.ts, test/operability/log-flush.system-spec.ts).
+  const stream = (logger as unknown as Record<symbol, { _writing?: boolean } | undefined>)[
+    pino.symbols.streamSym
+  ];
+  const deadline = Date.now() + LOG_FLUSH_LIMIT_MS;
+  const exitWhenIdle = (): void => {
+    if (stream?._writing && Date.now() < deadline) setTimeout(exitWhenIdle, 5);
+    else process.exit(code);
+  };
+  logger.flush(exitWhenIdle);
   setTimeout(() => process.exit(code), LOG_FLUSH_LIMIT_MS).unref();
 }
 
