@@ -10,6 +10,9 @@
  *   --duration <s>     measured seconds per run;  --warmup <s>  warm-up seconds;  --rounds <n>  A/B rounds
  *   --keep-logs        keep the servers' logs (their folder is printed)
  *   --bulwark-env K=V  extra environment for Bulwark (experiments, e.g. LOG_LEVEL=warn; recorded in the JSON)
+ *   --soak <minutes>   the soak's length (default 10, --quick 0.25; 0 skips it): mixed traffic at half capacity,
+ *                      heap used and RSS sampled, the chart written beside the JSON (latest-soak.svg)
+ *   --no-tracing       skip the tracing-on-beside-off rounds (mixed traffic against a second Bulwark exporting spans)
  *   --cpu-prof <dir>   run the measured Bulwark under node --cpu-prof, profile written there at its exit
  *   DATABASE_URL       a PostgreSQL server to use (the bench creates and drops its own databases); default embedded
  */
@@ -31,6 +34,8 @@ function parse(argv) {
     else if (arg === '--duration') options.durationS = Number(value());
     else if (arg === '--warmup') options.warmupS = Number(value());
     else if (arg === '--rounds') options.rounds = Number(value());
+    else if (arg === '--soak') options.soakMinutes = Number(value());
+    else if (arg === '--no-tracing') options.skipTracing = true;
     else if (arg === '--keep-logs') options.keepLogs = true;
     else if (arg === '--cpu-prof') options.cpuProf = resolve(value());
     else if (arg === '--bulwark-env') {

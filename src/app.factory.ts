@@ -1,12 +1,10 @@
-import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
 import { Lifecycle } from './common/lifecycle';
-import { clientErrorHandler, frameworkErrorHandler, HELMET_OPTIONS } from './common/http/early-errors';
+import { clientErrorHandler, frameworkErrorHandler, securityHeaders } from './common/http/early-errors';
 import { installLenientJsonParser } from './common/http/malformed-body';
 import { SERVER_TIMEOUTS } from './common/http/server-timeouts';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
@@ -17,7 +15,9 @@ import { setupOpenApi } from './docs/openapi';
 import { installFaultInjection } from './faults/fault-injection';
 import { installAccessLog } from './logging/access-log';
 import { createAccessLogger, createLogger, stdoutDestination } from './logging/logger';
+import { NestPinoAdapter } from './logging/nest-logger';
 import { installHttpMetrics } from './metrics/http-metrics';
+import { tracing } from './tracing/tracing';
 import { MetricsService } from './metrics/metrics.service';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -63,13 +63,19 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // Our own JSON parser is installed below (src/common/http/malformed-body.ts).
     bodyParser: false,
   });
-  app.useLogger(app.get(NestPinoLogger));
+  app.useLogger(new NestPinoAdapter(logger));
 
   const fastify = app.getHttpAdapter().getInstance();
   const lifecycle = app.get(Lifecycle);
+  tracing()?.installHttp(fastify);
   installRequestScopes(fastify);
+  // helmet's headers are the same on every answer: computed once by helmet itself (with the options
+  // the early answers use), set in one go. Registering @fastify/helmet instead re-ran helmet's
+  // middleware, CSP directive parsing included, on every request (docs/performance.md).
+  const security = Object.entries(securityHeaders()).map(([name, value]) => [name.toLowerCase(), value]);
   fastify.addHook('onRequest', (request, reply, done) => {
     (request.raw as { id?: string }).id = request.id;
+    for (const [name, value] of security) void reply.header(name, value);
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
@@ -83,7 +89,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   installHttpMetrics(fastify, app.get(MetricsService));
   installFaultInjection(fastify, config.faults, logger);
 
-  await app.register(helmet, { ...HELMET_OPTIONS, global: true });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,

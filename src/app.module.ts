@@ -1,11 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { ProblemFilter } from './common/filters/problem.filter';
-import { ErrorsInterceptor } from './common/interceptors/errors.interceptor';
-import { LoggingInterceptor } from './common/interceptors/logging.interceptor';
+import { MalformedBodyGuard } from './common/http/malformed-body.guard';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -38,14 +36,6 @@ export class AppModule {
       imports: [
         ConfigModule.register(config),
         CoreModule.register(logger),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger,
-            autoLogging: false,
-            quietReqLogger: true,
-            genReqId: (req) => (req as { id?: string }).id ?? '',
-          },
-        }),
         DatabaseModule.forRoot(config, logger),
         // The scheduler of every @Cron job (session purge, webhook retention, idempotency purge).
         ScheduleModule.forRoot(),
@@ -66,14 +56,14 @@ export class AppModule {
           useFactory: (appLogger: Logger) => new ProblemFilter(appLogger),
           inject: [APP_LOGGER],
         },
-        { provide: APP_INTERCEPTOR, useClass: ErrorsInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: LoggingInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         // Global guards run in this order: authentication (deny by default), roles, rate limits
         // (after authentication, so the default limit counts per user).
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_GUARD, useClass: BulwarkThrottlerGuard },
+        // Last: a malformed body is refused once the caller is known to be allowed (401/403/429 first).
+        { provide: APP_GUARD, useClass: MalformedBodyGuard },
       ],
     };
   }

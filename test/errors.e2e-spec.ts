@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from './helpers/app';
+import { securityHeaders } from '../src/common/http/early-errors';
 import { adminQuery } from './helpers/database';
 import { signedInUser, uniqueEmail } from './helpers/auth';
 
@@ -231,6 +232,10 @@ describe('errors, request ids and logging (e2e)', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toBeDefined();
     expect(res.headers['x-powered-by']).toBeUndefined();
+    // Exactly helmet's own set, computed once (src/app.factory.ts), on an answer from a real route too.
+    const me = await t.inject({ method: 'GET', url: '/health/live' });
+    for (const [name, value] of Object.entries(securityHeaders()))
+      expect({ name, value: me.headers[name.toLowerCase()] }).toEqual({ name, value });
   });
 });
 

@@ -65,7 +65,7 @@ const SQL = {
        )
        SELECT * FROM o`,
   outbox: `WITH event AS (
-         INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ($1, $2, $3) RETURNING id, created_at
+         INSERT INTO outbox_events (type, aggregate_id, payload, trace_parent) VALUES ($1, $2, $3, $4) RETURNING id, created_at
        ), fanout AS (
          INSERT INTO webhook_deliveries (event_id, subscription_id, next_attempt_at, created_at)
          SELECT event.id, s.id, event.created_at, event.created_at
@@ -209,7 +209,7 @@ app.post('/v1/orders', async (request, reply) => {
     ).rows[0];
     const view = orderView(row, lines);
     await client.query(SQL.audit, [user.id, 'order.created', 'order', view.id, request.id, JSON.stringify({ status: view.status, totalCents: view.totalCents, items: view.items })]);
-    await client.query(SQL.outbox, ['order.created', view.id, JSON.stringify(view)]);
+    await client.query(SQL.outbox, ['order.created', view.id, JSON.stringify(view), null]);
     const location = `/v1/orders/${view.id}`;
     if (key !== undefined) {
       await client.query(SQL.storeKey, [user.id, key, print, 201, JSON.stringify(view), JSON.stringify({ 'content-type': JSON_TYPE, location })]);

@@ -8,6 +8,7 @@ const os = require('node:os');
 const { join, resolve } = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { spawnServer, waitReady, memoryOf } = require('./processes');
+const { runSoak, soakSvg } = require('./soak');
 const { runLoad } = require('./load');
 const { startSqlProxy, statementShape } = require('./pg-proxy');
 const { withClient, databaseUrl, seed, newSecret } = require('./seed');
@@ -18,8 +19,35 @@ const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
 function plan(quick) {
   return quick
-    ? { warmupS: 1, durationS: 2, rounds: 1, users: 20, products: 50, ordersPerUser: 5, coldStarts: 1, readConnections: 16, loginDurationS: 2 }
-    : { warmupS: 2, durationS: 8, rounds: 3, users: 200, products: 500, ordersPerUser: 10, coldStarts: 3, readConnections: 50, loginDurationS: 10 };
+    ? { warmupS: 1, durationS: 2, rounds: 1, users: 20, products: 50, ordersPerUser: 5, coldStarts: 1, readConnections: 16, loginDurationS: 2, soakMinutes: 0.25 }
+    : { warmupS: 2, durationS: 8, rounds: 3, users: 200, products: 500, ordersPerUser: 10, coldStarts: 3, readConnections: 50, loginDurationS: 10, soakMinutes: 10 };
+}
+
+/**
+ * Sampling of a soak of `minutes`: every 10 s after a 2-minute warm-up, growth judged on one-minute
+ * windows (docs/performance.md); a short soak (the suite's, or `--soak 1`) scales all three down.
+ */
+function soakSampling(minutes) {
+  const durationS = minutes * 60;
+  if (durationS >= 240) return { sampleEveryS: 10, warmupS: 120, windowS: 60 };
+  return { sampleEveryS: Math.max(1, Math.round(durationS / 12)), warmupS: Math.round(durationS * 0.4), windowS: Math.max(2, Math.round(durationS * 0.2)) };
+}
+
+/** An OTLP/HTTP traces endpoint that accepts and counts spans (the JSON encoding), nothing more. */
+async function startSpanSink() {
+  const http = require('node:http');
+  let spans = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      spans += (body.match(/"spanId"/g) || []).length;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, spans: () => spans, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 function pkgVersion(name) {
@@ -55,7 +83,10 @@ async function databaseServer(distDir, workDir) {
   chmodSync(workDir, 0o755);
   chmodSync(dir, 0o755);
   const embedded = await startEmbeddedPostgres(dir, newSecret(), pino({ level: 'warn' }), 'bench_admin');
-  return { url: embedded.adminUrl, kind: 'embedded', stop: () => embedded.stop() };
+  // Both servers connect as Bulwark does to its embedded database: through the Unix socket when there
+  // is one (src/runtime.ts); with DATABASE_URL, both use that URL as given (TCP for a TCP URL).
+  const url = embedded.adminSocketUrl || embedded.adminUrl;
+  return { url, kind: embedded.adminSocketUrl ? 'embedded (Unix socket)' : 'embedded (TCP)', stop: () => embedded.stop() };
 }
 
 function baseEnv() {
@@ -93,6 +124,7 @@ async function main(options) {
   if (options.durationS) p.durationS = options.durationS;
   if (options.warmupS !== undefined) p.warmupS = options.warmupS;
   if (options.rounds) p.rounds = options.rounds;
+  if (options.soakMinutes !== undefined) p.soakMinutes = options.soakMinutes;
   const distDir = resolve(options.distDir);
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -218,6 +250,8 @@ async function main(options) {
     // 4. The two servers under load, A/B alternating.
     const bulwark = await startBulwark('bulwark', urls.bulwark);
     const baseline = await startBaseline('baseline', urls.baseline);
+    result.baselineRssAtReadyMb = report.mb(memoryOf(baseline.pid).rss);
+    result.baselineReadyMs = Math.round(baseline.readyMs);
     const pair = { bulwark, baseline };
     const scenarios = [
       { name: 'productRead', kind: 'productRead', connections: p.readConnections },
@@ -287,6 +321,53 @@ async function main(options) {
       result.metricsScrape = { distinctPaths: paths.length, runsMs: times.map((t) => report.round(t, 2)), medianMs: report.round(report.median(times), 2), bytes: text.length, series };
     }
 
+    // 7a. Tracing on beside off (docs/tracing.md): the same build, a second instance exporting every
+    // span over OTLP/HTTP to a sink in this process, mixed traffic, alternating rounds.
+    if (!options.skipTracing) {
+      const sink = await startSpanSink();
+      const traced = await startBulwark('bulwark-traced', urls.bulwark, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'bulwark-bench' });
+      const tracedRssAtReady = memoryOf(traced.pid).rss;
+      const runs = { off: [], on: [] };
+      try {
+        for (let round = 0; round < p.rounds; round += 1) {
+          for (const [which, server] of [['off', bulwark], ['on', traced]]) {
+            const load = { kind: 'mixed', connections: 32, fixtures };
+            if (p.warmupS > 0) await runLoad(server, { ...load, durationS: p.warmupS });
+            const run = await runLoad(server, { ...load, durationS: p.durationS });
+            runs[which].push(run);
+            log(`tracing ${which} round ${round + 1}: ${run.rps} req/s, ${run.cpuUsPerRequest} CPU µs/req, p95 ${run.latencyMs.p95} ms`);
+          }
+        }
+        const off = report.summarise(runs.off);
+        const on = report.summarise(runs.on);
+        result.tracing = {
+          scenario: 'mixed',
+          connections: 32,
+          off,
+          on,
+          cpuRatio: report.ratio(on.cpuUsPerRequest, off.cpuUsPerRequest),
+          rpsRatio: report.ratio(on.rps, off.rps),
+          spansReceived: sink.spans(),
+          tracedRssAtReadyMb: report.mb(tracedRssAtReady),
+          tracedPeakRssMb: report.mb(memoryOf(traced.pid).hwm),
+          runs,
+        };
+        log(report.tracingLine(result.tracing));
+      } finally {
+        await traced.stop();
+        await sink.close();
+      }
+    }
+
+    // 7. The soak (Bulwark only): memory that must stay put under steady traffic.
+    if (p.soakMinutes > 0) {
+      const overallRate = result.scenarios.mixedFixedRate.overallRate;
+      const sampling = soakSampling(p.soakMinutes);
+      log(`soak: ${p.soakMinutes} min of mixed traffic at ${overallRate} req/s, sampling every ${sampling.sampleEveryS} s`);
+      result.soak = await runSoak(bulwark, { minutes: p.soakMinutes, overallRate, fixtures, ...sampling });
+      log(report.soakLine(result.soak));
+    }
+
     result.bulwarkPeakRssMb = report.mb(memoryOf(bulwark.pid).hwm);
     result.baselinePeakRssMb = report.mb(memoryOf(baseline.pid).hwm);
     result.ratios = {
@@ -295,12 +376,25 @@ async function main(options) {
       orderRead: result.scenarios.orderRead.ratio,
       mixed: result.scenarios.mixed32.ratio,
     };
+    result.cpuRatios = Object.fromEntries(
+      ['productRead', 'orderRead', 'createOrder', 'mixed32', 'mixed128', 'mixedFixedRate'].map((k) => [
+        k,
+        report.ratio(result.scenarios[k].bulwark.cpuUsPerRequest, result.scenarios[k].baseline.cpuUsPerRequest),
+      ]),
+    );
     result.machine.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
     result.targets = report.evaluateTargets(result);
 
     const text = report.terminalTable(result);
     process.stdout.write(`\n${text}\n`);
-    const file = join(outDir, `${result.date.replace(/[:.]/g, '-')}.json`);
+    const stampName = result.date.replace(/[:.]/g, '-');
+    if (result.soak) {
+      const svg = soakSvg(result.soak);
+      writeFileSync(join(outDir, `${stampName}-soak.svg`), svg);
+      writeFileSync(join(outDir, 'latest-soak.svg'), svg);
+      result.soak.chart = 'latest-soak.svg';
+    }
+    const file = join(outDir, `${stampName}.json`);
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(outDir, 'latest.md'), `${report.markdownTable(result)}\n`);

@@ -2,7 +2,8 @@
 /** The bench's load: autocannon (programmatic API) with per-request setup for unique keys and bodies. */
 const { randomUUID } = require('node:crypto');
 const autocannon = require('autocannon');
-const { sampleRss } = require('./processes');
+const os = require('node:os');
+const { sampleRss, cpuTimeOf, machineCpu, busyShare } = require('./processes');
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
@@ -74,6 +75,8 @@ function runLoad(server, { kind, connections, durationS, overallRate, fixtures, 
     const latencies = [];
     const statuses = {};
     const rss = sampleRss(server.pid);
+    const cpuBefore = cpuTimeOf(server.pid);
+    const machineBefore = machineCpu();
     const instance = autocannon(
       {
         url: server.url,
@@ -86,6 +89,8 @@ function runLoad(server, { kind, connections, durationS, overallRate, fixtures, 
       },
       (error, result) => {
         const peakRss = rss.stop();
+        const cpuUs = cpuBefore === null ? null : cpuTimeOf(server.pid) - cpuBefore;
+        const machineBusy = busyShare(machineBefore, machineCpu());
         if (error) return reject(error);
         latencies.sort((a, b) => a - b);
         const seconds = result.duration || durationS;
@@ -100,6 +105,12 @@ function runLoad(server, { kind, connections, durationS, overallRate, fixtures, 
           timeouts: result.timeouts,
           peakRssBytes: peakRss,
           durationS: seconds,
+          // Server CPU (user + system) per answered request: steadier than req/s on a shared machine.
+          cpuUs,
+          cpuUsPerRequest: cpuUs === null || latencies.length === 0 ? null : Math.round((cpuUs / latencies.length) * 10) / 10,
+          // The whole machine's busy share during the run, and its load average at the end.
+          machineBusy,
+          loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
         });
       },
     );

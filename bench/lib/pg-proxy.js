@@ -47,10 +47,16 @@ function frontendParser(onSql) {
  */
 async function startSqlProxy(target) {
   const upstream = new URL(target);
+  // A Unix-socket URL (?host=/dir, as pg reads it): the socket file is <dir>/.s.PGSQL.<port>.
+  const socketDir = upstream.searchParams.get('host');
+  const connectUpstream = () =>
+    socketDir && socketDir.startsWith('/')
+      ? net.connect({ path: `${socketDir}/.s.PGSQL.${upstream.port || 5432}` })
+      : net.connect(Number(upstream.port || 5432), upstream.hostname);
   const statements = [];
   const sockets = new Set();
   const server = net.createServer((client) => {
-    const server = net.connect(Number(upstream.port || 5432), upstream.hostname);
+    const server = connectUpstream();
     sockets.add(client);
     sockets.add(server);
     const parse = frontendParser((sql) => statements.push(sql));
@@ -73,6 +79,7 @@ async function startSqlProxy(target) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = new URL(target);
   url.hostname = '127.0.0.1';
+  url.searchParams.delete('host');
   url.port = String(server.address().port);
   return {
     url: url.toString(),

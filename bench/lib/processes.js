@@ -48,7 +48,7 @@ async function spawnServer({ name, script, env, logFile, cwd, nodeArgs = [] }) {
 }
 
 /** Polls `server.url + path` until it answers 200; returns the milliseconds since spawn. */
-async function waitReady(server, path = '/health/ready', timeoutMs = 60_000) {
+async function waitReady(server, path = '/health/ready', timeoutMs = 180_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!server.alive()) throw new Error(`${server.name} exited before ${path} answered:\n${server.tail()}`);
@@ -75,6 +75,50 @@ function memoryOf(pid) {
   }
 }
 
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(require('node:child_process').execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU time (user + system) a process has used so far, in microseconds, from /proc/<pid>/stat
+ * (fields 14 and 15, in clock ticks: https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html).
+ * The resolution is one tick (10 ms at the usual 100 Hz): fine over a run of seconds.
+ */
+function cpuTimeOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After "pid (comm) ", field 3 (state) is index 0: utime (14) is index 11, stime (15) index 12.
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The machine's CPU use by everything (not only the servers) since `before`, from /proc/stat: the
+ * share of all cores that was busy, so a run made while other work loaded the machine says so.
+ */
+function machineCpu() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = line[3] + (line[4] || 0);
+    const total = line.reduce((a, b) => a + b, 0);
+    return { idle, total };
+  } catch {
+    return null;
+  }
+}
+
+function busyShare(before, after) {
+  if (!before || !after || after.total === before.total) return null;
+  return Math.round((1 - (after.idle - before.idle) / (after.total - before.total)) * 1000) / 1000;
+}
+
 /** Samples RSS every `intervalMs` until `stop()`; answers the peak seen. */
 function sampleRss(pid, intervalMs = 200) {
   let peak = memoryOf(pid).rss;
@@ -87,4 +131,4 @@ function sampleRss(pid, intervalMs = 200) {
   };
 }
 
-module.exports = { freePort, spawnServer, waitReady, memoryOf, sampleRss };
+module.exports = { freePort, spawnServer, waitReady, memoryOf, sampleRss, cpuTimeOf, machineCpu, busyShare, CLOCK_TICKS_PER_SECOND };

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import * as jwt from 'jsonwebtoken';
 import type { AuthenticatedUser } from '../common/auth-user';
@@ -16,6 +16,12 @@ export function hashRefreshToken(token: string): Buffer {
 
 @Injectable()
 export class TokenIssuer {
+  /**
+   * The secret as a KeyObject, made once, as the guard verifies with: given a string, jsonwebtoken
+   * turns it into a key (`createSecretKey`/`createPrivateKey` attempts) on every signature.
+   */
+  private key?: KeyObject;
+
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   get accessTokenTtl(): number {
@@ -29,7 +35,8 @@ export class TokenIssuer {
   /** `sub`, `role`, `sid`, `iat` and `exp` (docs/identity.md, "Tokens"). */
   signAccessToken(user: Pick<AuthenticatedUser, 'id' | 'role'>, sessionId: string): string {
     if (!this.config.jwtSecret) throw new Error('JWT secret not resolved');
-    return jwt.sign({ role: user.role, sid: sessionId }, this.config.jwtSecret, {
+    this.key ??= createSecretKey(Buffer.from(this.config.jwtSecret, 'utf8'));
+    return jwt.sign({ role: user.role, sid: sessionId }, this.key, {
       algorithm: ACCESS_TOKEN_ALGORITHM,
       subject: user.id,
       expiresIn: this.config.accessTokenTtl,

@@ -28,6 +28,8 @@ export interface ClusterOptions {
   /** The cluster's real directory (see clusterDirFor). */
   dir: string;
   port: number;
+  /** Where the server also listens on a Unix socket (`.s.PGSQL.<port>` in it); undefined: TCP only. */
+  socketDir?: string;
   /** The `postgres` superuser's password (scram-sha-256). */
   password: string;
   /** Whom to run as; undefined = the current user. */
@@ -136,11 +138,23 @@ export class PostgresCluster {
 
   /** Starts the server and waits until it accepts connections. */
   async start(): Promise<void> {
-    const { binaries, dir, port } = this.options;
+    const { binaries, dir, port, socketDir } = this.options;
     this.output = [];
     const child = spawn(
       binaries.postgres,
-      ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      [
+        '-D',
+        dir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${socketDir ?? ''}`,
+        // Only the server's own account (and root) may connect through the socket.
+        '-c',
+        'unix_socket_permissions=0700',
+      ],
       {
         ...this.ids(),
         env: CHILD_ENV,

@@ -13,14 +13,26 @@ export function databaseWaitBudgetMs(statementTimeoutMs: number): number {
   return statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS;
 }
 
-interface Scope {
+export interface Scope {
   /** Milliseconds this scope has waited on the database so far. */
   spentMs: number;
   /** No client-side bound (a session that set `statement_timeout = 0` on purpose, e.g. migrations). */
   unbounded?: boolean;
+  /** The HTTP request this scope serves (its id, and its caller once authenticated): put on log lines. */
+  requestId?: string;
+  userId?: string;
 }
 
+/**
+ * One AsyncLocalStorage for everything per request (the wait budget, the log context): entering a
+ * store costs per request, so there is only one to enter.
+ */
 const scopes = new AsyncLocalStorage<Scope>();
+
+/** The scope of the request (or background query) being run, if any. */
+export function currentScope(): Scope | undefined {
+  return scopes.getStore();
+}
 
 /**
  * Runs `work` as one request: its database waits (a place in the transaction admission, a pooled
@@ -29,8 +41,8 @@ const scopes = new AsyncLocalStorage<Scope>();
  * silent server, then that statement's bound. Only waiting counts, not the request's own work in
  * between (e.g. checking a password hash).
  */
-export function runAsRequest<T>(work: () => T): T {
-  return scopes.run({ spentMs: 0 }, work);
+export function runAsRequest<T>(work: () => T, requestId?: string): T {
+  return scopes.run({ spentMs: 0, requestId }, work);
 }
 
 /** Runs `work` without client-side bounds (only for sessions that lift the server's timeouts too). */

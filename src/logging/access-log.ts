@@ -2,13 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { userOf } from '../common/auth-user';
 import { clientAddress } from '../common/http/client-address';
-
-export const UNMATCHED_ROUTE = 'unmatched';
-
-/** The route template (`/v1/orders/:id`), never the raw path: bounded for logs and metric labels. */
-export function routeTemplate(request: { routeOptions?: { url?: string } }): string {
-  return request.routeOptions?.url ?? UNMATCHED_ROUTE;
-}
+import { tracing } from '../tracing/tracing';
+import { routeTemplate } from './route-template';
 
 /**
  * One JSON line per request, written when the response is finished (whatever produced it). The
@@ -16,6 +11,7 @@ export function routeTemplate(request: { routeOptions?: { url?: string } }): str
  * none of which can carry a secret — never add headers, the URL's query or a body to it.
  */
 export function installAccessLog(fastify: FastifyInstance, logger: Logger): void {
+  const traces = tracing();
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const line = {
@@ -27,6 +23,8 @@ export function installAccessLog(fastify: FastifyInstance, logger: Logger): void
       userId: userOf(request)?.id,
       // The client as TRUST_PROXY lets Fastify determine it, never a raw X-Forwarded-For.
       clientIp: clientAddress(request),
+      // trace_id and span_id of the request's span when tracing is on (docs/tracing.md).
+      ...traces?.logFieldsOf(request),
     };
     if (status >= 500) logger.error(line, 'request');
     else logger.info(line, 'request');

@@ -75,3 +75,27 @@ describe('serializeError', () => {
     expect(out).not.toContain('again-secret');
   });
 });
+
+describe('log context', () => {
+  it('puts the request id and the caller on lines written inside a request scope, the line winning', async () => {
+    const { currentScope, runAsRequest } = await import('../database/wait-budget');
+    const out = capture();
+    const logger = createLogger(testConfig({ logLevel: 'info' }), out.stream);
+    logger.info('outside');
+    runAsRequest(() => {
+      logger.info('before auth');
+      const scope = currentScope();
+      if (scope) scope.userId = 'u-1';
+      logger.info({ requestId: 'own' }, 'after auth');
+    }, 'req-1');
+    const lines = out
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).not.toHaveProperty('requestId');
+    expect(lines[1]).toMatchObject({ requestId: 'req-1', msg: 'before auth' });
+    expect(lines[1]).not.toHaveProperty('userId');
+    expect(lines[2]).toMatchObject({ requestId: 'own', userId: 'u-1', msg: 'after auth' });
+  });
+});

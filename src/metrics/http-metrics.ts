@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { routeTemplate } from '../logging/access-log';
+import { routeTemplate } from '../logging/route-template';
 import type { MetricsService } from './metrics.service';
 
 /**

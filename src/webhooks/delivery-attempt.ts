@@ -11,6 +11,7 @@ import { signWebhook } from './signer';
 import { parseWebhookUrl, resolveWebhookTarget } from './url-guard';
 import { WebhookMetrics } from './webhook-metrics';
 import { postWebhook } from './webhook-sender';
+import { SpanHandle, tracing } from '../tracing/tracing';
 import { WEBHOOK_SECRET_BOX } from './webhooks.tokens';
 
 /** Lease kept in hand beyond the HTTP timeout before sending, to record the outcome in. */
@@ -43,8 +44,31 @@ export class DeliveryAttempts {
     });
   }
 
-  /** Never throws: every outcome is recorded, or left to the lease when the database is away. */
+  /**
+   * Never throws: every outcome is recorded, or left to the lease when the database is away. With
+   * tracing on, the attempt is a span continuing the trace of the request that wrote the event, and
+   * its `traceparent` is sent to the receiver (docs/tracing.md).
+   */
   async attempt(d: ClaimedDelivery, stopping?: AbortSignal): Promise<void> {
+    const traces = tracing();
+    if (!traces) return this.attemptOnce(d, stopping);
+    return traces.withSpan(
+      'webhook delivery',
+      {
+        kind: 'client',
+        parent: d.traceParent,
+        attributes: {
+          'bulwark.delivery_id': d.id,
+          'bulwark.event_id': d.eventId,
+          'bulwark.subscription_id': d.subscriptionId,
+          'bulwark.delivery.attempt': d.attempt,
+        },
+      },
+      (span) => this.attemptOnce(d, stopping, span),
+    );
+  }
+
+  private async attemptOnce(d: ClaimedDelivery, stopping?: AbortSignal, span?: SpanHandle): Promise<void> {
     const log = this.logger.child({
       deliveryId: d.id,
       eventId: d.eventId,
@@ -62,10 +86,11 @@ export class DeliveryAttempts {
         timestamp: new Date(d.eventCreatedAt).toISOString(),
         data: d.payload,
       });
-      const headers = {
+      const headers: Record<string, string> = {
         ...signWebhook(secret, d.eventId, new Date(), body),
         'webhook-attempt': String(d.attempt),
       };
+      if (span) headers.traceparent = span.traceparent;
       // Sending when the lease may run out mid-send would let another replica claim and send it too.
       const leaseLeftMs = d.leaseDeadline - performance.now();
       if (leaseLeftMs < timeoutMs + RECORD_MARGIN_MS) throw new LeaseRanShort(leaseLeftMs);
@@ -74,10 +99,12 @@ export class DeliveryAttempts {
         if (answer.statusCode < 200 || answer.statusCode > 299) throw new ReceiverRefused(answer.statusCode);
         return answer;
       });
+      span?.setAttribute('http.response.status_code', result.statusCode);
       await this.store.markDelivered(d, result.statusCode);
       this.metrics.delivery('delivered');
       log.info({ statusCode: result.statusCode, ms: Date.now() - started }, 'webhook delivered');
     } catch (error) {
+      span?.fail(error instanceof Error ? error.message : String(error));
       await this.recordFailure(d, error, log, started);
     }
   }

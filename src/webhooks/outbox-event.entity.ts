@@ -17,6 +17,10 @@ export class OutboxEvent {
   @Column({ type: 'jsonb' })
   payload!: unknown;
 
+  /** The W3C traceparent of the write, continued by the deliveries (docs/tracing.md); null: tracing off. */
+  @Column({ name: 'trace_parent', type: 'text', nullable: true })
+  traceParent!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'clock_timestamp()' })
   createdAt!: Date;
 }

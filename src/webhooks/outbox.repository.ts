@@ -9,16 +9,17 @@ export class OutboxRepository {
 
   /**
    * Inserts the event and, in the same statement, one pending delivery per live subscription to its
-   * type. Answers the event's id.
+   * type. Answers the event's id. `traceParent`: the W3C traceparent its deliveries continue
+   * (docs/tracing.md), null when tracing is off.
    */
   async insertWithDeliveries(
     manager: EntityManager,
-    event: { type: string; aggregateId: string; payload: string },
+    event: { type: string; aggregateId: string; payload: string; traceParent: string | null },
   ): Promise<string> {
     const [inserted] = await rows<{ id: string }>(
       manager,
       `WITH event AS (
-         INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ($1, $2, $3) RETURNING id, created_at
+         INSERT INTO outbox_events (type, aggregate_id, payload, trace_parent) VALUES ($1, $2, $3, $4) RETURNING id, created_at
        ), fanout AS (
          INSERT INTO webhook_deliveries (event_id, subscription_id, next_attempt_at, created_at)
          SELECT event.id, s.id, event.created_at, event.created_at
@@ -26,7 +27,7 @@ export class OutboxRepository {
          WHERE s.deleted_at IS NULL AND s.events @> ARRAY[$1]::text[]
        )
        SELECT id FROM event`,
-      [event.type, event.aggregateId, event.payload],
+      [event.type, event.aggregateId, event.payload, event.traceParent],
     );
     return inserted.id;
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { assertInTransaction } from '../database/assert-in-transaction';
+import { tracing } from '../tracing/tracing';
 import { OutboxRepository } from './outbox.repository';
 import type { WebhookEventType } from './webhook-events';
 
@@ -20,6 +21,9 @@ export interface OutboxEventInput {
  * the dispatcher has only one table to poll.
  *
  * Returns the event id: stable, unique, and the `webhook-id` every receiver sees for this event.
+ *
+ * With tracing on, the write is a span of the request's trace and the event keeps that span's
+ * `traceparent`: its deliveries continue the trace (docs/tracing.md). Off, the column stays NULL.
  */
 @Injectable()
 export class OutboxWriter {
@@ -27,10 +31,28 @@ export class OutboxWriter {
 
   async enqueue(manager: EntityManager, event: OutboxEventInput): Promise<string> {
     assertInTransaction(manager, `OutboxWriter.enqueue(${event.type})`);
+    const traces = tracing();
+    if (!traces) return this.insert(manager, event, null);
+    return traces.withSpan(
+      'outbox enqueue',
+      {
+        kind: 'producer',
+        attributes: { 'bulwark.event.type': event.type, 'bulwark.aggregate_id': event.aggregateId },
+      },
+      (span) => this.insert(manager, event, span.traceparent),
+    );
+  }
+
+  private insert(
+    manager: EntityManager,
+    event: OutboxEventInput,
+    traceParent: string | null,
+  ): Promise<string> {
     return this.outbox.insertWithDeliveries(manager, {
       type: event.type,
       aggregateId: event.aggregateId,
       payload: JSON.stringify(event.payload),
+      traceParent,
     });
   }
 }

@@ -14,6 +14,8 @@ export interface ClaimedDelivery {
   eventType: string;
   eventCreatedAt: Date;
   payload: unknown;
+  /** The W3C traceparent stored with the event (tracing on when it was written), or null. */
+  traceParent: string | null;
   subscriptionId: string;
   url: string;
   secretCiphertext: Buffer;
@@ -31,6 +33,7 @@ interface ClaimRow {
   event_type: string;
   event_created_at: Date;
   payload: unknown;
+  trace_parent: string | null;
   subscription_id: string;
   url: string;
   secret_ciphertext: Buffer;
@@ -96,7 +99,7 @@ export class WebhookDeliveriesRepository {
        SET attempts = d.attempts + 1, next_attempt_at = clock_timestamp() + $2::interval, updated_at = clock_timestamp()
        FROM due, outbox_events e, webhook_subscriptions s
        WHERE d.id = due.id AND e.id = d.event_id AND s.id = d.subscription_id
-       RETURNING d.id, d.attempts, e.id AS event_id, e.type AS event_type, e.created_at AS event_created_at, e.payload,
+       RETURNING d.id, d.attempts, e.id AS event_id, e.type AS event_type, e.created_at AS event_created_at, e.payload, e.trace_parent,
                  s.id AS subscription_id, s.url, s.secret_ciphertext`,
       [limit, ms(leaseMs)],
     );
@@ -107,6 +110,7 @@ export class WebhookDeliveriesRepository {
       eventType: r.event_type,
       eventCreatedAt: r.event_created_at,
       payload: r.payload,
+      traceParent: r.trace_parent ?? null,
       subscriptionId: r.subscription_id,
       url: r.url,
       secretCiphertext: r.secret_ciphertext,

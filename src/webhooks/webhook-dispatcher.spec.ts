@@ -54,6 +54,7 @@ describe('DeliveryAttempts: the lease', () => {
       eventId: '33333333-3333-4333-8333-333333333333',
       eventType: 'order.created',
       eventCreatedAt: new Date(),
+      traceParent: null,
       payload: { id: 'order-1' },
       subscriptionId,
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,

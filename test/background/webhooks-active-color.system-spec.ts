@@ -106,8 +106,14 @@ describe('webhook delivery follows the active colour (system)', () => {
       10_000,
       () => '(the colours did not pick up the new file)',
     );
-    expect(blue.output()).toContain('webhook dispatcher paused');
-    expect(green.output()).toContain('webhook dispatcher started');
+    // Log lines reach stdout within 250 ms (a buffered destination: docs/operations.md#logs).
+    await eventually(
+      () =>
+        blue.output().includes('webhook dispatcher paused') &&
+        green.output().includes('webhook dispatcher started'),
+      5_000,
+      () => '(the pause and start lines were not logged)',
+    );
 
     await placeOrders(shop, 10, 5); // through blue, now the preview colour
     await eventually(

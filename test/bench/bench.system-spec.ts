@@ -20,6 +20,7 @@ interface RunFigures {
   non2xx: number;
   errors: number;
   peakRssMb: number;
+  cpuUsPerRequest: number | null;
 }
 
 interface BenchResult {
@@ -47,6 +48,25 @@ interface BenchResult {
     }
   >;
   ratios: Record<'createOrder' | 'productRead' | 'orderRead' | 'mixed', number>;
+  cpuRatios: Record<string, number | null>;
+  bulwarkRssAtReadyMb: number;
+  baselineRssAtReadyMb: number;
+  bulwarkPeakRssMb: number;
+  baselinePeakRssMb: number;
+  tracing?: {
+    off: RunFigures;
+    on: RunFigures;
+    cpuRatio: number | null;
+    spansReceived: number;
+  };
+  soak?: {
+    minutes: number;
+    requests: number;
+    samples: Array<{ tS: number; heapUsedMb: number | null; rssMb: number }>;
+    heapGrowthPct: number | null;
+    rssGrowthPct: number | null;
+    chart: string;
+  };
   targets: Array<{ name: string; target: string; met: boolean }>;
 }
 
@@ -77,13 +97,13 @@ describe('npm run bench --quick', () => {
     output = run.output;
     if (run.code !== 0) throw new Error(`bench exited with ${run.code}:\n${output}`);
     result = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResult;
-  }, 150_000);
+  }, 600_000);
 
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
   it('writes <date>.json, latest.json and the Markdown table into the --out folder only', () => {
     const files = readdirSync(outDir);
-    expect(files).toEqual(expect.arrayContaining(['latest.json', 'latest.md']));
+    expect(files).toEqual(expect.arrayContaining(['latest.json', 'latest.md', 'latest-soak.svg']));
     expect(files.filter((f) => /^\d{4}-\d{2}-\d{2}T.*\.json$/.test(f))).toHaveLength(1);
     expect(result.quick).toBe(true);
     expect(readFileSync(join(outDir, 'latest.md'), 'utf8')).toContain('| scenario | server | req/s |');
@@ -130,6 +150,8 @@ describe('npm run bench --quick', () => {
         expect(server?.rps).toBeGreaterThan(0);
         expect(server?.latencyMs.p95).toEqual(expect.any(Number));
         expect(server?.peakRssMb).toBeGreaterThan(0);
+        // Read from /proc/<pid>/stat before and after each run: a server that answered used CPU.
+        expect(server?.cpuUsPerRequest).toBeGreaterThan(0);
       }
       expect(scenario.runs.bulwark).toHaveLength(1);
       expect(scenario.runs.baseline).toHaveLength(1);
@@ -145,6 +167,44 @@ describe('npm run bench --quick', () => {
     }
     expect(result.scenarios.login.bulwark.requests).toBeGreaterThan(0);
     expect(result.scenarios.login.bulwark.non2xx).toBe(0);
+  });
+
+  it('records both servers memory at ready and at peak, and the CPU ratios', () => {
+    for (const mbValue of [
+      result.bulwarkRssAtReadyMb,
+      result.baselineRssAtReadyMb,
+      result.bulwarkPeakRssMb,
+      result.baselinePeakRssMb,
+    ])
+      expect(mbValue).toBeGreaterThan(0);
+    expect(Object.keys(result.cpuRatios).sort()).toEqual(
+      ['createOrder', 'mixed128', 'mixed32', 'mixedFixedRate', 'orderRead', 'productRead'].sort(),
+    );
+  });
+
+  it('measures the cost of tracing: the same mixed traffic with tracing off and on, spans exported', () => {
+    const t = result.tracing;
+    expect(t).toBeDefined();
+    for (const side of [t?.off, t?.on]) {
+      expect(side?.requests).toBeGreaterThan(0);
+      expect(side?.cpuUsPerRequest).toBeGreaterThan(0);
+    }
+    expect(t?.spansReceived).toBeGreaterThan(0);
+    expect(t?.cpuRatio).toEqual(expect.any(Number));
+  });
+
+  it('runs the soak: samples heap used and RSS, judges growth, draws the chart beside the JSON', () => {
+    const soak = result.soak;
+    expect(soak).toBeDefined();
+    expect(soak?.requests).toBeGreaterThan(0);
+    expect(soak?.samples.length).toBeGreaterThan(3);
+    for (const sample of soak?.samples ?? []) expect(sample.rssMb).toBeGreaterThan(0);
+    expect(soak?.samples.some((s) => (s.heapUsedMb ?? 0) > 0)).toBe(true);
+    expect(soak?.heapGrowthPct).toEqual(expect.any(Number));
+    expect(soak?.rssGrowthPct).toEqual(expect.any(Number));
+    const svg = readFileSync(join(outDir, soak?.chart ?? 'missing'), 'utf8');
+    expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
   });
 
   it('measures cold start and the /metrics scrape after 1,000 distinct paths', () => {

@@ -1,8 +1,40 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { HttpClient } from '../helpers/http-client';
 import { startService } from '../helpers/service';
+
+/**
+ * How the service's own connections reach its embedded database, seen from the server: a Unix-socket
+ * client has no address and port -1 in pg_stat_activity (https://www.postgresql.org/docs/current/monitoring-stats.html).
+ */
+async function serviceConnections(dataDir: string, output: string): Promise<Array<{ socket: boolean }>> {
+  const started = output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg?: string; port?: number })
+    .find((l) => l.msg === 'embedded PostgreSQL: started');
+  const { postgresPassword } = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as {
+    postgresPassword: string;
+  };
+  const client = new Client({
+    host: '127.0.0.1',
+    port: started?.port,
+    user: 'postgres',
+    password: postgresPassword,
+    database: 'bulwark',
+  });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ socket: boolean }>(
+      "SELECT client_port = -1 AND client_addr IS NULL AS socket FROM pg_stat_activity WHERE application_name LIKE 'bulwark-%'",
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
 
 /**
  * The README's run command in miniature: no DATABASE_URL, an empty DATA_DIR → the service starts its
@@ -41,6 +73,10 @@ describe('embedded PostgreSQL across restarts (system)', () => {
       });
       expect(login.status).toBe(200);
       expect(login.body).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String) });
+      // The service talks to its own database through the Unix socket, not TCP loopback.
+      const connections = await serviceConnections(dataDir, second.output());
+      expect(connections.length).toBeGreaterThan(0);
+      expect(connections).toEqual(connections.map(() => ({ socket: true })));
     } finally {
       expect(await second.stop()).toBe(0);
     }

@@ -4,12 +4,14 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from '../../common/auth-user';
+import { handlerMetadata } from '../../common/decorators/handler-metadata';
 import { IS_PUBLIC } from '../../common/decorators/public.decorator';
 import { AppError } from '../../common/errors/app-error';
 import { translateInfrastructureError } from '../../common/errors/database-errors';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AccessClaims, JWT_SECRET_OF_REQUEST, JWT_STRATEGY } from '../jwt.strategy';
+import { currentScope } from '../../database/wait-budget';
 import { SessionsService } from '../../sessions/sessions.service';
 
 /**
@@ -36,8 +38,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]))
-      return true;
+    if (handlerMetadata<boolean>(this.reflector, IS_PUBLIC, context)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>();
     const slot = request as unknown as Record<symbol, KeyObject | undefined>;
     if (!this.key && this.config.jwtSecret)
@@ -57,6 +58,9 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     }
     if (!caller) throw new AppError('UNAUTHENTICATED', 'The access token is no longer valid.');
     request.user = caller;
+    // Every log line written for the rest of the request names the caller (src/logging/logger.ts).
+    const scope = currentScope();
+    if (scope) scope.userId = caller.id;
     return true;
   }
 

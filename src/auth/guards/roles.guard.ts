@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AuthenticatedUser, userOf } from '../../common/auth-user';
+import { handlerMetadata } from '../../common/decorators/handler-metadata';
 import { ROLES } from '../../common/decorators/roles.decorator';
 import { AppError } from '../../common/errors/app-error';
 
@@ -12,10 +13,7 @@ export class RolesGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const roles = this.reflector.getAllAndOverride<Array<AuthenticatedUser['role']> | undefined>(ROLES, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const roles = handlerMetadata<Array<AuthenticatedUser['role']>>(this.reflector, ROLES, context);
     if (!roles || roles.length === 0) return true;
     const user = userOf(context.switchToHttp().getRequest<FastifyRequest>());
     if (!user) throw new AppError('UNAUTHENTICATED', 'A valid access token is required.');

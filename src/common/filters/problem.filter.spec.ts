@@ -70,6 +70,16 @@ describe('ProblemFilter', () => {
     );
   });
 
+  it('answers a database outage met anywhere in the request as SERVICE_UNAVAILABLE with Retry-After', () => {
+    const logger = { error: jest.fn(), warn: jest.fn() } as unknown as Logger;
+    const reply = fakeReply();
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    new ProblemFilter(logger).catch(refused, hostFor(reply));
+    expect(reply.status).toBe(503);
+    expect(reply.headers_).toMatchObject({ 'Retry-After': '1' });
+    expect(reply.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', requestId: 'req-42' });
+  });
+
   it('does not write to a reply that was already sent', () => {
     const reply = fakeReply();
     reply.sent = true;

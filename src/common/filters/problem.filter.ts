@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { translateInfrastructureError } from '../errors/database-errors';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../http/problem';
 
 /** Sends a problem answer; shared by the Nest filter and Fastify's own error handler. */
@@ -27,6 +28,9 @@ export function sendProblem(
 /**
  * The one exception filter: every failure that reaches Nest leaves as RFC 9457 problem+json.
  * AppModule builds it with the process's logger (src/common/ imports nothing of ours from outside).
+ * A database outage (unreachable, statement or lock timeout) becomes `SERVICE_UNAVAILABLE` here, for
+ * whatever part of the request met it (an interceptor did this for handlers; the guards translate
+ * their own).
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -34,6 +38,11 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+    sendProblem(
+      translateInfrastructureError(exception),
+      http.getRequest<FastifyRequest>(),
+      http.getResponse<FastifyReply>(),
+      this.logger,
+    );
   }
 }

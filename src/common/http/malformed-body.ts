@@ -4,8 +4,8 @@ import { jsonLimitProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES } from './json-limits
 /**
  * A body that cannot be used is recorded here by the body parser instead of failing the request at
  * once, so that authentication still runs first (docs/api.md: "Authentication is judged before
- * the body"); the errors interceptor, which runs after the guards, answers 400 `MALFORMED_JSON` with the
- * reason.
+ * the body"); the last global guard (MalformedBodyGuard, after authentication, roles and rate
+ * limits) answers 400 `MALFORMED_JSON` with the reason.
  */
 export const MALFORMED_BODY = Symbol('malformed-body');
 export const TOO_DEEP_BODY = Symbol('too-deep-body');
