@@ -12,7 +12,6 @@ import {
   ProcessRunner,
   SizingError,
 } from './platforms';
-import type { Colour } from './platforms';
 import { createProvider } from './providers';
 import { parseCli, CliOptions, USAGE } from './options';
 import { Reporter, StreamReporter } from './reporter';
@@ -21,6 +20,7 @@ import {
   DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
   DEFAULT_SCALE_DOWN_DELAY_SECONDS,
   runRollout,
+  scheduleScaleDown,
 } from './runner';
 
 // The commands. Each returns the process exit code: 0 done / promoted, 2 rolled back, 1 error.
@@ -77,24 +77,6 @@ export function queryMatchers(o: Pick<CliOptions, 'platform' | 'namespace' | 'ma
   if (o.platform !== 'kubernetes') return o.matchers;
   const ns = `namespace="${(o.namespace ?? 'default').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   return o.matchers ? `${o.matchers},${ns}` : ns;
-}
-
-/** After a hand `promote` / `abort`: the losing colour's scale-down; a failure is reported, not fatal. */
-async function scaleDown(
-  platform: Platform,
-  reporter: Reporter,
-  colour: Colour,
-  delaySeconds: number,
-): Promise<void> {
-  try {
-    const message = await platform.scheduleScaleDown(colour, delaySeconds);
-    reporter.emit({ event: 'scale-down', colour, delaySeconds, message });
-  } catch (err) {
-    reporter.emit({
-      event: 'error',
-      message: `could not schedule the scale-down of ${colour}: ${(err as Error).message}; scale it to 0 by hand`,
-    });
-  }
 }
 
 /**
@@ -159,7 +141,7 @@ async function execute(
           version: before.versions[before.previewColor],
         });
         // Until then, `promote` again is an instant undo.
-        await scaleDown(
+        await scheduleScaleDown(
           platform,
           reporter,
           before.activeColor,
@@ -182,7 +164,12 @@ async function execute(
       // With no canary live there was nothing to reject: a previous colour waiting after a promotion
       // keeps its own, longer delay (the instant undo).
       if (live)
-        await scaleDown(platform, reporter, after.previewColor, (await scaleDownDelays(o, platform)).abort);
+        await scheduleScaleDown(
+          platform,
+          reporter,
+          after.previewColor,
+          (await scaleDownDelays(o, platform)).abort,
+        );
       return EXIT.rolledBack;
     }
     case 'run':

@@ -95,6 +95,27 @@ async function previewHealth(platform: Platform): Promise<PreviewHealthReading> 
   }
 }
 
+/**
+ * The losing colour (the rejected canary, or the old colour after a promotion) goes to 0 after its
+ * delay; a failure to arrange that is reported and does not undo the outcome.
+ */
+export async function scheduleScaleDown(
+  platform: Platform,
+  reporter: Reporter,
+  colour: Colour,
+  delaySeconds: number,
+): Promise<void> {
+  try {
+    const message = await platform.scheduleScaleDown(colour, delaySeconds);
+    reporter.emit({ event: 'scale-down', colour, delaySeconds, message });
+  } catch (err) {
+    reporter.emit({
+      event: 'error',
+      message: `could not schedule the scale-down of ${colour}: ${(err as Error).message}; scale it to 0 by hand`,
+    });
+  }
+}
+
 export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutcome> {
   const { platform, provider, reporter } = deps;
   const sleep = deps.sleep ?? defaultSleep;
@@ -127,18 +148,8 @@ export async function runRollout(deps: RunDeps, o: RunOptions): Promise<RunOutco
     extraMatchers: o.extraMatchers,
   });
 
-  /** The losing colour goes to 0 after its delay; a failure to arrange that does not undo the outcome. */
-  const scaleDown = async (colour: Colour, delaySeconds: number): Promise<void> => {
-    try {
-      const message = await platform.scheduleScaleDown(colour, delaySeconds);
-      reporter.emit({ event: 'scale-down', colour, delaySeconds, message });
-    } catch (err) {
-      reporter.emit({
-        event: 'error',
-        message: `could not schedule the scale-down of ${colour}: ${(err as Error).message}; scale it to 0 by hand`,
-      });
-    }
-  };
+  const scaleDown = (colour: Colour, delaySeconds: number): Promise<void> =>
+    scheduleScaleDown(platform, reporter, colour, delaySeconds);
   const abortDelay = o.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS;
 
   const rollback = async (reason: string): Promise<RunOutcome> => {

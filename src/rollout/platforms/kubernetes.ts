@@ -852,23 +852,27 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
     return `scaled ${colour} to 0 (${how})`;
   }
 
-  private async cancelScaleDown(fullname: string, colour: Colour, why: string): Promise<void> {
-    const name = `${fullname}-${colour}`;
+  /** The scale-down deadline recorded on a Deployment; undefined when none, or it cannot be read. */
+  private async scaleDownAt(deployment: string): Promise<string | undefined> {
     const r = await this.runner.run(this.kubectl, [
       'get',
       'deployment',
-      name,
+      deployment,
       ...this.kubectlCommon(),
       '--output',
       'json',
     ]);
-    if (r.code !== 0) return;
-    let at: string | undefined;
+    if (r.code !== 0) return undefined;
     try {
-      at = (JSON.parse(r.stdout) as DeploymentJson).metadata?.annotations?.[SCALE_DOWN_AT];
+      return (JSON.parse(r.stdout) as DeploymentJson).metadata?.annotations?.[SCALE_DOWN_AT];
     } catch {
-      return;
+      return undefined;
     }
+  }
+
+  private async cancelScaleDown(fullname: string, colour: Colour, why: string): Promise<void> {
+    const name = `${fullname}-${colour}`;
+    const at = await this.scaleDownAt(name);
     if (!at) return;
     await this.kc(['annotate', 'deployment', name, `${SCALE_DOWN_AT}-`]);
     this.log(`the scale-down of ${colour} planned for ${at} is cancelled: ${why}`);
@@ -879,21 +883,7 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
     const fullname = await this.fullname(values);
     const lines: string[] = [];
     for (const colour of COLOURS) {
-      const r = await this.runner.run(this.kubectl, [
-        'get',
-        'deployment',
-        `${fullname}-${colour}`,
-        ...this.kubectlCommon(),
-        '--output',
-        'json',
-      ]);
-      if (r.code !== 0) continue;
-      let at: string | undefined;
-      try {
-        at = (JSON.parse(r.stdout) as DeploymentJson).metadata?.annotations?.[SCALE_DOWN_AT];
-      } catch {
-        continue;
-      }
+      const at = await this.scaleDownAt(`${fullname}-${colour}`);
       if (!at || Date.parse(at) > this.now().getTime()) continue;
       lines.push(
         `scale-down of ${colour} was due at ${at}: ${await this.scaleDownIfDue(fullname, colour, false)}`,
