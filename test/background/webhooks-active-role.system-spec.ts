@@ -39,8 +39,8 @@ function deliveriesBy(service: ServiceProcess): number {
 
 async function backgroundActive(service: ServiceProcess): Promise<number> {
   const text = await (await fetch(`${service.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('background_work_active'));
-  if (!line) throw new Error('no background_work_active on /metrics');
+  const line = text.split('\n').find((l) => l.startsWith('bulwark_background_work_active'));
+  if (!line) throw new Error('no bulwark_background_work_active on /metrics');
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
@@ -124,8 +124,14 @@ describe('webhook delivery follows the pod role label (engine argo, system)', ()
       10_000,
       () => '(the pods did not pick up their new labels)',
     );
-    expect(stable.output()).toContain('webhook dispatcher paused');
-    expect(canary.output()).toContain('webhook dispatcher started');
+    // Log lines reach stdout within 250 ms (a buffered destination: docs/operations.md#logs).
+    await eventually(
+      () =>
+        stable.output().includes('webhook dispatcher paused') &&
+        canary.output().includes('webhook dispatcher started'),
+      5_000,
+      () => '(the pause and start lines were not logged)',
+    );
 
     await placeOrders(shop, 10, 5); // through the old stable pod
     await eventually(

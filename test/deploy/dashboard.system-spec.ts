@@ -91,6 +91,15 @@ describe('Grafana dashboard (chart ConfigMap) against a real Prometheus scraping
       60_000,
       500,
     );
+    // The SLO group is evaluated on its own schedule: wait until it too has seen the traffic.
+    await pollUntil(
+      'SLO recording rules evaluated',
+      async () =>
+        ((await query(`bulwark:http_request_duration_seconds:p95_5m{namespace="${NAMESPACE}"}`)).data?.result
+          .length ?? 0) === 1 || 'not yet',
+      60_000,
+      500,
+    );
   });
 
   afterAll(async () => {
