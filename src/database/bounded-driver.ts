@@ -56,7 +56,7 @@ export function boundedClient(connectTimeoutMs: number, budgetMs: number): typeo
       const boundMs = wait.boundMs as number;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
-          wait.end();
+          wait.end(true);
           reject(new DatabaseTimeoutError('statement', boundMs));
           this.discard();
         }, boundMs);
@@ -121,7 +121,7 @@ export function budgetedPool(budgetMs: number): typeof pg.Pool {
         let settled = false;
         const timer = setTimeout(() => {
           settled = true;
-          wait.end();
+          wait.end(true);
           done(new DatabaseTimeoutError('connection', boundMs), undefined, noop);
         }, boundMs);
         super.connect((err, client, release) => {

@@ -49,6 +49,21 @@ describe('the database wait budget', () => {
     });
   });
 
+  it('counts a wait cut off at its bound as the whole bound, even when its timer fired a sliver early', () => {
+    runAsRequest(() => {
+      const wait = beginWait(5500, 5500);
+      now += 5499.4; // timers run on the loop's cached clock: they can fire just before the bound
+      wait.end(true);
+      expect(beginWait(5500, 5500).boundMs).toBe(0);
+    });
+    runAsRequest(() => {
+      const wait = beginWait(1000, 5500);
+      now += 1200; // a late timer: the time really waited counts
+      wait.end(true);
+      expect(beginWait(5500, 5500).boundMs).toBe(4300);
+    });
+  });
+
   it('is carried across awaits, and each request has its own', async () => {
     const seen = await Promise.all(
       [0, 1].map((i) =>

@@ -53,8 +53,13 @@ export function runUnbounded<T>(work: () => T): T {
 export interface DatabaseWait {
   /** How long this wait may last (0: no budget left, fail without waiting); undefined: no bound. */
   readonly boundMs: number | undefined;
-  /** Counts the time waited against the request's budget; call when the wait is over, either way. */
-  end(): void;
+  /**
+   * Counts the time waited against the request's budget; call when the wait is over, either way.
+   * `cutOff`: the wait ended because its bound elapsed, so it used the whole bound (a timer may fire
+   * a fraction of a millisecond before the clock says the bound has passed: that sliver is not budget
+   * left for the next wait).
+   */
+  end(cutOff?: boolean): void;
 }
 
 const UNBOUNDED: DatabaseWait = { boundMs: undefined, end: () => undefined };
@@ -69,13 +74,15 @@ export function beginWait(ownBoundMs: number, budgetMs: number): DatabaseWait {
   if (!scope) return { boundMs: ownBoundMs, end: () => undefined };
   if (scope.unbounded) return UNBOUNDED;
   const started = performance.now();
+  const boundMs = Math.max(0, Math.min(ownBoundMs, Math.round(budgetMs - scope.spentMs)));
   let ended = false;
   return {
-    boundMs: Math.max(0, Math.min(ownBoundMs, Math.round(budgetMs - scope.spentMs))),
-    end: () => {
+    boundMs,
+    end: (cutOff = false) => {
       if (ended) return;
       ended = true;
-      scope.spentMs += performance.now() - started;
+      const waited = performance.now() - started;
+      scope.spentMs += cutOff ? Math.max(waited, boundMs) : waited;
     },
   };
 }

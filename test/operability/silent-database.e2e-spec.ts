@@ -136,13 +136,12 @@ describe('a silent database (e2e)', () => {
         const b = await dataSource.query('SELECT 1').catch((error: unknown) => error);
         return [a, b];
       });
-      // QueryFailedError wraps what pg's client raised: the statement waited the whole budget.
-      expect((first as { driverError?: unknown }).driverError).toEqual(
-        expect.objectContaining({
-          waitingFor: 'statement',
-          afterMs: databaseWaitBudgetMs(STATEMENT_TIMEOUT_MS),
-        }),
-      );
+      // QueryFailedError wraps what pg's client raised: the statement waited what was left of the
+      // budget once a pooled connection was taken (a millisecond or so of it on a busy machine).
+      const timedOut = (first as { driverError?: { waitingFor?: string; afterMs: number } }).driverError;
+      expect(timedOut?.waitingFor).toBe('statement');
+      expect(timedOut?.afterMs).toBeLessThanOrEqual(databaseWaitBudgetMs(STATEMENT_TIMEOUT_MS));
+      expect(timedOut?.afterMs).toBeGreaterThan(databaseWaitBudgetMs(STATEMENT_TIMEOUT_MS) - 100);
       // The second never waited: no budget left.
       expect(second).toBeInstanceOf(DatabaseTimeoutError);
       expect(second).toEqual(expect.objectContaining({ afterMs: 0 }));
