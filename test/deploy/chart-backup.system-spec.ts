@@ -44,7 +44,7 @@ describe('chart: backup CronJob', () => {
       persistentVolumeClaim: { claimName: 'bulwark-backups' },
     });
     expect(container.volumeMounts).toContainEqual({ name: 'backups', mountPath: '/backups' });
-    expect(container.image).toBe('postgres:17.6-alpine');
+    expect(container.image).toBe('postgres:18.1-alpine');
     const env = Object.fromEntries((container.env as K8sObject[]).map((e) => [e.name, e]));
     expect(env.DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: FULLNAME, key: 'DATABASE_URL' });
     expect(env.DATABASE_URL.value).toBeUndefined();
