@@ -403,25 +403,29 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
   private async breakGlassMark(
     fullname: string,
   ): Promise<{ weight: number; activeColor: string; at: string; reason: string } | undefined> {
+    const text = await this.annotation('service', fullname, BREAK_GLASS);
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text) as { weight: number; activeColor: string; at: string; reason: string };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** One annotation of an object; undefined when it has none, or the object cannot be read. */
+  private async annotation(kind: string, name: string, key: string): Promise<string | undefined> {
     const r = await this.runner.run(this.kubectl, [
       'get',
-      'service',
-      fullname,
+      kind,
+      name,
       ...this.kubectlCommon(),
       '--output',
       'json',
     ]);
     if (r.code !== 0) return undefined;
-    let text: string | undefined;
     try {
-      text = (JSON.parse(r.stdout) as { metadata?: { annotations?: Record<string, string> } }).metadata
-        ?.annotations?.[BREAK_GLASS];
-    } catch {
-      return undefined;
-    }
-    if (!text) return undefined;
-    try {
-      return JSON.parse(text) as { weight: number; activeColor: string; at: string; reason: string };
+      return (JSON.parse(r.stdout) as { metadata?: { annotations?: Record<string, string> } }).metadata
+        ?.annotations?.[key];
     } catch {
       return undefined;
     }
@@ -853,21 +857,8 @@ export class KubernetesPlatform implements Platform, KubernetesExtras {
   }
 
   /** The scale-down deadline recorded on a Deployment; undefined when none, or it cannot be read. */
-  private async scaleDownAt(deployment: string): Promise<string | undefined> {
-    const r = await this.runner.run(this.kubectl, [
-      'get',
-      'deployment',
-      deployment,
-      ...this.kubectlCommon(),
-      '--output',
-      'json',
-    ]);
-    if (r.code !== 0) return undefined;
-    try {
-      return (JSON.parse(r.stdout) as DeploymentJson).metadata?.annotations?.[SCALE_DOWN_AT];
-    } catch {
-      return undefined;
-    }
+  private scaleDownAt(deployment: string): Promise<string | undefined> {
+    return this.annotation('deployment', deployment, SCALE_DOWN_AT);
   }
 
   private async cancelScaleDown(fullname: string, colour: Colour, why: string): Promise<void> {
