@@ -1,7 +1,7 @@
 import { createTestDatabase, TestDatabase } from '../helpers/database';
 import type { ServiceProcess } from '../helpers/service';
 import {
-  deliveryStatuses,
+  allDelivered,
   openShop,
   outboxEvents,
   placeOrders,
@@ -13,18 +13,6 @@ import { eventually, Receiver, startReceiver } from '../helpers/webhooks/receive
 // Real processes on a 2-core machine that may be busy: generous per-test limits (the assertions'
 // own deadlines are the "within seconds" bounds).
 jest.setTimeout(120_000);
-
-async function allDelivered(db: TestDatabase, n: number): Promise<void> {
-  let last: unknown;
-  await eventually(
-    async () => {
-      last = await deliveryStatuses(db);
-      return JSON.stringify(last) === JSON.stringify([{ status: 'delivered', n }]);
-    },
-    10_000,
-    () => `(delivery rows: ${JSON.stringify(last)})`,
-  );
-}
 
 describe('webhook delivery across crashes and replicas (system)', () => {
   let db: TestDatabase | undefined;

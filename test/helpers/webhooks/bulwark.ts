@@ -4,6 +4,7 @@ import { TEST_JWT_SECRET } from '../app';
 import type { TestDatabase } from '../database';
 import { HttpClient, PROMOTE_TO_ADMIN_SQL, signUp } from '../http-client';
 import { ServiceProcess, startService } from '../service';
+import { eventually } from './receiver';
 
 /**
  * A real Bulwark process (the build in BULWARK_DIST_DIR) on a test database, driven over HTTP like a
@@ -110,5 +111,22 @@ export function deliveryStatuses(db: TestDatabase): Promise<Array<{ status: stri
   return query(
     db,
     'SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status ORDER BY status',
+  );
+}
+
+/**
+ * Waits until every one of the `n` deliveries is recorded as delivered. A receiver sees a webhook
+ * before the dispatcher records its answer, so "the receiver has them all" does not yet mean the
+ * rows say so.
+ */
+export async function allDelivered(db: TestDatabase, n: number, timeoutMs = 10_000): Promise<void> {
+  let last: unknown;
+  await eventually(
+    async () => {
+      last = await deliveryStatuses(db);
+      return JSON.stringify(last) === JSON.stringify([{ status: 'delivered', n }]);
+    },
+    timeoutMs,
+    () => `(delivery rows: ${JSON.stringify(last)})`,
   );
 }
