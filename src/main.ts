@@ -7,7 +7,7 @@ import { loadConfigOrExit } from './config/config';
 import { createLogger, stdoutDestination } from './logging/logger';
 import { prepareRuntimeOrExit } from './runtime';
 import { createFirstAdmin } from './users/first-admin';
-import { exitAfterFlush, flushLogs, installFatalHandler, installShutdown } from './shutdown';
+import { exitAfterFlush, flushLogs, installFatalHandler, installShutdown, logFatal } from './shutdown';
 import { tracingStatus } from './tracing/tracing';
 
 async function main(): Promise<void> {
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     }
     logger.info({ port: runtime.config.port, embedded: Boolean(runtime.embedded) }, 'Bulwark is listening');
   } catch (error) {
-    bootLogger.fatal({ err: error }, 'start failed');
+    await logFatal(bootLogger, { err: error }, 'start failed');
     // The application never closed its connections: no point waiting for them to leave.
     await runtime.embedded?.stop('fast');
     exitAfterFlush(bootLogger, 1);

@@ -13,29 +13,56 @@ import { tracing } from './tracing/tracing';
 /** The longest wait for the log buffer to be written before going on (exit, or listening). */
 export const LOG_FLUSH_LIMIT_MS = 5000;
 
-/** The logger writes asynchronously: flush its buffer before the process ends. */
-export function exitAfterFlush(logger: Logger, code: number): void {
-  // pino writes what is still buffered synchronously at exit; exiting while an asynchronous write is
-  // still in flight would let that write land after the rest (seen on a starved machine): wait until
-  // the destination is idle first (src/logging/logger.ts, test/operability/log-flush.system-spec.ts).
-  const stream = (logger as unknown as Record<symbol, { _writing?: boolean } | undefined>)[
-    pino.symbols.streamSym
-  ];
-  const deadline = Date.now() + LOG_FLUSH_LIMIT_MS;
-  const exitWhenIdle = (): void => {
-    if (stream?._writing && Date.now() < deadline) setTimeout(exitWhenIdle, 5);
-    else process.exit(code);
-  };
-  logger.flush(exitWhenIdle);
-  setTimeout(() => process.exit(code), LOG_FLUSH_LIMIT_MS).unref();
+/** The log destination as pino holds it (SonicBoom, src/logging/logger.ts). */
+interface Destination {
+  _writing?: boolean;
+  sync?: boolean;
+  flushSync?: () => void;
+}
+
+function destinationOf(logger: Logger): Destination | undefined {
+  return (logger as unknown as Record<symbol, Destination | undefined>)[pino.symbols.streamSym];
 }
 
 /**
- * An exception nothing caught (or a promise rejection nothing handled, which Node turns into one)
- * leaves the process in an unknown state: it is logged at `fatal` with the error, the log buffer is
- * flushed (every line written before it reaches stdout), and the process exits 1 — what Node would
- * do, minus the lost lines.
+ * Readies the log destination for the end of the process: from now on it writes synchronously, and
+ * the promise resolves once no asynchronous write is in flight (or after `timeoutMs`). Only then may
+ * anything be written synchronously: a synchronous write while an asynchronous one is in flight
+ * overtakes it, and the lines arrive out of order (pino's `fatal` writes synchronously at once; so
+ * does its exit hook). With the destination synchronous, what was buffered behind the write in flight
+ * follows it, in order, as soon as it completes (test/operability/log-flush.system-spec.ts).
  */
+export function settleLogs(logger: Logger, timeoutMs = LOG_FLUSH_LIMIT_MS): Promise<void> {
+  const stream = destinationOf(logger);
+  if (stream && typeof stream.sync === 'boolean') stream.sync = true;
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const whenIdle = (): void => {
+      if (stream?._writing && Date.now() < deadline) setTimeout(whenIdle, 5);
+      else resolve();
+    };
+    whenIdle();
+  });
+}
+
+/** Ends the process once every line logged so far is written (bounded by LOG_FLUSH_LIMIT_MS). */
+export function exitAfterFlush(logger: Logger, code: number): void {
+  setTimeout(() => process.exit(code), LOG_FLUSH_LIMIT_MS).unref();
+  void settleLogs(logger).then(() => {
+    try {
+      destinationOf(logger)?.flushSync?.();
+    } finally {
+      process.exit(code);
+    }
+  });
+}
+
+/** Logs the line that says why the process ends, at `fatal`, once the destination is settled. */
+export async function logFatal(logger: Logger, fields: object, msg: string): Promise<void> {
+  await settleLogs(logger);
+  logger.fatal(fields, msg);
+}
+
 /** Resolves once what the logger has buffered is written (or after `timeoutMs`, whichever first). */
 export function flushLogs(logger: Logger, timeoutMs = LOG_FLUSH_LIMIT_MS): Promise<void> {
   return new Promise((resolve) => {
@@ -47,13 +74,20 @@ export function flushLogs(logger: Logger, timeoutMs = LOG_FLUSH_LIMIT_MS): Promi
   });
 }
 
+/**
+ * An exception nothing caught (or a promise rejection nothing handled, which Node turns into one)
+ * leaves the process in an unknown state: it is logged at `fatal` with the error, the log buffer is
+ * flushed (every line written before it reaches stdout), and the process exits 1 — what Node would
+ * do, minus the lost lines.
+ */
 export function installFatalHandler(logger: Logger): void {
   let failing = false;
   process.on('uncaughtException', (error, origin) => {
     if (failing) return;
     failing = true;
-    logger.fatal({ err: error, origin }, 'fatal: uncaught exception, exiting');
-    exitAfterFlush(logger, 1);
+    void logFatal(logger, { err: error, origin }, 'fatal: uncaught exception, exiting').then(() =>
+      exitAfterFlush(logger, 1),
+    );
   });
 }
 

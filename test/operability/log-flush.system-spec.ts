@@ -58,20 +58,37 @@ describe('no log line is lost on the way out (system)', () => {
     expect(lines[lines.length - 1]?.msg).toBe('shutdown: complete');
   });
 
+  // A destination slower than the process (a starved pipe reader): every asynchronous write is held
+  // back 200 ms, so one is surely in flight when the failure comes. pino's \`fatal\` writes what is
+  // buffered synchronously at once; before src/shutdown.ts settled the destination first, that write
+  // overtook the one in flight (seen on a loaded machine as lines 34-166 arriving last).
+  const SLOW_DESTINATION = `
+    const fs = require('node:fs');
+    const write = fs.write;
+    fs.write = (...args) => setTimeout(() => write(...args), 200);`;
+
   describe.each([
     [
       'an uncaught exception',
       "setImmediate(() => { throw new Error('fatal-spec boom'); });",
       'uncaughtException',
+      '',
     ],
     [
       'an unhandled rejection',
       "setImmediate(() => { Promise.reject(new Error('fatal-spec boom')); });",
       'unhandledRejection',
+      '',
     ],
-  ])('%s', (_what, failure, origin) => {
+    [
+      'an uncaught exception while a slow write is in flight',
+      "setImmediate(() => { throw new Error('fatal-spec boom'); });",
+      'uncaughtException',
+      SLOW_DESTINATION,
+    ],
+  ])('%s', (_what, failure, origin, preamble) => {
     it('exits 1 after writing every line logged before it, then the fatal line with the error', () => {
-      const script = `
+      const script = `${preamble}
         const { createLogger, stdoutDestination } = require(${JSON.stringify(join(DIST_DIR, 'logging', 'logger.js'))});
         const { installFatalHandler } = require(${JSON.stringify(join(DIST_DIR, 'shutdown.js'))});
         const { testConfig } = require(${JSON.stringify(join(DIST_DIR, 'config', 'config.js'))});
