@@ -54,8 +54,25 @@ export class DatabaseProbe implements OnModuleDestroy {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  /** Resolves when the database answered within `timeoutMs`; concurrent callers share one ping. */
-  ping(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves when the database answered within `timeoutMs`; concurrent callers share one ping. A caller
+   * that joined a ping started before it has not had its full `timeoutMs` when that ping runs out: it
+   * then pings again with what is left of its own (a server that answers again meanwhile, e.g. on the
+   * connection the expired ping set aside, makes it ready at once).
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    const started = performance.now();
+    const joined = this.inFlight !== undefined;
+    try {
+      await this.sharedPing(timeoutMs);
+    } catch (error) {
+      const left = Math.floor(timeoutMs - (performance.now() - started));
+      if (!joined || !(error instanceof ProbeTimeout) || left <= 0) throw error;
+      await this.sharedPing(left);
+    }
+  }
+
+  private sharedPing(timeoutMs: number): Promise<void> {
     this.inFlight ??= this.answers(timeoutMs).finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }

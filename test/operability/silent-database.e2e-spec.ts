@@ -122,6 +122,23 @@ describe('a silent database (e2e)', () => {
     }
   });
 
+  it('gives a readiness probe that joined a ping about to run out its own budget, so a database that answers again makes it ready', async () => {
+    expect((await ready()).res.statusCode).toBe(200);
+    proxy.silence();
+    try {
+      const first = ready(); // its ping runs out at 1 s
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const second = ready(); // joins that ping with 300 ms of it left, and 1 s of its own
+      expect((await first).res.statusCode).toBe(503);
+      // The server answers again on the connection the expired ping set aside.
+      proxy.resume('opened-before-silence');
+      expect((await second).res.statusCode).toBe(200);
+    } finally {
+      proxy.resume();
+    }
+    expect((await ready()).res.statusCode).toBe(200);
+  });
+
   it('gives a request one budget for all its waits: once a statement used it up, the next wait fails at once', async () => {
     const dataSource = t.app.get(DataSource);
     const pool = (dataSource.driver as unknown as { master: Pool }).master;
