@@ -25,7 +25,8 @@ function plan(quick) {
 
 /**
  * Sampling of a soak of `minutes`: every 10 s after a 2-minute warm-up, RSS growth judged on
- * one-minute windows and heap growth on the floor of each half (docs/performance.md); a short soak (the suite's, or `--soak 1`) scales all three down.
+ * one-minute windows and heap growth on the floor of each half (docs/performance.md); a short soak
+ * (the suite's, or `--soak 1`) scales all three down.
  */
 function soakSampling(minutes) {
   const durationS = minutes * 60;

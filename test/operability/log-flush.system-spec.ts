@@ -59,7 +59,7 @@ describe('no log line is lost on the way out (system)', () => {
   });
 
   // A destination slower than the process (a starved pipe reader): every asynchronous write is held
-  // back 200 ms, so one is surely in flight when the failure comes. pino's \`fatal\` writes what is
+  // back 200 ms, so one is surely in flight when the failure comes. pino's `fatal` writes what is
   // buffered synchronously at once; before src/shutdown.ts settled the destination first, that write
   // overtook the one in flight (seen on a loaded machine as lines 34-166 arriving last).
   const SLOW_DESTINATION = `

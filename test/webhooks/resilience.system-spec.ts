@@ -61,8 +61,6 @@ describe('webhook delivery across crashes and replicas (system)', () => {
       20_000,
       () => `(${r.deliveredCounts().size}/40 delivered)`,
     );
-    // The receiver answers before the dispatcher records the outcome: the last row may still be
-    // "pending" for a moment after the receiver has seen every event.
     await allDelivered(d, 40);
 
     // At least once: what was in flight at the kill arrived again, with the same id and the same
