@@ -1,7 +1,7 @@
 'use strict';
 /** Spawning the two servers, waiting for readiness, and reading their memory from /proc. */
 const { spawn } = require('node:child_process');
-const { openSync, closeSync, readFileSync, existsSync } = require('node:fs');
+const { openSync, closeSync, readFileSync, readdirSync, existsSync } = require('node:fs');
 const net = require('node:net');
 
 async function freePort() {
@@ -99,6 +99,50 @@ function cpuTimeOf(pid) {
   }
 }
 
+const CPU_SPLIT_KEYS = ['mainUser', 'mainSystem', 'v8Workers', 'otherThreads'];
+
+/**
+ * The CPU time a process has used so far (µs), by where it ran, from each thread's
+ * /proc/<pid>/task/<tid>/stat and comm:
+ * - `mainUser`: the main thread in user mode: JavaScript, V8's runtime and the garbage collection
+ *   done on the main thread;
+ * - `mainSystem`: the main thread in the kernel: system calls (socket reads and writes) and page faults;
+ * - `v8Workers`: V8's worker threads (`V8Worker`): background and concurrent garbage collection,
+ *   background compilation;
+ * - `otherThreads`: every other thread (libuv's pool: argon2 hashing, file system; the inspector).
+ * A sampling profiler (`--cpu-prof`) ticks on wall time and charges a thread the time it spent
+ * descheduled inside a call to that call; these are the kernel's own counts. A thread that ends
+ * between two readings drops out of the split (the process total of cpuTimeOf keeps its time).
+ */
+function cpuSplitOf(pid) {
+  const split = Object.fromEntries(CPU_SPLIT_KEYS.map((k) => [k, 0]));
+  let tids;
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const user = (Number(fields[11]) * 1e6) / CLOCK_TICKS_PER_SECOND;
+      const system = (Number(fields[12]) * 1e6) / CLOCK_TICKS_PER_SECOND;
+      if (tid === String(pid)) {
+        split.mainUser += user;
+        split.mainSystem += system;
+      } else if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').startsWith('V8Worker')) {
+        split.v8Workers += user + system;
+      } else {
+        split.otherThreads += user + system;
+      }
+    } catch {
+      // the thread ended between the listing and the reading
+    }
+  }
+  return split;
+}
+
 /**
  * The machine's CPU use by everything (not only the servers) since `before`, from /proc/stat: the
  * share of all cores that was busy, so a run made while other work loaded the machine says so.
@@ -131,4 +175,4 @@ function sampleRss(pid, intervalMs = 200) {
   };
 }
 
-module.exports = { freePort, spawnServer, waitReady, memoryOf, sampleRss, cpuTimeOf, machineCpu, busyShare, CLOCK_TICKS_PER_SECOND };
+module.exports = { freePort, spawnServer, waitReady, memoryOf, sampleRss, cpuTimeOf, cpuSplitOf, CPU_SPLIT_KEYS, machineCpu, busyShare, CLOCK_TICKS_PER_SECOND };

@@ -1,5 +1,6 @@
 'use strict';
 /** Summaries, ratios, targets, the terminal table and the Markdown table of a bench run. */
+const { CPU_SPLIT_KEYS } = require('./processes');
 
 const mean = (xs) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 const round = (x, d = 1) => (x === null || x === undefined ? null : Math.round(x * 10 ** d) / 10 ** d);
@@ -22,7 +23,16 @@ function summarise(runs) {
     peakRssMb: mb(Math.max(...runs.map((r) => r.peakRssBytes))),
     // Total server CPU over total answered requests, across the rounds.
     cpuUsPerRequest: cpuPerRequest(runs),
+    // The same, by where it ran (main thread user and system, V8's worker threads, other threads).
+    cpuSplitUsPerRequest: cpuSplitPerRequest(runs),
   };
+}
+
+function cpuSplitPerRequest(runs) {
+  const measured = runs.filter((r) => r.cpuSplitUs);
+  const requests = measured.reduce((a, r) => a + r.requests, 0);
+  if (requests === 0) return null;
+  return Object.fromEntries(CPU_SPLIT_KEYS.map((k) => [k, round(measured.reduce((a, r) => a + r.cpuSplitUs[k], 0) / requests)]));
 }
 
 function cpuPerRequest(runs) {
@@ -103,13 +113,39 @@ function rows(result) {
   return out;
 }
 
+const SPLIT_HEAD = ['scenario', 'server', 'main thread, user', 'main thread, system', 'V8 worker threads', 'other threads', 'CPU µs/req'];
+
+/** CPU µs per request by where it ran (processes.js, cpuSplitOf), per scenario and server. */
+function splitRows(result) {
+  const out = [];
+  for (const [name, s] of Object.entries(result.scenarios)) {
+    for (const server of ['bulwark', 'baseline']) {
+      const x = s[server];
+      if (!x || !x.cpuSplitUsPerRequest) continue;
+      out.push([
+        server === 'bulwark' ? `${SCENARIO_LABELS[name] || name} (${s.connections} c${s.overallRate ? ', fixed rate' : ''})` : '',
+        server,
+        ...CPU_SPLIT_KEYS.map((k) => String(x.cpuSplitUsPerRequest[k])),
+        String(x.cpuUsPerRequest),
+      ]);
+    }
+  }
+  return out;
+}
+
 const HEAD = ['scenario', 'server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'non-2xx', 'errors', 'peak RSS MB', 'CPU µs/req', 'Bulwark ÷ baseline'];
 
-function terminalTable(result) {
-  const all = [HEAD, ...rows(result)];
-  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+/** A table padded for the terminal: the first two columns to the left, figures to the right. */
+function padded(head, body) {
+  const all = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   const line = (r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const lines = [line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...rows(result).map(line)];
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+}
+
+function terminalTable(result) {
+  const lines = padded(HEAD, rows(result));
+  lines.push('', 'server CPU µs per request by where it ran:', ...padded(SPLIT_HEAD, splitRows(result)));
   lines.push('');
   lines.push(`cold start (spawn → /health/ready 200): median ${result.coldStartMs.median} ms of ${JSON.stringify(result.coldStartMs.runs)}`);
   lines.push(`RSS when ready, before traffic: Bulwark ${result.bulwarkRssAtReadyMb} MB, baseline ${result.baselineRssAtReadyMb} MB; peak (VmHWM, login included): Bulwark ${result.bulwarkPeakRssMb} MB, baseline ${result.baselinePeakRssMb} MB`);
@@ -133,6 +169,14 @@ function markdownTable(result) {
     `| ${HEAD.join(' | ')} |`,
     `|${HEAD.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
     ...rows(result).map((r) => `| ${r.join(' | ')} |`),
+    '',
+    'Server CPU µs per request by where it ran (each thread\'s user and system time from `/proc/<pid>/task/<tid>/stat`; ' +
+      'main thread user: JavaScript, V8\'s runtime and its main-thread garbage collection; system: system calls and page faults; ' +
+      'V8 worker threads: background garbage collection and compilation; other threads: libuv\'s pool):',
+    '',
+    `| ${SPLIT_HEAD.join(' | ')} |`,
+    `|${SPLIT_HEAD.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+    ...splitRows(result).map((r) => `| ${r.join(' | ')} |`),
     '',
     `Cold start (spawn → \`/health/ready\` 200, database already migrated): **${result.coldStartMs.median} ms** (median of ${result.coldStartMs.runs.length}). ` +
       `\`/metrics\` after ${result.metricsScrape.distinctPaths} distinct paths: **${result.metricsScrape.medianMs} ms** (${result.metricsScrape.series} series). ` +
@@ -165,4 +209,4 @@ function soakLine(s) {
 module.exports = {
   tracingLine,
   soakLine,
-  cpuPerRequest, summarise, ratio, evaluateTargets, terminalTable, markdownTable, median, mean, round, mb };
+  cpuPerRequest, cpuSplitPerRequest, summarise, ratio, evaluateTargets, terminalTable, markdownTable, median, mean, round, mb };

@@ -13,6 +13,27 @@ import { DIST_DIR } from '../helpers/service';
 
 const ROOT = join(__dirname, '..', '..');
 
+/**
+ * The per-thread split of a run's CPU (bench/lib/processes.js, cpuSplitOf) has its four parts, the
+ * main thread ran JavaScript, and the parts add up to the process total: both are sums of the same
+ * kernel counters, apart from a thread that ended during the run and each thread's rounding to a
+ * clock tick (10 ms), which the allowance covers.
+ */
+function expectSplitOfTotal(name: string, server: RunFigures | null | undefined): void {
+  const split = server?.cpuSplitUsPerRequest;
+  expect({ name, parts: Object.keys(split ?? {}).sort() }).toEqual({
+    name,
+    parts: ['mainSystem', 'mainUser', 'otherThreads', 'v8Workers'],
+  });
+  const parts = Object.values(split ?? {});
+  for (const part of parts) expect(part).toBeGreaterThanOrEqual(0);
+  expect(split?.mainUser).toBeGreaterThan(0);
+  const total = server?.cpuUsPerRequest ?? 0;
+  const sum = parts.reduce((a, b) => a + b, 0);
+  const allowance = 0.5 * total + 50_000 / (server?.requests ?? 1);
+  expect({ name, off: Math.abs(sum - total) <= allowance }).toEqual({ name, off: true });
+}
+
 interface RunFigures {
   rps: number;
   latencyMs: { p50: number | null; p95: number | null; p99: number | null };
@@ -21,6 +42,7 @@ interface RunFigures {
   errors: number;
   peakRssMb: number;
   cpuUsPerRequest: number | null;
+  cpuSplitUsPerRequest: Record<string, number> | null;
 }
 
 interface BenchResult {
@@ -140,7 +162,7 @@ describe('npm run bench --quick', () => {
     expect(create.some((s) => s.startsWith('INSERT INTO idempotency_keys'))).toBe(true);
   });
 
-  it('both servers answered real requests with 2xx in every scenario, and no read failed', () => {
+  it('both servers answered real requests with 2xx in every scenario, no read failed, and each run has its CPU split by thread', () => {
     for (const name of ['productRead', 'orderRead', 'createOrder', 'mixed32', 'mixed128', 'mixedFixedRate']) {
       const scenario = result.scenarios[name];
       expect(scenario).toBeDefined();
@@ -152,6 +174,7 @@ describe('npm run bench --quick', () => {
         expect(server?.peakRssMb).toBeGreaterThan(0);
         // Read from /proc/<pid>/stat before and after each run: a server that answered used CPU.
         expect(server?.cpuUsPerRequest).toBeGreaterThan(0);
+        expectSplitOfTotal(name, server);
       }
       expect(scenario.runs.bulwark).toHaveLength(1);
       expect(scenario.runs.baseline).toHaveLength(1);
