@@ -41,14 +41,7 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
 COPY --from=build /app/dist ./dist
 # The "node" user (uid 1000) ships with the official image; numeric so that Kubernetes'
 # runAsNonRoot can verify it without reading /etc/passwd.
-# Node's compile cache of the modules the service's start loads, built here so that a new pod reads
-# their compiled code instead of compiling it (docs/performance.md, "Cold start";
-# src/compile-cache.ts). Node keeps one cache per user id: it is built as the user the pods run as,
-# and is read-only at run time like the rest of /app.
-ENV NODE_COMPILE_CACHE=/app/.compile-cache
-RUN install -d -o 1000 -g 1000 /app/.compile-cache
 USER 1000:1000
-RUN node dist/compile-cache-warm.js
 EXPOSE 3000
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # Migrations for the Helm hook Job: node dist/database/migrate.js

@@ -1,6 +1,4 @@
-// First: the compile cache, so that every module after it is read from the cache when it is there.
-import { compileCache } from './compile-cache';
-// Then tracing (when on): it must patch `pg` before anything loads it.
+// First: tracing (when on) must patch `pg` before anything loads it.
 import './tracing/register';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
@@ -23,7 +21,6 @@ async function main(): Promise<void> {
     { tracing: traces.enabled, endpoint: traces.endpoint, reason: traces.reason },
     `tracing ${traces.enabled ? 'on' : 'off'}: ${traces.reason}`,
   );
-  bootLogger.debug({ compileCache }, `compile cache ${compileCache.status.toLowerCase()}`);
   const runtime = await prepareRuntimeOrExit(config, bootLogger);
   try {
     const { app, logger } = await createApp(runtime.config, { logDestination: destination });

@@ -130,7 +130,6 @@ function childrenOf(pid: number): number[] {
 describe('the image file set, run as the image runs it (uid 1000, tini as PID 1)', () => {
   let sandbox: string;
   let app: string;
-  let cacheDir: string;
   let home: string;
   let db: TestDatabase;
   let before: {
@@ -167,30 +166,6 @@ describe('the image file set, run as the image runs it (uid 1000, tini as PID 1)
     // show below), where the chart's read-only root filesystem would refuse it. node_modules stays
     // root-owned, as the image's RUN npm ci leaves it.
     spawnSync('chown', ['-R', `${UID}:${UID}`, app, home]);
-    // The Dockerfile's compile cache: built as uid 1000 (Node keeps one cache per user id), then
-    // read-only, as the chart's read-only root filesystem makes the image's /app at run time.
-    cacheDir = path.join(app, '.compile-cache');
-    fs.mkdirSync(cacheDir);
-    fs.chownSync(cacheDir, UID, UID);
-    const warm = spawnSync(
-      requireTool('setpriv'),
-      [
-        `--reuid=${UID}`,
-        `--regid=${UID}`,
-        '--clear-groups',
-        '--',
-        process.execPath,
-        'dist/compile-cache-warm.js',
-      ],
-      {
-        cwd: app,
-        env: { PATH: process.env.PATH, HOME: home, ...IMAGE_ENV, NODE_COMPILE_CACHE: cacheDir },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
-    if (warm.status !== 0) throw new Error(`compile-cache-warm failed:\n${warm.stderr}`);
-    spawnSync('chmod', ['-R', 'a-w', cacheDir]);
     db = await createTestDatabase();
     before = {
       app: snapshot(app),
@@ -227,7 +202,6 @@ describe('the image file set, run as the image runs it (uid 1000, tini as PID 1)
           PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
           HOME: home,
           ...IMAGE_ENV,
-          NODE_COMPILE_CACHE: cacheDir,
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -263,20 +237,6 @@ describe('the image file set, run as the image runs it (uid 1000, tini as PID 1)
       encoding: 'utf8',
     }).stdout.trim();
     expect(specs).toBe('');
-  });
-
-  it('reads the compile cache the build made: as uid 1000, every module the start loads is accepted from it', async () => {
-    expect(fs.readdirSync(cacheDir)).toEqual([expect.stringMatching(new RegExp(`-${UID}$`))]);
-    // Node's own account of each module (NODE_DEBUG_NATIVE=COMPILE_CACHE): read from the cache and
-    // accepted, or compiled because the cache had none ("not initialized") or V8 refused it.
-    const load = collect(
-      asInImage([process.execPath, 'dist/compile-cache-warm.js'], { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }),
-    );
-    expect(await load.exited).toBe(0);
-    const lines = load.output().split('\n');
-    const accepted = lines.filter((l) => /code cache for .* was accepted/.test(l)).length;
-    expect(accepted).toBeGreaterThan(500);
-    expect(lines.filter((l) => /was rejected|was not initialized/.test(l))).toEqual([]);
   });
 
   it('migrates with only DATABASE_URL (the hook Job), as uid 1000', async () => {
