@@ -3,7 +3,7 @@
 const { randomUUID } = require('node:crypto');
 const autocannon = require('autocannon');
 const os = require('node:os');
-const { sampleRss, cpuTimeOf, cpuSplitOf, machineCpu, busyShare } = require('./processes');
+const { sampleRss, cpuTimeOf, cpuSplitOf, cpuSplitSince, machineCpu, busyShare } = require('./processes');
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
@@ -91,7 +91,7 @@ function runLoad(server, { kind, connections, durationS, overallRate, fixtures, 
       (error, result) => {
         const peakRss = rss.stop();
         const cpuUs = cpuBefore === null ? null : cpuTimeOf(server.pid) - cpuBefore;
-        const splitAfter = cpuSplitOf(server.pid);
+        const cpuSplitUs = cpuSplitSince(splitBefore, cpuSplitOf(server.pid));
         const machineBusy = busyShare(machineBefore, machineCpu());
         if (error) return reject(error);
         latencies.sort((a, b) => a - b);
@@ -111,7 +111,7 @@ function runLoad(server, { kind, connections, durationS, overallRate, fixtures, 
           cpuUs,
           cpuUsPerRequest: cpuUs === null || latencies.length === 0 ? null : Math.round((cpuUs / latencies.length) * 10) / 10,
           // The same CPU time by thread and mode (processes.js, cpuSplitOf), µs over the run.
-          cpuSplitUs: splitBefore && splitAfter ? Object.fromEntries(Object.keys(splitAfter).map((k) => [k, Math.max(0, splitAfter[k] - splitBefore[k])])) : null,
+          cpuSplitUs,
           // The whole machine's busy share during the run, and its load average at the end.
           machineBusy,
           loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),

@@ -84,16 +84,23 @@ const CLOCK_TICKS_PER_SECOND = (() => {
 })();
 
 /**
- * CPU time (user + system) a process has used so far, in microseconds, from /proc/<pid>/stat
+ * User and system CPU time (µs) of a process or one of its threads, from its `stat` file under /proc
  * (fields 14 and 15, in clock ticks: https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html).
  * The resolution is one tick (10 ms at the usual 100 Hz): fine over a run of seconds.
  */
+function cpuOfStat(path) {
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ", field 3 (state) is index 0: utime (14) is index 11, stime (15) index 12.
+  const us = (ticks) => (Number(ticks) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  return { user: us(fields[11]), system: us(fields[12]) };
+}
+
+/** CPU time (user + system) a process has used so far, in µs, threads that ended included. */
 function cpuTimeOf(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After "pid (comm) ", field 3 (state) is index 0: utime (14) is index 11, stime (15) index 12.
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+    const { user, system } = cpuOfStat(`/proc/${pid}/stat`);
+    return user + system;
   } catch {
     return null;
   }
@@ -124,10 +131,7 @@ function cpuSplitOf(pid) {
   }
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const user = (Number(fields[11]) * 1e6) / CLOCK_TICKS_PER_SECOND;
-      const system = (Number(fields[12]) * 1e6) / CLOCK_TICKS_PER_SECOND;
+      const { user, system } = cpuOfStat(`/proc/${pid}/task/${tid}/stat`);
       if (tid === String(pid)) {
         split.mainUser += user;
         split.mainSystem += system;
@@ -141,6 +145,12 @@ function cpuSplitOf(pid) {
     }
   }
   return split;
+}
+
+/** What each part of a split (cpuSplitOf) grew by from `before` to `after`, in µs; null if either is. */
+function cpuSplitSince(before, after) {
+  if (!before || !after) return null;
+  return Object.fromEntries(CPU_SPLIT_KEYS.map((k) => [k, Math.max(0, after[k] - before[k])]));
 }
 
 /**
@@ -175,4 +185,4 @@ function sampleRss(pid, intervalMs = 200) {
   };
 }
 
-module.exports = { freePort, spawnServer, waitReady, memoryOf, sampleRss, cpuTimeOf, cpuSplitOf, CPU_SPLIT_KEYS, machineCpu, busyShare, CLOCK_TICKS_PER_SECOND };
+module.exports = { freePort, spawnServer, waitReady, memoryOf, sampleRss, cpuTimeOf, cpuSplitOf, cpuSplitSince, CPU_SPLIT_KEYS, machineCpu, busyShare, CLOCK_TICKS_PER_SECOND };

@@ -28,17 +28,18 @@ function summarise(runs) {
   };
 }
 
-function cpuSplitPerRequest(runs) {
-  const measured = runs.filter((r) => r.cpuSplitUs);
+/** `value(run)` summed over the runs that measured it, per request they answered; null if none did. */
+function perRequest(runs, value) {
+  const measured = runs.filter((r) => value(r) !== null && value(r) !== undefined);
   const requests = measured.reduce((a, r) => a + r.requests, 0);
-  if (requests === 0) return null;
-  return Object.fromEntries(CPU_SPLIT_KEYS.map((k) => [k, round(measured.reduce((a, r) => a + r.cpuSplitUs[k], 0) / requests)]));
+  return requests === 0 ? null : round(measured.reduce((a, r) => a + value(r), 0) / requests);
 }
 
-function cpuPerRequest(runs) {
-  const measured = runs.filter((r) => r.cpuUs !== null && r.cpuUs !== undefined);
-  const requests = measured.reduce((a, r) => a + r.requests, 0);
-  return requests === 0 ? null : round(measured.reduce((a, r) => a + r.cpuUs, 0) / requests);
+const cpuPerRequest = (runs) => perRequest(runs, (r) => r.cpuUs);
+
+function cpuSplitPerRequest(runs) {
+  if (!runs.some((r) => r.cpuSplitUs)) return null;
+  return Object.fromEntries(CPU_SPLIT_KEYS.map((k) => [k, perRequest(runs, (r) => r.cpuSplitUs && r.cpuSplitUs[k])]));
 }
 
 const ratio = (a, b) => (a && b ? round(a / b, 2) : null);
@@ -143,6 +144,11 @@ function padded(head, body) {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
 }
 
+/** The same table in Markdown. */
+function markdown(head, body) {
+  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)];
+}
+
 function terminalTable(result) {
   const lines = padded(HEAD, rows(result));
   lines.push('', 'server CPU µs per request by where it ran:', ...padded(SPLIT_HEAD, splitRows(result)));
@@ -166,17 +172,13 @@ function markdownTable(result) {
       `${result.settings.rounds} A/B rounds of ${result.settings.durationS} s after ${result.settings.warmupS} s warm-up; ` +
       `load average ${m.loadAverageAtStart ? m.loadAverageAtStart[0] : '?'} at start, ${m.loadAverageAtEnd ? m.loadAverageAtEnd[0] : '?'} at end.`,
     '',
-    `| ${HEAD.join(' | ')} |`,
-    `|${HEAD.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
-    ...rows(result).map((r) => `| ${r.join(' | ')} |`),
+    ...markdown(HEAD, rows(result)),
     '',
     'Server CPU µs per request by where it ran (each thread\'s user and system time from `/proc/<pid>/task/<tid>/stat`; ' +
       'main thread user: JavaScript, V8\'s runtime and its main-thread garbage collection; system: system calls and page faults; ' +
       'V8 worker threads: background garbage collection and compilation; other threads: libuv\'s pool):',
     '',
-    `| ${SPLIT_HEAD.join(' | ')} |`,
-    `|${SPLIT_HEAD.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
-    ...splitRows(result).map((r) => `| ${r.join(' | ')} |`),
+    ...markdown(SPLIT_HEAD, splitRows(result)),
     '',
     `Cold start (spawn → \`/health/ready\` 200, database already migrated): **${result.coldStartMs.median} ms** (median of ${result.coldStartMs.runs.length}). ` +
       `\`/metrics\` after ${result.metricsScrape.distinctPaths} distinct paths: **${result.metricsScrape.medianMs} ms** (${result.metricsScrape.series} series). ` +
@@ -209,4 +211,4 @@ function soakLine(s) {
 module.exports = {
   tracingLine,
   soakLine,
-  cpuPerRequest, cpuSplitPerRequest, summarise, ratio, evaluateTargets, terminalTable, markdownTable, median, mean, round, mb };
+  cpuPerRequest, summarise, ratio, evaluateTargets, terminalTable, markdownTable, median, mean, round, mb };

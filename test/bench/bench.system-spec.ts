@@ -13,6 +13,11 @@ import { DIST_DIR } from '../helpers/service';
 
 const ROOT = join(__dirname, '..', '..');
 
+/** The scenarios run against both servers (login runs against Bulwark alone). */
+const AB_SCENARIOS = ['productRead', 'orderRead', 'createOrder', 'mixed32', 'mixed128', 'mixedFixedRate'];
+/** The parts of the CPU split by thread (bench/lib/processes.js, cpuSplitOf), sorted. */
+const SPLIT_PARTS = ['mainSystem', 'mainUser', 'otherThreads', 'v8Workers'];
+
 /**
  * The per-thread split of a run's CPU (bench/lib/processes.js, cpuSplitOf) has its four parts, the
  * main thread ran JavaScript, and the parts add up to the process total: both are sums of the same
@@ -21,10 +26,7 @@ const ROOT = join(__dirname, '..', '..');
  */
 function expectSplitOfTotal(name: string, server: RunFigures | null | undefined): void {
   const split = server?.cpuSplitUsPerRequest;
-  expect({ name, parts: Object.keys(split ?? {}).sort() }).toEqual({
-    name,
-    parts: ['mainSystem', 'mainUser', 'otherThreads', 'v8Workers'],
-  });
+  expect({ name, parts: Object.keys(split ?? {}).sort() }).toEqual({ name, parts: SPLIT_PARTS });
   const parts = Object.values(split ?? {});
   for (const part of parts) expect(part).toBeGreaterThanOrEqual(0);
   expect(split?.mainUser).toBeGreaterThan(0);
@@ -168,7 +170,7 @@ describe('npm run bench --quick', () => {
   });
 
   it('both servers answered real requests with 2xx in every scenario, no read failed, and each run has its CPU split by thread', () => {
-    for (const name of ['productRead', 'orderRead', 'createOrder', 'mixed32', 'mixed128', 'mixedFixedRate']) {
+    for (const name of AB_SCENARIOS) {
       const scenario = result.scenarios[name];
       expect(scenario).toBeDefined();
       for (const server of [scenario.bulwark, scenario.baseline]) {
@@ -184,19 +186,12 @@ describe('npm run bench --quick', () => {
       expect(scenario.runs.bulwark).toHaveLength(1);
       expect(scenario.runs.baseline).toHaveLength(1);
       for (const run of [...scenario.runs.bulwark, ...scenario.runs.baseline])
-        expect(Object.keys((run as { cpuSplitUs: object }).cpuSplitUs).sort()).toEqual([
-          'mainSystem',
-          'mainUser',
-          'otherThreads',
-          'v8Workers',
-        ]);
+        expect(Object.keys((run as { cpuSplitUs: object }).cpuSplitUs).sort()).toEqual(SPLIT_PARTS);
     }
     // V8's worker threads are told apart by name: Bulwark's background garbage collection shows up
     // there in at least one scenario (one scenario alone may be too short to reach a clock tick).
     expect(
-      ['productRead', 'orderRead', 'createOrder', 'mixed32', 'mixed128', 'mixedFixedRate'].some(
-        (name) => (result.scenarios[name].bulwark.cpuSplitUsPerRequest?.v8Workers ?? 0) > 0,
-      ),
+      AB_SCENARIOS.some((name) => (result.scenarios[name].bulwark.cpuSplitUsPerRequest?.v8Workers ?? 0) > 0),
     ).toBe(true);
     for (const name of ['productRead', 'orderRead']) {
       for (const server of [result.scenarios[name].bulwark, result.scenarios[name].baseline]) {
@@ -219,9 +214,7 @@ describe('npm run bench --quick', () => {
       result.baselinePeakRssMb,
     ])
       expect(mbValue).toBeGreaterThan(0);
-    expect(Object.keys(result.cpuRatios).sort()).toEqual(
-      ['createOrder', 'mixed128', 'mixed32', 'mixedFixedRate', 'orderRead', 'productRead'].sort(),
-    );
+    expect(Object.keys(result.cpuRatios).sort()).toEqual([...AB_SCENARIOS].sort());
   });
 
   it('measures the cost of tracing: the same mixed traffic with tracing off and on, spans exported', () => {
