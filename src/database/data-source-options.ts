@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { boundedClient, boundedDriver } from './bounded-driver';
+import { MIGRATIONS } from './migration-list';
 import { databaseWaitBudgetMs } from './wait-budget';
 
 /**
@@ -33,7 +34,7 @@ export function buildDataSourceOptions(config: AppConfig, logger?: Logger): Data
     url: config.databaseUrl,
     synchronize: false,
     migrationsRun: false,
-    migrations: [join(__dirname, 'migrations', '*.{js,ts}')],
+    migrations: [...MIGRATIONS],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     // PostgreSQL 13+ has gen_random_uuid() built in: no extension, no CREATE EXTENSION right needed.

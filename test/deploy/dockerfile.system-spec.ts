@@ -2,6 +2,7 @@
 // its stages: multi-stage, Node LTS, production dependencies only, non-root, tini as PID 1; and the
 // build stage replayed on the files the build context lets through, to list what the image carries.
 import { spawnSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import dockerignore from '@balena/dockerignore';
@@ -90,11 +91,12 @@ describe('Dockerfile', () => {
     const build = stages.find((s) => s.name === 'build');
     const builds = build?.steps.filter((s) => s.op === 'RUN' && /npm run build/.test(s.args));
     expect(builds?.map((s) => s.args)).toEqual(['npm run build:service']);
-    // The service's build: nest build on the service's tsconfig, which leaves the promotion tool out.
+    // The service's build: nest build on the service's tsconfig, which leaves the promotion tool out,
+    // then the entry point bundled into one file.
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(pkg.scripts['build:service']).toBe('nest build');
+    expect(pkg.scripts['build:service']).toBe('nest build && node scripts/bundle-service.mjs');
     const nest = JSON.parse(fs.readFileSync(path.join(ROOT, 'nest-cli.json'), 'utf8')) as {
       compilerOptions: { tsConfigPath: string };
     };
@@ -160,6 +162,7 @@ describe('.dockerignore', () => {
       'nest-cli.json',
       'package-lock.json',
       'package.json',
+      'scripts/bundle-service.mjs',
       'src/**',
       'tsconfig.json',
     ]);
@@ -238,6 +241,39 @@ describe('what the image carries: the service, not the promotion tool', () => {
   it('builds the service from that context: the entry points the image and the chart run are there', () => {
     for (const entry of ['main.js', 'database/migrate.js', 'users/admin-create.js', 'demo/load-generator.js'])
       expect(dist).toContain(entry);
+  });
+
+  // The bundle (scripts/bundle-service.mjs) must not load a second copy of anything it carries: a
+  // package required from node_modules beside it is one the bundler leaves out on purpose, or one that
+  // is not installed at all (an optional peer, required inside a try/catch as without a bundle).
+  // Nest 12's `createRequire(import.meta.url)`, left alone, would show here as require("typeorm").
+  it('bundles main.js: it requires from node_modules only the declared externals and absent packages', async () => {
+    const { EXTERNAL_PACKAGES } = (await import(path.join(ROOT, 'scripts', 'bundle-service.mjs'))) as {
+      EXTERNAL_PACKAGES: string[];
+    };
+    const main = fs.readFileSync(path.join(app, 'dist', 'main.js'), 'utf8');
+    // Calls, not code held in strings (ajv keeps its runtime's `require("…")` as source text).
+    const required = [...main.matchAll(/(?<!['"`\w$.])require\("([^"]+)"\)/g)].map((m) => m[1]);
+    const fromNodeModules = required.filter(
+      (r) => !r.startsWith('.') && !r.startsWith('node:') && !builtinModules.includes(r),
+    );
+    const packageOf = (r: string) =>
+      r.startsWith('@') ? r.split('/').slice(0, 2).join('/') : r.split('/')[0];
+    const resolves = (r: string) => {
+      try {
+        require.resolve(r, { paths: [ROOT] });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const packages = new Set(fromNodeModules.map(packageOf));
+    const unexpected = fromNodeModules.filter(
+      (r) => !EXTERNAL_PACKAGES.includes(packageOf(r)) && resolves(r),
+    );
+    expect(unexpected).toEqual([]);
+    expect([...packages]).toEqual(expect.arrayContaining(['argon2', 'pg']));
+    expect(main.length).toBeGreaterThan(1_000_000);
   });
 
   it('leaves the promotion tool, its rehearsal and its test double out of the image', () => {
