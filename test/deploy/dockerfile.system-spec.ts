@@ -276,6 +276,27 @@ describe('what the image carries: the service, not the promotion tool', () => {
     expect(main.length).toBeGreaterThan(1_000_000);
   });
 
+  // An incremental compile that skipped main.js would leave the last bundle as the bundler's input,
+  // with a stale copy of every module in it: the bundler refuses, and the build is never incremental.
+  it('refuses to bundle a bundle, and the service build always recompiles main.js', () => {
+    const main = path.join(app, 'dist', 'main.js');
+    const before = fs.readFileSync(main);
+    const again = spawnSync(
+      process.execPath,
+      [path.join(app, 'scripts', 'bundle-service.mjs'), path.join(app, 'dist')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('is already a bundle: run nest build first');
+    expect(fs.readFileSync(main).equals(before)).toBe(true);
+    const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8')) as {
+      compilerOptions: { incremental?: boolean };
+    };
+    expect(tsconfig.compilerOptions.incremental).toBe(false);
+  });
+
   it('leaves the promotion tool, its rehearsal and its test double out of the image', () => {
     expect(dist.filter((f) => /(^|\/)rollout\/|rehearsal|recording-runner|\.spec\./.test(f))).toEqual([]);
   });
