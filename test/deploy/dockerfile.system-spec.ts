@@ -248,8 +248,11 @@ describe('what the image carries: the service, not the promotion tool', () => {
   // is not installed at all (an optional peer, required inside a try/catch as without a bundle).
   // Nest 12's `createRequire(import.meta.url)`, left alone, would show here as require("typeorm").
   it('bundles main.js: it requires from node_modules only the declared externals and absent packages', async () => {
-    const { EXTERNAL_PACKAGES } = (await import(path.join(ROOT, 'scripts', 'bundle-service.mjs'))) as {
+    const { EXTERNAL_PACKAGES, packageOf } = (await import(
+      path.join(ROOT, 'scripts', 'bundle-service.mjs')
+    )) as {
       EXTERNAL_PACKAGES: string[];
+      packageOf: (specifier: string) => string;
     };
     const main = fs.readFileSync(path.join(app, 'dist', 'main.js'), 'utf8');
     // Calls, not code held in strings (ajv keeps its runtime's `require("…")` as source text).
@@ -257,8 +260,6 @@ describe('what the image carries: the service, not the promotion tool', () => {
     const fromNodeModules = required.filter(
       (r) => !r.startsWith('.') && !r.startsWith('node:') && !builtinModules.includes(r),
     );
-    const packageOf = (r: string) =>
-      r.startsWith('@') ? r.split('/').slice(0, 2).join('/') : r.split('/')[0];
     const resolves = (r: string) => {
       try {
         require.resolve(r, { paths: [ROOT] });
@@ -274,6 +275,18 @@ describe('what the image carries: the service, not the promotion tool', () => {
     expect(unexpected).toEqual([]);
     expect([...packages]).toEqual(expect.arrayContaining(['argon2', 'pg']));
     expect(main.length).toBeGreaterThan(1_000_000);
+  });
+
+  // Stack traces read dist/main.js:<line>; the map beside it (in the image's dist/) leads back to src/.
+  it('ships the bundle’s source map, which maps it back to the TypeScript sources', () => {
+    expect(dist).toContain('main.js.map');
+    expect(fs.readFileSync(path.join(app, 'dist', 'main.js'), 'utf8').trimEnd()).toMatch(
+      /\/\/# sourceMappingURL=main\.js\.map$/,
+    );
+    const map = JSON.parse(fs.readFileSync(path.join(app, 'dist', 'main.js.map'), 'utf8')) as {
+      sources: string[];
+    };
+    expect(map.sources).toEqual(expect.arrayContaining(['../src/main.ts', '../src/config/config.ts']));
   });
 
   // An incremental compile that skipped main.js would leave the last bundle as the bundler's input,
